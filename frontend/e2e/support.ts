@@ -1,0 +1,221 @@
+// Shared pieces of the browser tests: a real kiosc server on a free port with a throw-away data dir,
+// Debian's Chromium driven by playwright-core, and signing in through the login page.
+
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+export const screenshotDir = path.join(repoRoot, 'test-artifacts', 'screenshots')
+
+const MAX_OUTPUT = 256 * 1024
+
+/** Path of the kiosc binary under test: `KIOSC_BIN`, else `bin/kiosc` in the repository. */
+export function kioscBinary(): string {
+  const fromEnv = process.env.KIOSC_BIN
+  return fromEnv ? path.resolve(fromEnv) : path.join(repoRoot, 'bin', 'kiosc')
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port)
+        else reject(new Error('no port assigned'))
+      })
+    })
+  })
+}
+
+export interface KioscServer {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string
+  dataDir: string
+  adminPassword: string
+  /** Everything the server wrote to stdout and stderr so far (capped). */
+  output(): string
+  /** Everything the server wrote to stderr so far (capped). */
+  stderr(): string
+  /** Stops the server (SIGTERM, then SIGKILL) and removes its data dir. */
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  /** Extra environment for the server (KIOSC_* variables of the test's choice). */
+  env?: Record<string, string>
+  /** Extra arguments after `serve --listen ... --data-dir ...`. */
+  args?: string[]
+  readyTimeoutMs?: number
+}
+
+/**
+ * Starts `kiosc serve` on a free port with a fresh data dir and a random admin password, and waits until
+ * GET /healthz answers 200. Inherited KIOSC_* variables are dropped so the developer's own configuration
+ * cannot leak into the test.
+ */
+export async function startServer(options: StartOptions = {}): Promise<KioscServer> {
+  const bin = kioscBinary()
+  if (!existsSync(bin)) {
+    throw new Error(`kiosc binary not found at ${bin}: build it first (make build) or set KIOSC_BIN`)
+  }
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-'))
+  const adminPassword = randomBytes(18).toString('base64url')
+
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('KIOSC_')) env[key] = value
+  }
+  Object.assign(env, { KIOSC_ADMIN_PASSWORD: adminPassword }, options.env)
+
+  const child = spawn(
+    bin,
+    ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(options.args ?? [])],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let combined = ''
+  let errText = ''
+  const append = (buf: string, chunk: Buffer) => (buf + chunk.toString('utf8')).slice(-MAX_OUTPUT)
+  child.stdout.on('data', (chunk: Buffer) => {
+    combined = append(combined, chunk)
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    combined = append(combined, chunk)
+    errText = append(errText, chunk)
+  })
+  let exitInfo: string | null = null
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exitInfo = signal ? `signal ${signal}` : `exit code ${code}`
+      resolve()
+    })
+  })
+  child.on('error', (err) => {
+    exitInfo = `spawn error: ${err.message}`
+  })
+
+  const stop = async (): Promise<void> => {
+    if (exitInfo === null) {
+      child.kill('SIGTERM')
+      const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])
+      if (!killed) {
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
+    if (!process.env.KIOSC_E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  const timeout = options.readyTimeoutMs ?? 20_000
+  const deadline = Date.now() + timeout
+  let lastError = 'no answer yet'
+  for (;;) {
+    if (exitInfo !== null) {
+      await stop()
+      throw startFailure(`kiosc exited during start-up (${exitInfo})`, errText || combined)
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
+      if (res.status === 200) break
+      lastError = `GET /healthz answered ${res.status}`
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err)
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw startFailure(
+        `kiosc did not become healthy within ${timeout / 1000} s (${lastError})`,
+        errText || combined,
+      )
+    }
+    await sleep(100)
+  }
+
+  return {
+    url,
+    dataDir,
+    adminPassword,
+    output: () => combined,
+    stderr: () => errText,
+    stop,
+  }
+}
+
+function startFailure(message: string, log: string): Error {
+  console.error(`${message}\n--- kiosc stderr ---\n${log || '(empty)'}\n--- end ---`)
+  return new Error(`${message}; its stderr is printed above`)
+}
+
+/** Launches Debian's Chromium (`KIOSC_CHROMIUM` overrides the path); never downloads a browser. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.KIOSC_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+export interface TestPage {
+  context: BrowserContext
+  page: Page
+  /** Uncaught page errors and console errors seen so far. */
+  errors: string[]
+}
+
+/** Opens a fresh browser context (own cookies) with a desktop viewport and records page errors. */
+export async function openPage(browser: Browser, baseURL: string): Promise<TestPage> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1360, height: 860 } })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`))
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`)
+  })
+  return { context, page, errors }
+}
+
+/** Signs in through the login page (which must be showing) and waits for the app shell. */
+export async function login(page: Page, username: string, password: string): Promise<void> {
+  await page.locator('input[name="username"]').fill(username)
+  await page.locator('input[name="password"]').fill(password)
+  await page.locator('input[name="password"]').press('Enter')
+  await page.getByTestId('app-header').waitFor({ state: 'visible' })
+}
+
+/** Opens the user menu and logs out, waiting for the login page. */
+export async function logout(page: Page): Promise<void> {
+  await page.getByTestId('user-menu').click()
+  await page.getByText('Log out', { exact: true }).click()
+  await page.waitForURL((url) => url.pathname === '/login')
+}
+
+/** Saves a full-page screenshot as test-artifacts/screenshots/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true })
+  const file = path.join(screenshotDir, `${name}.png`)
+  // Let transitions (menus, notifications, the route progress bar) settle.
+  await page.waitForTimeout(400)
+  await page.screenshot({ path: file, fullPage: true })
+  return file
+}
