@@ -1,0 +1,118 @@
+package access
+
+import (
+	"context"
+	"sync"
+
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// Source is what the Checker reads: every project, every role assignment, and a number that changes with them.
+type Source interface {
+	ListProjects(ctx context.Context) ([]*store.Project, error)
+	ListAllRoles(ctx context.Context) ([]*store.RoleAssignment, error)
+	ACLGeneration() uint64
+}
+
+// Checker answers permission questions from an in-memory copy of projects and roles that is reloaded whenever the
+// store reports a change, so hot paths (the proxy, live-update fan-out) do not query the database per request.
+type Checker struct {
+	src   Source
+	mu    sync.RWMutex
+	gen   uint64
+	ok    bool
+	tree  *Tree
+	roles map[int64]map[int64]string // user ID → project ID → own role
+}
+
+// NewChecker returns a checker over src.
+func NewChecker(src Source) *Checker { return &Checker{src: src} }
+
+func (c *Checker) snapshot(ctx context.Context) (*Tree, map[int64]map[int64]string, error) {
+	gen := c.src.ACLGeneration()
+	c.mu.RLock()
+	if c.ok && c.gen == gen {
+		t, r := c.tree, c.roles
+		c.mu.RUnlock()
+		return t, r, nil
+	}
+	c.mu.RUnlock()
+	projects, err := c.src.ListProjects(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := c.src.ListAllRoles(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	roles := map[int64]map[int64]string{}
+	for _, r := range all {
+		if roles[r.UserID] == nil {
+			roles[r.UserID] = map[int64]string{}
+		}
+		roles[r.UserID][r.ProjectID] = r.Role
+	}
+	tree := NewTree(projects)
+	c.mu.Lock()
+	c.tree, c.roles, c.gen, c.ok = tree, roles, gen, true
+	c.mu.Unlock()
+	return tree, roles, nil
+}
+
+// Role returns the project and the user's effective role in it. A nil project means it does not exist.
+func (c *Checker) Role(ctx context.Context, u *store.User, projectUUID string) (*store.Project, string, error) {
+	tree, roles, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	p := tree.Project(projectUUID)
+	if p == nil {
+		return nil, "", nil
+	}
+	return p, tree.EffectiveRole(p, roles[u.ID]), nil
+}
+
+// Can reports whether u may perform action in the project.
+func (c *Checker) Can(ctx context.Context, u *store.User, projectUUID string, action Action) (bool, error) {
+	if u.IsSuperuser {
+		return true, nil
+	}
+	p, role, err := c.Role(ctx, u, projectUUID)
+	if err != nil || p == nil {
+		return false, err
+	}
+	return Allowed(false, role, action), nil
+}
+
+// Visible returns every project and category u may see with the role to show for each (superusers see all,
+// with an empty role unless they hold one).
+func (c *Checker) Visible(ctx context.Context, u *store.User) ([]*store.Project, map[string]string, error) {
+	tree, roles, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	projects, err := c.src.ListProjects(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := []*store.Project{}
+	role := map[string]string{}
+	for _, p := range projects {
+		r := tree.VisibleRole(p, roles[u.ID])
+		if r == "" && !u.IsSuperuser {
+			continue
+		}
+		if r == RoleFinder && p.Type != store.TypeCategory {
+			continue
+		}
+		out = append(out, p)
+		role[p.UUID] = r
+	}
+	return out, role, nil
+}
+
+// Tree returns the current project tree.
+func (c *Checker) Tree(ctx context.Context) (*Tree, error) {
+	t, _, err := c.snapshot(ctx)
+	return t, err
+}

@@ -1,0 +1,71 @@
+// Command bench measures kiosc against a real Docker engine and prints one table per section (`make bench`).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// row is one measurement.
+type row struct {
+	Metric string
+	Value  string
+	Note   string
+}
+
+// section measures one aspect of kiosc.
+type section struct {
+	Title string
+	Run   func(ctx context.Context) ([]row, error)
+}
+
+func sections() []section {
+	return []section{
+		{Title: "Store", Run: benchStore},
+		{Title: "Lifecycle: Docker change to websocket event", Run: nil},
+		{Title: "Lifecycle: full resync with 200 containers", Run: nil},
+		{Title: "Lifecycle: start-to-running overhead over docker run", Run: nil},
+		{Title: "Proxy: throughput and latency, direct vs through kiosc", Run: nil},
+		{Title: "Proxy: memory with 500 open websocket tunnels", Run: nil},
+	}
+}
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	failed := false
+	for _, s := range sections() {
+		if !report(ctx, os.Stdout, s) {
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+func report(ctx context.Context, w io.Writer, s section) bool {
+	fmt.Fprintf(w, "\n## %s\n\n", s.Title)
+	if s.Run == nil {
+		fmt.Fprintln(w, "(not measured yet)")
+		return true
+	}
+	rows, err := s.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "FAILED: %v\n", err)
+		return false
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tvalue\tnote")
+	fmt.Fprintln(tw, strings.Repeat("-", 30)+"\t"+strings.Repeat("-", 14)+"\t"+strings.Repeat("-", 30))
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Metric, r.Value, r.Note)
+	}
+	_ = tw.Flush()
+	return true
+}

@@ -1,0 +1,108 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.BaseURL.String() != "http://127.0.0.1:8080" || c.DataDir != "./kiosc-data" {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	if c.NetworkMode != NetworkDefaultBridge || c.HostBindIP.String() != "127.0.0.1" || !c.LocalLogin {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	if c.ResyncInterval != 15*time.Second || c.MaxIdle != 8*time.Hour || c.MaxLifetime != 0 || c.RemoveStoppedAfter != 168*time.Hour {
+		t.Errorf("unexpected durations: %+v", c)
+	}
+	if strings.Join(c.OIDCScopes, " ") != "openid profile email" || c.OIDCUsernameClaim != "preferred_username" || c.LogRetentionLines != 10000 {
+		t.Errorf("unexpected OIDC defaults: %+v", c)
+	}
+	if c.SecureCookies() {
+		t.Error("http base URL must not give secure cookies")
+	}
+}
+
+func TestFlagsWinOverEnv(t *testing.T) {
+	c, err := Load([]string{"--listen", "127.0.0.1:9999", "--local-login=false", "--break-glass-user", "root"},
+		env(map[string]string{"KIOSC_LISTEN": "127.0.0.1:1111", "KIOSC_BASE_URL": "https://kiosc.example.org/"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9999" || c.LocalLogin || c.BreakGlassUser != "root" {
+		t.Errorf("flags did not win: %+v", c)
+	}
+	if c.BaseURL.String() != "https://kiosc.example.org" || !c.SecureCookies() {
+		t.Errorf("base URL: %v", c.BaseURL)
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"network mode", map[string]string{"KIOSC_NETWORK_MODE": "host"}, nil, "KIOSC_NETWORK_MODE"},
+		{"network mode flag", nil, []string{"--network-mode=bogus"}, "default-bridge, private-bridges"},
+		{"listen", map[string]string{"KIOSC_LISTEN": "8080"}, nil, "KIOSC_LISTEN"},
+		{"base url", map[string]string{"KIOSC_BASE_URL": "ftp://x"}, nil, "KIOSC_BASE_URL"},
+		{"bind ip", map[string]string{"KIOSC_HOST_BIND_IP": "localhost"}, nil, "KIOSC_HOST_BIND_IP"},
+		{"duration", map[string]string{"KIOSC_MAX_IDLE": "forever"}, nil, "KIOSC_MAX_IDLE"},
+		{"negative duration", map[string]string{"KIOSC_RESYNC_INTERVAL": "-1s"}, nil, "KIOSC_RESYNC_INTERVAL"},
+		{"memory", map[string]string{"KIOSC_MAX_MEMORY": "lots"}, nil, "KIOSC_MAX_MEMORY"},
+		{"cpus", map[string]string{"KIOSC_MAX_CPUS": "0"}, nil, "KIOSC_MAX_CPUS"},
+		{"pids", map[string]string{"KIOSC_MAX_PIDS": "1.5"}, nil, "KIOSC_MAX_PIDS"},
+		{"retention", map[string]string{"KIOSC_LOG_RETENTION_LINES": "-3"}, nil, "KIOSC_LOG_RETENTION_LINES"},
+		{"bool", map[string]string{"KIOSC_LOCAL_LOGIN": "maybe"}, nil, "KIOSC_LOCAL_LOGIN"},
+		{"log level", map[string]string{"KIOSC_LOG_LEVEL": "loud"}, nil, "KIOSC_LOG_LEVEL"},
+		{"oidc without client", map[string]string{"KIOSC_OIDC_ISSUER": "https://idp.example.org"}, nil, "KIOSC_OIDC_CLIENT_ID"},
+		{"sodar without secret", map[string]string{"KIOSC_SODAR_URL": "https://sodar.example.org"}, nil, "KIOSC_SODAR_SECRET"},
+		{"nobody can log in", map[string]string{"KIOSC_LOCAL_LOGIN": "false"}, nil, "KIOSC_LOCAL_LOGIN"},
+		{"short secret", map[string]string{"KIOSC_SECRET_KEY": "short"}, nil, "KIOSC_SECRET_KEY"},
+		{"proxy domain", map[string]string{"KIOSC_PROXY_DOMAIN": "https://apps.example.org"}, nil, "KIOSC_PROXY_DOMAIN"},
+		{"trusted proxies", map[string]string{"KIOSC_TRUSTED_PROXIES": "10.0.0.0/8,nope"}, nil, "KIOSC_TRUSTED_PROXIES"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.args, env(tc.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecretsAreNotEchoed(t *testing.T) {
+	_, err := Load(nil, env(map[string]string{"KIOSC_SECRET_KEY": "tooshort-but-secret"}), io.Discard)
+	var ce *Error
+	if !errors.As(err, &ce) || strings.Contains(err.Error(), "tooshort") {
+		t.Fatalf("secret value leaked or wrong error: %v", err)
+	}
+}
+
+func TestUnits(t *testing.T) {
+	for in, want := range map[string]int64{"512m": 512 << 20, "4g": 4 << 30, "1GiB": 1 << 30, "1000": 1000, "1.5k": 1536} {
+		got, err := ParseBytes(in)
+		if err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "90s": 90 * time.Second, "0": 0} {
+		got, err := ParseDuration(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}

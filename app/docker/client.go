@@ -1,0 +1,42 @@
+// Package docker is kiosc's only contact with the Docker SDK. It wraps the moby client behind methods that take and
+// return kiosc's own types, so no other package imports Docker types.
+package docker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/moby/moby/client"
+)
+
+// Client talks to one Docker engine (DOCKER_HOST or /var/run/docker.sock), negotiating the API version.
+type Client struct {
+	cli *client.Client
+}
+
+// New connects lazily; the first call negotiates the API version.
+func New() (*Client, error) {
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	return &Client{cli: cli}, nil
+}
+
+// Close releases the client's connections.
+func (c *Client) Close() error { return c.cli.Close() }
+
+// EngineInfo describes the engine that answered a ping.
+type EngineInfo struct {
+	APIVersion string
+	OSType     string
+}
+
+// Ping checks that the engine answers and returns the negotiated API version.
+func (c *Client) Ping(ctx context.Context) (EngineInfo, error) {
+	p, err := c.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	if err != nil {
+		return EngineInfo{}, fmt.Errorf("docker engine unreachable at %s: %w", c.cli.DaemonHost(), err)
+	}
+	return EngineInfo{APIVersion: c.cli.ClientVersion(), OSType: p.OSType}, nil
+}

@@ -1,0 +1,170 @@
+// Package server builds kiosc's HTTP server: the route table, health and metrics endpoints, the embedded SPA, and
+// graceful shutdown.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bihealth/kiosc/app/api"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/metrics"
+)
+
+// Module registers routes on a router.
+type Module interface {
+	Register(r fiber.Router)
+}
+
+// Pinger is a dependency whose reachability /readyz reports.
+type Pinger func(ctx context.Context) error
+
+// Deps are what the server is built from.
+type Deps struct {
+	Log            *slog.Logger
+	Auth           *auth.Service
+	Metrics        *metrics.Metrics
+	MetricsPublic  bool
+	TrustedProxies []netip.Prefix
+	SPA            fs.FS
+	// Ready maps a dependency name ("database", "docker") to its check.
+	Ready map[string]Pinger
+	// Root modules are mounted before anything else that needs authentication (OIDC endpoints, the reverse
+	// proxy, subdomain dispatch); they apply api.Authenticate themselves where needed.
+	Root []Module
+	// API modules are mounted under /api/v1 behind authentication and CSRF protection.
+	API []Module
+}
+
+// Server is kiosc's HTTP server.
+type Server struct {
+	app *fiber.App
+	log *slog.Logger
+}
+
+// New builds the server and its route table.
+func New(d Deps) *Server {
+	var trusted []string
+	for _, p := range d.TrustedProxies {
+		trusted = append(trusted, p.String())
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "kiosc",
+		ErrorHandler:          api.ErrorHandler(d.Log),
+		DisableStartupMessage: true,
+		// Request bodies are streamed so that proxied uploads of many GiB never sit in memory; the API limits its own
+		// bodies to 1 MiB when decoding.
+		StreamRequestBody: true,
+		BodyLimit:         1 << 40,
+		ReadBufferSize:    32 << 10, // room for large cookie headers of proxied apps
+		IdleTimeout:       2 * time.Minute,
+		// Strings from the request context are copied: handlers hand them to goroutines.
+		Immutable:               true,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          trusted,
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	app.Use(observe(d.Metrics, d.Log))
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", readyz(d.Ready))
+	metricsHandler := adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
+	if d.MetricsPublic {
+		app.Get("/metrics", metricsHandler)
+	} else {
+		app.Get("/metrics", api.Authenticate(d.Auth), api.RequireSuperuser, metricsHandler)
+	}
+
+	for _, m := range d.Root {
+		m.Register(app)
+	}
+
+	v1 := app.Group("/api/v1", api.Authenticate(d.Auth), api.CSRF)
+	for _, m := range d.API {
+		m.Register(v1)
+	}
+	// Unknown API paths get a JSON 404, never the SPA's index.html.
+	app.All("/api/*", func(c *fiber.Ctx) error { return api.NotFound("API endpoint " + c.Path()) })
+	app.Use(newSPA(d.SPA).handler)
+	return &Server{app: app, log: d.Log}
+}
+
+// App exposes the Fiber app for in-process tests (app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests up to the deadline of ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(10 * time.Second)
+	}
+	return s.app.ShutdownWithTimeout(time.Until(deadline))
+}
+
+func readyz(checks map[string]Pinger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+		defer cancel()
+		out := fiber.Map{}
+		status, reasons := fiber.StatusOK, []string{}
+		for name, check := range checks {
+			if err := check(ctx); err != nil {
+				out[name] = err.Error()
+				reasons = append(reasons, name+": "+err.Error())
+				status = fiber.StatusServiceUnavailable
+			} else {
+				out[name] = "ok"
+			}
+		}
+		if status != fiber.StatusOK {
+			c.Set(fiber.HeaderRetryAfter, "5")
+			return c.Status(status).JSON(fiber.Map{"status": "unavailable", "reason": strings.Join(reasons, "; "), "checks": out})
+		}
+		return c.JSON(fiber.Map{"status": "ok", "checks": out})
+	}
+}
+
+// observe records request metrics and logs failures; streamed responses are measured to their first byte.
+func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			if fe, ok := err.(*fiber.Error); ok {
+				status = fe.Code
+			} else if ae, ok := err.(*api.Error); ok {
+				status = ae.Status
+			} else {
+				status = 500
+			}
+		}
+		route := c.Route().Path
+		if route == "/" && c.Path() != "/" {
+			route = "spa"
+		}
+		m.HTTPRequests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+		m.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		if status >= 500 {
+			log.Warn("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+		} else {
+			log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+		}
+		return err
+	}
+}

@@ -1,0 +1,119 @@
+// Command kiosc runs Docker containers that expose web interfaces for research projects and serves them through one
+// authenticating reverse proxy. This file only wires the parts together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/api"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/cli"
+	"github.com/bihealth/kiosc/app/config"
+	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/logging"
+	"github.com/bihealth/kiosc/app/metrics"
+	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/version"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, serve))
+}
+
+func serve(ctx context.Context, args []string) error {
+	cfg, err := config.Load(args, os.LookupEnv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	log.Info("starting", "version", version.Version, "commit", version.Commit, "listen", cfg.Listen, "data_dir", cfg.DataDir)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("KIOSC_DATA_DIR: %w", err)
+	}
+	st, err := store.Open(cfg.DatabasePath())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	migrations, err := fs.Sub(migrationsFS, "migrations")
+	if err != nil {
+		return err
+	}
+	if err := st.Migrate(ctx, migrations, log); err != nil {
+		return err
+	}
+	keys, created, err := secrets.Load(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("KIOSC_SECRET_KEY: %w", err)
+	}
+	if created {
+		log.Info("generated the instance secret key", "file", cfg.DataDir+"/"+secrets.KeyFile)
+	}
+	instanceID, err := st.CreateSettingIfAbsent(ctx, store.SettingInstanceID, uuid.NewString())
+	if err != nil {
+		return err
+	}
+	if err := auth.EnsureAdmin(ctx, st, cfg.AdminPassword, log); err != nil {
+		return err
+	}
+	dock, err := docker.New()
+	if err != nil {
+		return err
+	}
+	defer dock.Close()
+
+	m := metrics.New(version.Version, nil)
+	bus := events.New(m.LiveDropped.Inc)
+	checker := access.NewChecker(st)
+	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
+	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain}
+
+	srv := server.New(server.Deps{
+		Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
+		Ready: map[string]server.Pinger{
+			"database": st.Ping,
+			"docker":   func(ctx context.Context) error { _, err := dock.Ping(ctx); return err },
+		},
+		API: []server.Module{
+			sessions,
+			&api.Live{Bus: bus, Checker: checker, Auth: authSvc, BaseURL: cfg.BaseURL, Log: log, Version: version.Version},
+		},
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("KIOSC_LISTEN: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "url", cfg.BaseURL.String(), "instance", instanceID)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// spa returns the embedded SPA (the directory may hold only .gitkeep in a fresh clone).
+func spa() fs.FS {
+	sub, err := fs.Sub(spaFS, "frontend/dist")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory exists
+	}
+	return sub
+}
