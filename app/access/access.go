@@ -52,15 +52,15 @@ type Action int
 
 // The actions of the permission matrix.
 const (
-	ViewProject       Action = iota // see the project and its container list
-	OpenApp                         // open an app through the proxy (starts it if stopped)
-	ViewContainer                   // container detail, state, kiosc events
-	ViewLogs                        // Docker logs, live and stored
-	ManageContainers                // create, edit, start, stop, restart, delete containers
-	ManageTemplates                 // create, edit, copy, apply project templates
-	ManageRoles                     // assign and remove roles (owner and delegate)
-	ManageProject                   // edit the project itself (owner and delegate; local projects only)
-	SiteAdmin                       // site templates, users, local projects, admin views, maintenance
+	ViewProject      Action = iota // see the project and its container list
+	OpenApp                        // open an app through the proxy (starts it if stopped)
+	ViewContainer                  // container detail, state, kiosc events
+	ViewLogs                       // Docker logs, live and stored
+	ManageContainers               // create, edit, start, stop, restart, delete containers
+	ManageTemplates                // create, edit, copy, apply project templates
+	ManageRoles                    // assign and remove roles (owner and delegate)
+	ManageProject                  // edit the project itself (owner and delegate; local projects only)
+	SiteAdmin                      // site templates, users, local projects, admin views, maintenance
 )
 
 var actionNames = map[Action]string{

@@ -17,7 +17,6 @@ const (
 	identityKey   = "kiosc.identity"
 )
 
-
 // Authenticate resolves the caller from `Authorization: Token|Bearer <key>` or the session cookie and stores the
 // identity for later handlers. It never rejects by itself, except for an invalid token (401): a script must learn
 // at once that its token is wrong instead of acting anonymously.

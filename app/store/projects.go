@@ -130,4 +130,3 @@ func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 func isFK(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
 }
-

@@ -62,4 +62,3 @@ func asString(v any) (string, bool) {
 	}
 	return "", false
 }
-
