@@ -12,7 +12,7 @@ LDFLAGS      := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 TOOLS        := $(CURDIR)/.tools
 GOLANGCI     := $(TOOLS)/golangci-lint
-GOLANGCI_VERSION := v2.11.4
+GOLANGCI_VERSION := v2.15.0
 
 .PHONY: help build run test test-go test-web test-e2e lint dev bench clean prerequisites docker-engine chromium frontend
 

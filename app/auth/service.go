@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bihealth/kiosc/app/secrets"
@@ -62,11 +63,10 @@ func NewService(st *store.Store, keys *secrets.Keys, log *slog.Logger, opts Opti
 	if opts.SessionLifetime <= 0 {
 		opts.SessionLifetime = 7 * 24 * time.Hour
 	}
-	dummy, _ := HashPassword("timing equaliser")
 	return &Service{
 		store: st, keys: keys, log: log, opts: opts,
 		byUser: NewThrottle(5, 15*time.Minute), byAddr: NewThrottle(30, 15*time.Minute),
-		now: time.Now, dummyPW: dummy,
+		now: time.Now, dummyPW: dummyHash(),
 	}
 }
 
@@ -120,6 +120,13 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, addr, u
 	s.log.Info("login", "username", username, "method", "local", "addr", addr)
 	return &Identity{User: u, Session: se}, cookie, nil
 }
+
+// dummyHash is a fixed hash with the current parameters, checked for unknown users so that a failed login costs
+// the same whether or not the username exists.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("timing equaliser")
+	return h
+})
 
 func (s *Service) fail(username, addr, why string) {
 	s.byUser.Fail("u:" + username)

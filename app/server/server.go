@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -146,11 +147,14 @@ func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			if fe, ok := err.(*fiber.Error); ok {
+			var fe *fiber.Error
+			var ae *api.Error
+			switch {
+			case errors.As(err, &fe):
 				status = fe.Code
-			} else if ae, ok := err.(*api.Error); ok {
+			case errors.As(err, &ae):
 				status = ae.Status
-			} else {
+			default:
 				status = 500
 			}
 		}

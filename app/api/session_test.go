@@ -1,0 +1,158 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bihealth/kiosc/app/api"
+	"github.com/bihealth/kiosc/app/api/apitest"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+func TestLoginMeLogout(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	anon := e.Anonymous()
+	if r := anon.Do("GET", "/api/v1/me", nil); r.StatusCode != 401 || r.ErrorCode() != "unauthorized" {
+		t.Fatalf("anonymous /me: %d %s", r.StatusCode, r.Body)
+	}
+	r := anon.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password"})
+	if r.StatusCode != 200 || r.JSON["csrf_token"] == "" {
+		t.Fatalf("login: %d %s", r.StatusCode, r.Body)
+	}
+	var cookie *http.Cookie
+	for _, c := range r.Cookies {
+		if c.Name == api.SessionCookie {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure {
+		t.Fatalf("session cookie attributes: %+v", cookie)
+	}
+	admin := e.Login("admin", "admin-password")
+	me := admin.Do("GET", "/api/v1/me", nil)
+	user, _ := me.JSON["user"].(map[string]any)
+	if me.StatusCode != 200 || user["username"] != "admin" || user["is_superuser"] != true || me.JSON["csrf_token"] != admin.CSRF {
+		t.Fatalf("/me: %d %s", me.StatusCode, me.Body)
+	}
+	if strings.Contains(me.Body, "argon2") || strings.Contains(me.Body, "password_hash") {
+		t.Fatal("password hash leaked")
+	}
+	noCSRF := *admin
+	noCSRF.CSRF = ""
+	if r := noCSRF.Do("POST", "/api/v1/auth/logout", nil); r.StatusCode != 403 || r.ErrorCode() != "csrf_failed" {
+		t.Fatalf("logout without CSRF: %d %s", r.StatusCode, r.Body)
+	}
+	if r := admin.Do("POST", "/api/v1/auth/logout", nil); r.StatusCode != 200 {
+		t.Fatalf("logout: %d %s", r.StatusCode, r.Body)
+	}
+	if r := admin.Do("GET", "/api/v1/me", nil); r.StatusCode != 401 {
+		t.Fatalf("session survived logout: %d", r.StatusCode)
+	}
+}
+
+func TestLoginErrors(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	anon := e.Anonymous()
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+		code   string
+		field  string
+	}{
+		{"missing fields", map[string]string{}, 400, "validation_failed", "username"},
+		{"unknown field", `{"username":"a","password":"b","remember":true}`, 400, "validation_failed", "remember"},
+		{"wrong type", `{"username":1,"password":"b"}`, 400, "validation_failed", "username"},
+		{"malformed", `{"username":`, 400, "invalid_json", ""},
+		{"two values", `{"username":"a","password":"b"}{}`, 400, "invalid_json", ""},
+		{"too large", `{"username":"` + strings.Repeat("a", 1<<20) + `","password":"b"}`, 413, "body_too_large", ""},
+		{"wrong password", map[string]string{"username": "admin", "password": "nope"}, 401, "invalid_credentials", ""},
+		{"unknown user", map[string]string{"username": "ghost", "password": "nope"}, 401, "invalid_credentials", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := anon.Do("POST", "/api/v1/auth/login", tc.body)
+			if r.StatusCode != tc.status || r.ErrorCode() != tc.code {
+				t.Fatalf("got %d %s", r.StatusCode, r.Body)
+			}
+			if tc.field != "" {
+				fields, _ := r.JSON["error"].(map[string]any)["fields"].(map[string]any)
+				if _, ok := fields[tc.field]; !ok {
+					t.Fatalf("error does not name %q: %s", tc.field, r.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestLoginThrottled(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	anon := e.Anonymous()
+	for range 5 {
+		anon.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "wrong"})
+	}
+	r := anon.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password"})
+	if r.StatusCode != 429 || r.ErrorCode() != "too_many_attempts" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("throttle: %d %s %v", r.StatusCode, r.Body, r.Header)
+	}
+}
+
+func TestLocalLoginDisabledExceptBreakGlass(t *testing.T) {
+	e := apitest.New(t, apitest.Options{Auth: auth.Options{LocalLogin: false, BreakGlassUser: "admin"}})
+	hash, _ := auth.HashPassword("password-123")
+	if err := e.Store.CreateUser(context.Background(), &store.User{Username: "alice", IsActive: true, Source: store.SourceLocal, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Anonymous().Do("POST", "/api/v1/auth/login", map[string]string{"username": "alice", "password": "password-123"})
+	if r.StatusCode != 403 || r.ErrorCode() != "local_login_disabled" {
+		t.Fatalf("alice: %d %s", r.StatusCode, r.Body)
+	}
+	e.Login("admin", "admin-password") // the break-glass account still works
+	cfg := e.Anonymous().Do("GET", "/api/v1/config", nil)
+	if cfg.JSON["local_login"] != true {
+		t.Fatalf("config must still offer the form for the break-glass account: %s", cfg.Body)
+	}
+}
+
+func TestTokenAuthentication(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	ctx := context.Background()
+	u, _ := e.Store.GetUserByUsername(ctx, "admin")
+	_, secret, err := e.Auth.CreateToken(ctx, u, "ci", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"Token", "Bearer", "token"} {
+		req := httptest.NewRequest("GET", "/api/v1/me", nil)
+		req.Header.Set("Authorization", scheme+" "+secret)
+		if r := e.Send(req); r.StatusCode != 200 || r.JSON["csrf_token"] != nil {
+			t.Fatalf("%s: %d %s", scheme, r.StatusCode, r.Body)
+		}
+	}
+	// Token-authenticated state changes need no CSRF header.
+	req := httptest.NewRequest("POST", "/api/v1/auth/logout", nil)
+	req.Header.Set("Authorization", "Token "+secret)
+	if r := e.Send(req); r.StatusCode != 200 {
+		t.Fatalf("token POST without CSRF: %d %s", r.StatusCode, r.Body)
+	}
+	req = httptest.NewRequest("GET", "/api/v1/me", nil)
+	req.Header.Set("Authorization", "Token kiosc_wrong")
+	if r := e.Send(req); r.StatusCode != 401 || r.ErrorCode() != "invalid_token" {
+		t.Fatalf("wrong token: %d %s", r.StatusCode, r.Body)
+	}
+}
+
+func TestSecureCookieUnderHTTPS(t *testing.T) {
+	e := apitest.New(t, apitest.Options{SecureCookies: true})
+	r := e.Anonymous().Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password"})
+	for _, c := range r.Cookies {
+		if c.Name == api.SessionCookie && c.Secure {
+			return
+		}
+	}
+	t.Fatalf("no Secure session cookie: %v", r.Header)
+}
