@@ -11,7 +11,8 @@ import (
 
 // Client talks to one Docker engine (DOCKER_HOST or /var/run/docker.sock), negotiating the API version.
 type Client struct {
-	cli *client.Client
+	cli   *client.Client
+	calls callCounter
 }
 
 // New connects lazily; the first call negotiates the API version.

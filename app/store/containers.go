@@ -1,0 +1,316 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Container states (spec section 5.2).
+const (
+	StateInitial  = "initial"
+	StatePulling  = "pulling"
+	StateCreating = "creating"
+	StateStarting = "starting"
+	StateRunning  = "running"
+	StateStopping = "stopping"
+	StateStopped  = "stopped"
+	StateExited   = "exited"
+	StateFailed   = "failed"
+	StatePaused   = "paused"
+	StateDeleting = "deleting"
+	StateDeleted  = "deleted"
+	StateNotFound = "not_found"
+	StateUnknown  = "unknown"
+)
+
+// Container is a container record: configuration (what users edit), desired state (what they asked for) and observed
+// state (what Docker said last). Secret values are kept only in encrypted form.
+type Container struct {
+	ID              int64
+	UUID            string
+	ProjectID       int64
+	ProjectUUID     string
+	Title           string
+	Description     string
+	Image           string
+	Command         string
+	Environment     map[string]string
+	SecretEnvEnc    string   // encrypted JSON object; empty when none
+	SecretEnvKeys   []string // sorted names of the secret variables (not secret themselves)
+	RegistryAuthEnc string   // encrypted JSON; empty when none
+	ContainerPort   int
+	ContainerPath   string
+	HeartbeatURL    string
+	StripPrefix     bool
+	StartupTimeout  int64 // seconds
+	MaxIdle         int64
+	MaxLifetime     int64
+	MemoryLimit     int64
+	CPULimit        float64
+	PidsLimit       int64
+	MaxRetries      int
+	PullPolicy      string
+	Template        string
+
+	ContainerState
+	RestartPending bool
+	LastAccessAt   *time.Time
+	CreatedBy      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// ContainerState is the part of a record kiosc's reconciler writes.
+type ContainerState struct {
+	State        string
+	StateReason  string
+	StateMessage string
+	DesiredState string
+	DockerID     string
+	DockerState  string
+	NetworkMode  string
+	ExitCode     *int
+	OOMKilled    bool
+	HostPort     *int
+	Upstream     string
+	ReadyAt      *time.Time
+	StartedAt    *time.Time
+	StoppedAt    *time.Time
+	Retries      int
+}
+
+const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.description, c.image, c.command, c.environment,
+	coalesce(c.secret_environment, ''), coalesce(c.registry_auth, ''), c.container_port, c.container_path, c.heartbeat_url,
+	c.strip_prefix, c.startup_timeout, c.max_idle, c.max_lifetime, c.memory_limit, c.cpu_limit, c.pids_limit, c.max_retries,
+	c.pull_policy, coalesce(c.template, ''), c.state, c.state_reason, c.state_message, c.desired_state, c.docker_id,
+	c.docker_state, c.network_mode, c.exit_code, c.oom_killed, c.host_port, c.upstream, c.ready_at, c.started_at, c.stopped_at,
+	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys`
+const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
+
+func scanContainer(row interface{ Scan(...any) error }) (*Container, error) {
+	c := &Container{}
+	var env, keys string
+	var exit, port sql.NullInt64
+	err := row.Scan(&c.ID, &c.UUID, &c.ProjectID, &c.ProjectUUID, &c.Title, &c.Description, &c.Image, &c.Command, &env,
+		&c.SecretEnvEnc, &c.RegistryAuthEnc, &c.ContainerPort, &c.ContainerPath, &c.HeartbeatURL, &c.StripPrefix,
+		&c.StartupTimeout, &c.MaxIdle, &c.MaxLifetime, &c.MemoryLimit, &c.CPULimit, &c.PidsLimit, &c.MaxRetries, &c.PullPolicy,
+		&c.Template, &c.State, &c.StateReason, &c.StateMessage, &c.DesiredState, &c.DockerID, &c.DockerState, &c.NetworkMode,
+		&exit, &c.OOMKilled, &port, &c.Upstream, nullTimeCol{&c.ReadyAt}, nullTimeCol{&c.StartedAt}, nullTimeCol{&c.StoppedAt},
+		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if exit.Valid {
+		v := int(exit.Int64)
+		c.ExitCode = &v
+	}
+	if port.Valid {
+		v := int(port.Int64)
+		c.HostPort = &v
+	}
+	if err := json.Unmarshal([]byte(env), &c.Environment); err != nil {
+		return nil, fmt.Errorf("container %s environment: %w", c.UUID, err)
+	}
+	if err := json.Unmarshal([]byte(keys), &c.SecretEnvKeys); err != nil {
+		return nil, fmt.Errorf("container %s secret keys: %w", c.UUID, err)
+	}
+	if c.Environment == nil {
+		c.Environment = map[string]string{}
+	}
+	if c.SecretEnvKeys == nil {
+		c.SecretEnvKeys = []string{}
+	}
+	return c, nil
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// CreateContainer inserts c (generating a UUID if empty). A title already used in the project gives ErrConflict.
+func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
+	if c.UUID == "" {
+		c.UUID = uuid.NewString()
+	}
+	if c.State == "" {
+		c.State = StateInitial
+	}
+	if c.DesiredState == "" {
+		c.DesiredState = StateStopped
+	}
+	if c.PullPolicy == "" {
+		c.PullPolicy = "if-missing"
+	}
+	if c.Environment == nil {
+		c.Environment = map[string]string{}
+	}
+	if c.SecretEnvKeys == nil {
+		c.SecretEnvKeys = []string{}
+	}
+	now := time.Now().UTC()
+	c.CreatedAt, c.UpdatedAt = now, now
+	res, err := s.db.ExecContext(ctx, `INSERT INTO containers (uuid, project_id, title, description, image, command, environment,
+		secret_environment, secret_keys, registry_auth, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout,
+		max_idle, max_lifetime, memory_limit, cpu_limit, pids_limit, max_retries, pull_policy, template, state, desired_state,
+		created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.UUID, c.ProjectID, c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc),
+		jsonText(c.SecretEnvKeys), nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix,
+		c.StartupTimeout, c.MaxIdle, c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy,
+		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now))
+	if isUnique(err) {
+		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
+	}
+	if err != nil {
+		return err
+	}
+	c.ID, err = res.LastInsertId()
+	return err
+}
+
+// GetContainer returns a container by UUID.
+func (s *Store) GetContainer(ctx context.Context, uuid string) (*Container, error) {
+	return scanContainer(s.db.QueryRowContext(ctx, `SELECT `+containerCols+containerFrom+` WHERE c.uuid = ?`, uuid))
+}
+
+// ContainerFilter narrows ListContainers. ProjectUUIDs nil means every project; an empty slice means none.
+type ContainerFilter struct {
+	ProjectUUIDs []string
+	State        string
+	Page         Page // zero Limit: no paging
+}
+
+// ListContainers returns containers ordered by project and title, and the total matching the filter.
+func (s *Store) ListContainers(ctx context.Context, f ContainerFilter) ([]*Container, int, error) {
+	where, args := "1=1", []any{}
+	if f.ProjectUUIDs != nil {
+		where += " AND p.uuid IN (SELECT value FROM json_each(?))"
+		args = append(args, jsonText(f.ProjectUUIDs))
+	}
+	if f.State != "" {
+		where += " AND c.state = ?"
+		args = append(args, f.State)
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+containerFrom+` WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	q := `SELECT ` + containerCols + containerFrom + ` WHERE ` + where + ` ORDER BY p.title, c.title, c.id`
+	if f.Page.Limit > 0 {
+		p := f.Page.Clamp()
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, p.Limit, p.Offset)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []*Container{}
+	for rows.Next() {
+		c, err := scanContainer(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// UpdateContainerConfig writes the user-editable fields and restart_pending.
+func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
+	c.UpdatedAt = time.Now().UTC()
+	_, err := s.db.ExecContext(ctx, `UPDATE containers SET title=?, description=?, image=?, command=?, environment=?,
+		secret_environment=?, secret_keys=?, registry_auth=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?,
+		startup_timeout=?, max_idle=?, max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?,
+		template=?, restart_pending=?, updated_at=? WHERE id=?`,
+		c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc), jsonText(c.SecretEnvKeys),
+		nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix, c.StartupTimeout, c.MaxIdle,
+		c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy, nullStr(c.Template), c.RestartPending,
+		ts(c.UpdatedAt), c.ID)
+	if isUnique(err) {
+		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
+	}
+	return err
+}
+
+// UpdateContainerState writes the observed state and desired state. clearRestartPending resets restart_pending
+// (after the Docker container was recreated with the current configuration).
+func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, clearRestartPending bool) (time.Time, error) {
+	now := time.Now().UTC()
+	rp := "restart_pending"
+	if clearRestartPending {
+		rp = "0"
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state=?, state_reason=?, state_message=?, desired_state=?,
+		docker_id=?, docker_state=?, network_mode=?, exit_code=?, oom_killed=?, host_port=?, upstream=?, ready_at=?, started_at=?,
+		stopped_at=?, retries=?, restart_pending=`+rp+`, updated_at=? WHERE uuid=?`,
+		st.State, st.StateReason, st.StateMessage, st.DesiredState, st.DockerID, st.DockerState, st.NetworkMode,
+		nullInt(st.ExitCode), st.OOMKilled, nullInt(st.HostPort), st.Upstream, nts(st.ReadyAt), nts(st.StartedAt), nts(st.StoppedAt),
+		st.Retries, ts(now), uuid)
+	if err != nil {
+		return now, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return now, ErrNotFound
+	}
+	return now, nil
+}
+
+// UpdateContainerDesired records what a user asked for, before anything is done about it.
+func (s *Store) UpdateContainerDesired(ctx context.Context, uuid, desired string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE containers SET desired_state=?, updated_at=? WHERE uuid=?`, desired, ts(time.Now()), uuid)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// UpdateContainerAccess stores last-access times in one transaction.
+func (s *Store) UpdateContainerAccess(ctx context.Context, times map[string]time.Time) error {
+	if len(times) == 0 {
+		return nil
+	}
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		for id, t := range times {
+			if _, err := tx.ExecContext(ctx, `UPDATE containers SET last_access_at=? WHERE uuid=?`, ts(t), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteContainer removes the record with its kiosc events and jobs; stored logs are removed too.
+func (s *Store) DeleteContainer(ctx context.Context, uuid string) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM containers WHERE uuid=?`, uuid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, t := range []string{"container_events", "jobs", "container_logs"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE container_uuid=?`, uuid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
