@@ -77,6 +77,7 @@ func serve(ctx context.Context, args []string) error {
 	bus := events.New(m.LiveDropped.Inc)
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
+	recorder := &api.Recorder{Store: st, Bus: bus, Log: log}
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain}
 
 	srv := server.New(server.Deps{
@@ -88,6 +89,11 @@ func serve(ctx context.Context, args []string) error {
 		API: []server.Module{
 			sessions,
 			&api.Live{Bus: bus, Checker: checker, Auth: authSvc, BaseURL: cfg.BaseURL, Log: log, Version: version.Version},
+			&api.Tokens{Store: st, Auth: authSvc, Timeline: recorder},
+			&api.Users{Store: st, Auth: authSvc, Timeline: recorder, SecureCookies: cfg.SecureCookies()},
+			&api.Projects{Store: st, Checker: checker, Timeline: recorder},
+			&api.Roles{Store: st, Checker: checker, Timeline: recorder},
+			&api.Timeline{Store: st, Checker: checker},
 		},
 	})
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,4 +95,30 @@ func (s *Store) DeleteRole(ctx context.Context, projectID, userID int64) error {
 	defer s.bumpACL()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM role_assignments WHERE project_id = ? AND user_id = ?`, projectID, userID)
 	return affectedOne(res, err)
+}
+
+// AssignRole creates or changes a user's role in a project like UpdateRole, keeping one owner per project: giving
+// the owner role demotes a previous owner of the same project to delegate, in the same transaction. It returns the
+// demoted assignment, if any.
+func (s *Store) AssignRole(ctx context.Context, r *RoleAssignment) (*RoleAssignment, error) {
+	defer s.bumpACL()
+	var demoted *RoleAssignment
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		demoted = nil
+		if r.Role == "owner" {
+			prev, err := listRoles(ctx, tx, `r.project_id = ? AND r.role = 'owner' AND r.user_id != ?`, r.ProjectID, r.UserID)
+			if err != nil {
+				return err
+			}
+			for _, p := range prev {
+				p.Role = "delegate"
+				if err := upsertRole(ctx, tx, p); err != nil {
+					return err
+				}
+				demoted = p
+			}
+		}
+		return upsertRole(ctx, tx, r)
+	})
+	return demoted, err
 }
