@@ -147,7 +147,7 @@ func (h *Roles) put(c *fiber.Ctx) error {
 	if demoted != nil {
 		h.Timeline.Record(ctx, &store.TimelineEvent{Username: actor, ProjectUUID: p.UUID, EventName: "role_update",
 			Description: fmt.Sprintf("%s is no longer owner of %q and became delegate", demoted.Username, p.Title),
-			ObjectType: "role", ObjectUUID: demoted.UUID,
+			ObjectType:  "role", ObjectUUID: demoted.UUID,
 			ExtraData: map[string]any{"username": demoted.Username, "role": access.RoleDelegate, "previous_role": access.RoleOwner}})
 	}
 	status := 200
@@ -187,6 +187,6 @@ func (h *Roles) delete(c *fiber.Ctx) error {
 	actor := IdentityOf(c).User.Username
 	h.Timeline.Record(ctx, &store.TimelineEvent{Username: actor, ProjectUUID: p.UUID, EventName: "role_delete",
 		Description: fmt.Sprintf("%s removed %s (%s) from %q", actor, member.Username, prev.Role, p.Title),
-		ObjectType: "role", ObjectUUID: prev.UUID, ExtraData: map[string]any{"username": member.Username, "previous_role": prev.Role}})
+		ObjectType:  "role", ObjectUUID: prev.UUID, ExtraData: map[string]any{"username": member.Username, "previous_role": prev.Role}})
 	return c.SendStatus(204)
 }
