@@ -46,12 +46,15 @@ type Deps struct {
 	Root []Module
 	// API modules are mounted under /api/v1 behind authentication and CSRF protection.
 	API []Module
+	// OnShutdown functions run first in Shutdown (e.g. closing proxy tunnels, which the server does not track).
+	OnShutdown []func()
 }
 
 // Server is kiosc's HTTP server.
 type Server struct {
-	app *fiber.App
-	log *slog.Logger
+	app        *fiber.App
+	log        *slog.Logger
+	onShutdown []func()
 }
 
 // New builds the server and its route table.
@@ -75,6 +78,8 @@ func New(d Deps) *Server {
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          trusted,
+		// Proxied apps may speak WebDAV and other extensions besides the standard methods.
+		RequestMethods: append(fiber.DefaultMethods[:len(fiber.DefaultMethods):len(fiber.DefaultMethods)], extraMethods...),
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	app.Use(observe(d.Metrics, d.Log))
@@ -99,8 +104,11 @@ func New(d Deps) *Server {
 	// Unknown API paths get a JSON 404, never the SPA's index.html.
 	app.All("/api/*", func(c *fiber.Ctx) error { return api.NotFound("API endpoint " + c.Path()) })
 	app.Use(newSPA(d.SPA).handler)
-	return &Server{app: app, log: d.Log}
+	return &Server{app: app, log: d.Log, onShutdown: d.OnShutdown}
 }
+
+// extraMethods are accepted besides fiber.DefaultMethods (WebDAV, used by apps such as file browsers).
+var extraMethods = []string{"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH"}
 
 // App exposes the Fiber app for in-process tests (app.Test).
 func (s *Server) App() *fiber.App { return s.app }
@@ -110,6 +118,9 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections and waits for in-flight requests up to the deadline of ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	for _, f := range s.onShutdown {
+		f()
+	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(10 * time.Second)

@@ -1,0 +1,180 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/bihealth/kiosc/app/api"
+	"github.com/bihealth/kiosc/app/auth"
+)
+
+// newClient returns the shared upstream client. Bodies are streamed (never buffered whole), there are no read or
+// write timeouts (server-sent events and long downloads stay open as long as the app writes), and paths and queries
+// reach the app exactly as the browser sent them.
+func newClient(dialTimeout time.Duration) *fasthttp.Client {
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	return &fasthttp.Client{
+		NoDefaultUserAgentHeader: true,
+		Dial:                     func(addr string) (net.Conn, error) { return dialer.Dial("tcp", addr) },
+		MaxConnsPerHost:          4096,
+		MaxConnWaitTimeout:       10 * time.Second,
+		MaxIdleConnDuration:      30 * time.Second,
+		ReadBufferSize:           32 << 10, // the largest response header accepted from an app
+		WriteBufferSize:          32 << 10,
+		MaxResponseBodySize:      1 << 20, // only bounds what is buffered; larger bodies are streamed
+		StreamResponseBody:       true,
+		DisablePathNormalizing:   true,
+	}
+}
+
+// forward sends the request to the app and streams its response back. The request object of the server is reused
+// as is: its body is still a stream on the client connection, so uploads flow through without being buffered.
+func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, nav bool) error {
+	r := c.Request()
+	clientClose := r.Header.ConnectionClose()
+	p.prepareHeaders(c, req, t, id, false)
+	r.SetRequestURI("http://" + t.Addr + upstreamURI(req, t))
+	r.UseHostHeader = true // the browser's Host reaches the app
+	resp := c.Response()
+	resp.Header.SetNoDefaultContentType(true)
+	if err := p.client.Do(r, resp); err != nil {
+		resp.Reset()
+		return p.upstreamFailed(c, req, t, nav, err)
+	}
+	cleanResponse(&resp.Header, clientClose)
+	return nil
+}
+
+// upstreamURI is the path and query the app sees: without the prefix when stripping, else the original.
+func upstreamURI(req request, t Target) string {
+	if !t.StripPrefix {
+		return req.original
+	}
+	if req.query == "" {
+		return req.rest
+	}
+	return req.rest + "?" + req.query
+}
+
+// upstreamFailed answers a request whose app did not answer although it is running: navigations go to the lobby
+// (which shows what is wrong), everything else gets 502.
+func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, err error) error {
+	p.opt.Log.Warn("proxy: app did not answer", "container", t.ContainerUUID, "addr", t.Addr, "err", err)
+	if nav {
+		return c.Redirect(LobbyURL(req.uuid, req.original), fiber.StatusFound)
+	}
+	msg := "the app did not answer"
+	if errors.Is(err, fasthttp.ErrNoFreeConns) {
+		msg = "too many concurrent requests to the app"
+	}
+	c.Set(fiber.HeaderRetryAfter, "5")
+	return &api.Error{Status: fiber.StatusBadGateway, Code: "bad_gateway", Message: msg}
+}
+
+// Request headers kiosc never forwards: hop-by-hop headers (RFC 7230 section 6.1) and headers a client could use to
+// impersonate a front proxy.
+var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer"}
+
+// prepareHeaders makes the request safe and informative for the app: kiosc's own credentials are removed, the
+// forwarding headers are set, and headers a client could spoof are replaced.
+func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Identity, upgrade bool) {
+	h := &c.Request().Header
+
+	// Hop-by-hop headers, including those named in Connection; an upgrade keeps Connection and Upgrade.
+	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
+		for _, name := range strings.Split(string(conn), ",") {
+			name = strings.TrimSpace(name)
+			switch strings.ToLower(name) {
+			case "", "close", "keep-alive", "upgrade":
+				continue
+			}
+			h.Del(name)
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+	if !upgrade {
+		h.Del(fiber.HeaderConnection)
+		h.Del(fiber.HeaderUpgrade)
+	}
+
+	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
+	h.DelCookie(api.SessionCookie)
+	h.Del(api.CSRFHeader)
+	if _, ok := kioscToken(string(h.Peek(fiber.HeaderAuthorization))); ok {
+		h.Del(fiber.HeaderAuthorization)
+	}
+
+	// X-Kiosc-* headers come from kiosc only.
+	var spoofed []string
+	for k := range h.All() {
+		if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+			spoofed = append(spoofed, string(k))
+		}
+	}
+	for _, k := range spoofed {
+		h.Del(k)
+	}
+	h.Set("X-Kiosc-User", id.User.Username)
+
+	// Forwarding headers: kept from a trusted front proxy, otherwise set from what kiosc sees.
+	trusted := c.IsProxyTrusted()
+	peer := c.Context().RemoteIP().String()
+	if prior := h.Peek(fiber.HeaderXForwardedFor); trusted && len(prior) > 0 {
+		h.Set(fiber.HeaderXForwardedFor, string(prior)+", "+peer)
+	} else {
+		h.Set(fiber.HeaderXForwardedFor, peer)
+	}
+	if !trusted || len(h.Peek(fiber.HeaderXForwardedProto)) == 0 {
+		scheme := "http"
+		if p.opt.BaseURL != nil && p.opt.BaseURL.Scheme != "" {
+			scheme = p.opt.BaseURL.Scheme
+		}
+		h.Set(fiber.HeaderXForwardedProto, scheme)
+	}
+	if !trusted || len(h.Peek(fiber.HeaderXForwardedHost)) == 0 {
+		h.Set(fiber.HeaderXForwardedHost, string(h.Host()))
+	}
+	if !trusted {
+		h.Del("Forwarded")
+		h.Del("X-Real-Ip")
+	}
+	h.Del("X-Forwarded-Prefix")
+	if t.StripPrefix {
+		h.Set("X-Forwarded-Prefix", req.prefix)
+	}
+}
+
+// cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie.
+func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
+	h.DelCookie(api.SessionCookie)
+	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
+		for _, name := range strings.Split(string(conn), ",") {
+			switch name = strings.TrimSpace(name); strings.ToLower(name) {
+			case "", "close", "keep-alive", "upgrade":
+			default:
+				h.Del(name)
+			}
+		}
+	}
+	h.Del("Keep-Alive")
+	h.Del("Proxy-Connection")
+	// The app closing its connection to kiosc says nothing about the browser's connection to kiosc.
+	h.Del(fiber.HeaderConnection)
+	if clientClose {
+		h.SetConnectionClose()
+	}
+}
+
+// isWebsocketUpgrade reports an HTTP/1.1 websocket handshake.
+func isWebsocketUpgrade(c *fiber.Ctx) bool {
+	h := &c.Request().Header
+	return h.ConnectionUpgrade() && bytes.EqualFold(bytes.TrimSpace(h.Peek(fiber.HeaderUpgrade)), []byte("websocket"))
+}

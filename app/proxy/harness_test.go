@@ -1,0 +1,218 @@
+package proxy_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/docker/dockertest"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/metrics"
+	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/store/storetest"
+)
+
+// fakeContainers stands in for the lifecycle: a fixed table of targets and a count of Touch calls.
+type fakeContainers struct {
+	mu      sync.Mutex
+	targets map[string]proxy.Target
+	touches map[string]int
+}
+
+func (f *fakeContainers) Upstream(_ context.Context, uuid string) (proxy.Target, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.targets[uuid]
+	if !ok {
+		return proxy.Target{}, fmt.Errorf("container %s: %w", uuid, store.ErrNotFound)
+	}
+	return t, nil
+}
+
+func (f *fakeContainers) Touch(uuid string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.touches[uuid]++
+}
+
+func (f *fakeContainers) set(t proxy.Target) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.targets[t.ContainerUUID] = t
+}
+
+func (f *fakeContainers) touched(uuid string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.touches[uuid]
+}
+
+// env is a kiosc server with the proxy on a real TCP listener, a project with members of every role, and one
+// test app container behind two container records (prefix stripped and kept).
+type env struct {
+	t       *testing.T
+	base    string // http://127.0.0.1:port
+	st      *store.Store
+	auth    *auth.Service
+	bus     *events.Bus
+	proxy   *proxy.Proxy
+	fake    *fakeContainers
+	project *store.Project
+	// appAddr is the test app's published port (direct access).
+	appAddr string
+	// strip and keep are container UUIDs served from the test app; the keep one runs the app with BASE_PATH.
+	strip, keep string
+}
+
+// Container UUIDs of the fake lifecycle; the keep one's app is started with BASE_PATH set to its prefix.
+const (
+	keepUUID  = "7f1c2e0a-0000-4000-8000-00000000beef"
+	stripUUID = "7f1c2e0a-0000-4000-8000-00000000cafe"
+)
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dockertest.Client(t)
+	stripApp, _ := dockertest.RunTestApp(t, dockertest.RunOptions{})
+	keepApp, _ := dockertest.RunTestApp(t, dockertest.RunOptions{Env: []string{"BASE_PATH=" + proxy.PathPrefix + keepUUID + "/"}})
+	return newEnvWith(t, stripApp, keepApp)
+}
+
+func newEnvWith(t *testing.T, stripApp, keepApp string) *env {
+	t.Helper()
+	ctx := context.Background()
+	st := storetest.New(t)
+	keys, err := secrets.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: time.Hour, LocalLogin: true})
+	bus := events.New(nil)
+	checker := access.NewChecker(st)
+	proj := &store.Project{Title: "P", Type: "PROJECT", Source: "local"}
+	if err := st.CreateProject(ctx, proj); err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
+	e := &env{t: t, st: st, auth: authSvc, bus: bus, fake: fake, project: proj, appAddr: stripApp,
+		strip: stripUUID, keep: keepUUID}
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: proj.UUID, State: proxy.StateRunning, Addr: stripApp, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: proj.UUID, State: proxy.StateRunning, Addr: keepApp})
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.base = "http://" + ln.Addr().String()
+	baseURL, _ := url.Parse(e.base)
+	e.proxy = proxy.New(proxy.Options{Containers: fake, Auth: authSvc, Checker: checker, Bus: bus, BaseURL: baseURL,
+		Log: log, RecheckInterval: 500 * time.Millisecond})
+	srv := server.New(server.Deps{
+		Log: log, Auth: authSvc, Metrics: metrics.New("test", nil),
+		SPA:  fstest.MapFS{"index.html": {Data: []byte("<title>kiosc</title>")}},
+		Root: []server.Module{e.proxy},
+	})
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		e.proxy.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return e
+}
+
+// member creates a user with the role in the env's project ("" = no role, "superuser").
+func (e *env) member(name, role string) *store.User {
+	e.t.Helper()
+	ctx := context.Background()
+	u := &store.User{Username: name, Name: name, IsActive: true, Source: "local", IsSuperuser: role == "superuser"}
+	if err := e.st.CreateUser(ctx, u); err != nil {
+		e.t.Fatal(err)
+	}
+	if role != "" && role != "superuser" {
+		if err := e.st.UpdateRole(ctx, &store.RoleAssignment{ProjectID: e.project.ID, UserID: u.ID, Role: role, Source: "local"}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return u
+}
+
+// session logs u in and returns the session cookie value and CSRF token.
+func (e *env) session(u *store.User) (cookie, csrf string) {
+	e.t.Helper()
+	se, cookie, err := e.auth.StartSession(context.Background(), u, "local", "", "127.0.0.1", "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cookie, se.CSRFToken
+}
+
+// token issues an API token for u.
+func (e *env) token(u *store.User) string {
+	e.t.Helper()
+	_, secret, err := e.auth.CreateToken(context.Background(), u, "test", 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// url is the proxy URL of a container path.
+func (e *env) url(uuid, rest string) string { return e.base + proxy.PathPrefix + uuid + rest }
+
+// client does not follow redirects, so tests see them.
+var client = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Transport:     &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16},
+}
+
+// do sends a request with a session cookie (if cookie != "") and extra headers ("Name: value").
+func do(t *testing.T, method, u, cookie string, body io.Reader, headers ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "kiosc_session", Value: cookie})
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func readAll(t *testing.T, r *http.Response) string {
+	t.Helper()
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,286 @@
+// Package proxy is kiosc's reverse proxy in path mode (/containers/proxy/<uuid>/<rest>): it authenticates and
+// authorizes every request, sends browsers of apps that are not running to the lobby, streams HTTP bodies both ways
+// with bounded memory, and tunnels websocket upgrades byte for byte while tracking the tunnels so that stopping a
+// container or kiosc closes them.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/api"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// PathPrefix is where containers are served in path mode.
+const PathPrefix = "/containers/proxy/"
+
+// StateRunning is the only container state in which requests are forwarded.
+const StateRunning = "running"
+
+// Target is where one container's traffic goes, as kiosc's own Docker state knows it.
+type Target struct {
+	ContainerUUID string
+	ProjectUUID   string
+	State         string
+	// Addr is "host:port", empty unless State is running.
+	Addr        string
+	StripPrefix bool
+}
+
+// Containers is what the proxy needs from the container lifecycle.
+type Containers interface {
+	// Upstream returns the container's target; an error wrapping store.ErrNotFound when it does not exist.
+	Upstream(ctx context.Context, uuid string) (Target, error)
+	// Touch records activity (a request or a websocket frame) in memory.
+	Touch(uuid string)
+}
+
+// Options are the proxy's dependencies and settings.
+type Options struct {
+	Containers Containers
+	Auth       *auth.Service
+	Checker    *access.Checker
+	// Bus (may be nil) delivers container.state events; tunnels of a container that leaves running are closed.
+	Bus *events.Bus
+	// BaseURL is kiosc's external URL: its scheme is X-Forwarded-Proto unless a trusted front proxy says otherwise.
+	BaseURL *url.URL
+	Log     *slog.Logger
+	// RecheckInterval is how often open tunnels re-check that their user's session or token is still valid
+	// (default one minute).
+	RecheckInterval time.Duration
+	// DialTimeout bounds connecting to an app (default 5 s).
+	DialTimeout time.Duration
+}
+
+// Proxy serves /containers/proxy/<uuid>/...
+type Proxy struct {
+	opt     Options
+	client  *fasthttp.Client
+	tunnels *registry
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// New builds the proxy and starts its background work (closing tunnels on state changes, re-checking credentials);
+// Close stops it.
+func New(opt Options) *Proxy {
+	if opt.RecheckInterval <= 0 {
+		opt.RecheckInterval = time.Minute
+	}
+	if opt.DialTimeout <= 0 {
+		opt.DialTimeout = 5 * time.Second
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	p := &Proxy{
+		opt:     opt,
+		client:  newClient(opt.DialTimeout),
+		tunnels: newRegistry(),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go p.watch()
+	return p
+}
+
+// Register mounts the proxy routes; they authenticate by themselves.
+func (p *Proxy) Register(r fiber.Router) {
+	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid/*", p.handle)
+	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid", p.handle)
+}
+
+// Close closes every open tunnel and refuses new ones (kiosc is shutting down).
+func (p *Proxy) Close() {
+	select {
+	case <-p.stop:
+		return
+	default:
+	}
+	close(p.stop)
+	n := p.tunnels.closeAll()
+	<-p.done
+	if n > 0 {
+		p.opt.Log.Info("closed proxy tunnels", "count", n)
+	}
+}
+
+// Tunnels returns the number of open websocket tunnels (for tests and the benchmark).
+func (p *Proxy) Tunnels() int { return p.tunnels.len() }
+
+// request is a parsed proxy request line.
+type request struct {
+	uuid string
+	// prefix is "/containers/proxy/<uuid>".
+	prefix string
+	// rest is the raw path after the prefix ("" or starting with "/"), without the query.
+	rest string
+	// query is the raw query string without "?".
+	query string
+	// original is the raw path and query as the browser sent them.
+	original string
+}
+
+// parseRequest splits the raw request URI; it keeps the percent-encoding exactly as sent.
+func parseRequest(raw string) (request, bool) {
+	if !strings.HasPrefix(raw, PathPrefix) {
+		return request{}, false
+	}
+	r := request{original: raw}
+	path := raw
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		path, r.query = raw[:i], raw[i+1:]
+	}
+	after := path[len(PathPrefix):]
+	r.uuid, r.rest = after, ""
+	if i := strings.IndexByte(after, '/'); i >= 0 {
+		r.uuid, r.rest = after[:i], after[i:]
+	}
+	if r.uuid == "" {
+		return request{}, false
+	}
+	r.prefix = PathPrefix + r.uuid
+	return r, true
+}
+
+func (p *Proxy) handle(c *fiber.Ctx) error {
+	req, ok := parseRequest(string(c.Request().Header.RequestURI()))
+	if !ok {
+		return api.NotFound("container")
+	}
+	id, err := p.identify(c)
+	if err != nil {
+		return err
+	}
+	nav := IsNavigation(c)
+	if id == nil {
+		if nav {
+			return c.Redirect("/login?next="+url.QueryEscape(req.original), fiber.StatusFound)
+		}
+		return api.Unauthorized()
+	}
+	ctx := c.UserContext()
+	t, err := p.opt.Containers.Upstream(ctx, req.uuid)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.NotFound("container")
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
+		return err
+	}
+	if req.rest == "" {
+		// Relative links of the app only resolve under the prefix with its trailing slash.
+		loc := req.prefix + "/"
+		if req.query != "" {
+			loc += "?" + req.query
+		}
+		return c.Redirect(loc, fiber.StatusMovedPermanently)
+	}
+	p.opt.Containers.Touch(t.ContainerUUID)
+	if t.State != StateRunning || t.Addr == "" {
+		return p.notRunning(c, req, t, nav)
+	}
+	if isWebsocketUpgrade(c) {
+		return p.tunnel(c, req, t, id)
+	}
+	return p.forward(c, req, t, id, nav)
+}
+
+// identify resolves the caller from a kiosc API token or the session cookie. An Authorization header that is not a
+// kiosc token belongs to the app (e.g. its own Basic auth) and is ignored here.
+func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
+	ctx := c.UserContext()
+	if key, ok := kioscToken(c.Get(fiber.HeaderAuthorization)); ok {
+		id, err := p.opt.Auth.TokenIdentity(ctx, key)
+		switch {
+		case err == nil:
+			return id, nil
+		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrInactive):
+			return nil, &api.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
+		default:
+			return nil, err
+		}
+	}
+	cookie := c.Cookies(api.SessionCookie)
+	if cookie == "" {
+		return nil, nil
+	}
+	id, err := p.opt.Auth.SessionIdentity(ctx, cookie)
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, auth.ErrNoSession), errors.Is(err, auth.ErrInactive):
+		return nil, nil
+	default:
+		return nil, err
+	}
+}
+
+// kioscToken returns the key of an "Authorization: Token|Bearer kiosc_..." header.
+func kioscToken(h string) (string, bool) {
+	key, ok := api.BearerToken(h)
+	if !ok || !strings.HasPrefix(key, auth.TokenPrefix) {
+		return "", false
+	}
+	return key, true
+}
+
+// authorize allows guests and up: non-members (and unknown projects) get the same 404 as an unknown container,
+// members without the right (viewers) 403.
+func (p *Proxy) authorize(ctx context.Context, u *store.User, projectUUID string) error {
+	if u.IsSuperuser {
+		return nil
+	}
+	proj, role, err := p.opt.Checker.Role(ctx, u, projectUUID)
+	if err != nil {
+		return err
+	}
+	if proj == nil || role == "" {
+		return api.NotFound("container")
+	}
+	if !access.Allowed(false, role, access.OpenApp) {
+		return api.Forbidden("your role in this project does not allow opening its apps")
+	}
+	return nil
+}
+
+// notRunning sends navigations to the lobby, which starts the app and shows progress; other requests get 503.
+func (p *Proxy) notRunning(c *fiber.Ctx, req request, t Target, nav bool) error {
+	if nav {
+		return c.Redirect(LobbyURL(req.uuid, req.original), fiber.StatusFound)
+	}
+	c.Set(fiber.HeaderRetryAfter, "5")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": fiber.Map{
+		"code":    "container_not_running",
+		"message": "the app is not running (state " + t.State + "); open it in the browser to start it",
+		"state":   t.State,
+	}})
+}
+
+// LobbyURL is the SPA lobby for a container, returning to next (a path on kiosc's origin) when it runs.
+func LobbyURL(uuid, next string) string {
+	return "/lobby/" + url.PathEscape(uuid) + "?next=" + url.QueryEscape(next)
+}
+
+// IsNavigation reports whether a request is a top-level browser navigation (which may be redirected to a page)
+// rather than a script's or a sub-resource request (which gets a status code).
+func IsNavigation(c *fiber.Ctx) bool {
+	if mode := c.Get("Sec-Fetch-Mode"); mode != "" {
+		return strings.EqualFold(mode, "navigate")
+	}
+	return c.Method() == fiber.MethodGet && strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+}

@@ -1,0 +1,336 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bihealth/kiosc/app/api"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// tunnelBufferSize is the copy buffer of each tunnel direction; it bounds the memory of idle tunnels.
+const tunnelBufferSize = 16 << 10
+
+// touchEvery throttles activity reports of a busy tunnel.
+const touchEvery = time.Second
+
+// tunnel is one websocket connection relayed byte for byte between a browser and an app.
+type tunnel struct {
+	container string
+	project   string
+	id        *auth.Identity
+	up        net.Conn
+	touch     func()
+	lastTouch atomic.Int64
+
+	mu     sync.Mutex
+	client net.Conn
+	closed bool
+}
+
+// tunnel hands the upgrade to the app: it dials first (so failures are ordinary HTTP errors), writes the handshake
+// request, and then relays the connection, including the app's 101 answer, byte for byte.
+func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) error {
+	// Browsers send cookies with cross-site websocket handshakes; only kiosc's own origin (where the app's pages
+	// are served) may open tunnels.
+	if !api.SameOrigin(c, p.opt.BaseURL) {
+		return api.Forbidden("cross-origin websocket refused")
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), p.opt.DialTimeout)
+	defer cancel()
+	up, err := (&net.Dialer{Timeout: p.opt.DialTimeout, KeepAlive: 30 * time.Second}).DialContext(ctx, "tcp", t.Addr)
+	if err != nil {
+		return p.upstreamFailed(c, req, t, false, err)
+	}
+	p.prepareHeaders(c, req, t, id, true)
+	h := &c.Request().Header
+	h.SetRequestURI(upstreamURI(req, t))
+	bw := bufio.NewWriterSize(up, 4<<10)
+	if err := h.Write(bw); err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		_ = up.Close()
+		return p.upstreamFailed(c, req, t, false, err)
+	}
+	tn := &tunnel{container: t.ContainerUUID, project: t.ProjectUUID, id: id, up: up}
+	containers := p.opt.Containers
+	tn.touch = func() { containers.Touch(tn.container) }
+	if !p.tunnels.add(tn) {
+		_ = up.Close()
+		return api.Unavailable("shutting_down", "kiosc is shutting down", 5)
+	}
+	c.Context().HijackSetNoResponse(true)
+	// The handler runs after this request has finished; c must not be used in it.
+	c.Context().Hijack(func(client net.Conn) {
+		defer p.tunnels.remove(tn)
+		tn.run(client)
+	})
+	return nil
+}
+
+// run relays until either side closes or the tunnel is closed, and returns only when both directions have stopped
+// (the server reclaims the client connection afterwards).
+func (t *tunnel) run(client net.Conn) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		_ = t.up.Close()
+		return
+	}
+	t.client = client
+	t.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.pipe(t.up, client)
+		t.close()
+	}()
+	t.pipe(client, t.up)
+	t.close()
+	<-done
+}
+
+// pipe copies src to dst, reporting activity at most once per touchEvery.
+func (t *tunnel) pipe(dst, src net.Conn) {
+	buf := make([]byte, tunnelBufferSize)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if now := time.Now().UnixNano(); now-t.lastTouch.Load() >= int64(touchEvery) {
+				t.lastTouch.Store(now)
+				t.touch()
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// close ends both directions. The server owns the client connection (closing it is a no-op for hijacked
+// connections), so an expired deadline is what unblocks a pending read or write on it.
+func (t *tunnel) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	t.closed = true
+	_ = t.up.Close()
+	if t.client != nil {
+		_ = t.client.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// registry tracks open tunnels by container.
+type registry struct {
+	mu     sync.Mutex
+	closed bool
+	byCont map[string]map[*tunnel]struct{}
+	n      int
+}
+
+func newRegistry() *registry { return &registry{byCont: map[string]map[*tunnel]struct{}{}} }
+
+// add registers t unless the registry has been closed.
+func (r *registry) add(t *tunnel) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	set := r.byCont[t.container]
+	if set == nil {
+		set = map[*tunnel]struct{}{}
+		r.byCont[t.container] = set
+	}
+	set[t] = struct{}{}
+	r.n++
+	return true
+}
+
+func (r *registry) remove(t *tunnel) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	set := r.byCont[t.container]
+	if _, ok := set[t]; !ok {
+		return
+	}
+	delete(set, t)
+	r.n--
+	if len(set) == 0 {
+		delete(r.byCont, t.container)
+	}
+}
+
+func (r *registry) has(container string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byCont[container]) > 0
+}
+
+func (r *registry) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// containers lists the containers with open tunnels.
+func (r *registry) containers() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.byCont))
+	for c := range r.byCont {
+		out = append(out, c)
+	}
+	return out
+}
+
+// list returns the open tunnels.
+func (r *registry) list() []*tunnel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*tunnel, 0, r.n)
+	for _, set := range r.byCont {
+		for t := range set {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// closeContainer closes the tunnels of one container and returns how many there were.
+func (r *registry) closeContainer(container string) int {
+	r.mu.Lock()
+	ts := make([]*tunnel, 0, len(r.byCont[container]))
+	for t := range r.byCont[container] {
+		ts = append(ts, t)
+	}
+	r.mu.Unlock()
+	for _, t := range ts {
+		t.close()
+	}
+	return len(ts)
+}
+
+// closeAll closes every tunnel and refuses new ones.
+func (r *registry) closeAll() int {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	ts := r.list()
+	for _, t := range ts {
+		t.close()
+	}
+	return len(ts)
+}
+
+// watch closes tunnels of containers that leave running (from the bus, and as a safety net by asking the lifecycle
+// every RecheckInterval) and tunnels whose user's session or token is no longer valid.
+func (p *Proxy) watch() {
+	defer close(p.done)
+	ticker := time.NewTicker(p.opt.RecheckInterval)
+	defer ticker.Stop()
+	var sub *events.Subscription
+	subscribe := func() {
+		if p.opt.Bus == nil {
+			return
+		}
+		sub = p.opt.Bus.Subscribe(256, func(e events.Event) bool {
+			return e.Type == events.TypeContainerState && p.tunnels.has(e.Key)
+		})
+	}
+	subscribe()
+	defer func() {
+		if sub != nil {
+			p.opt.Bus.Unsubscribe(sub)
+		}
+	}()
+	for {
+		var evc <-chan events.Event
+		var dropped <-chan struct{}
+		if sub != nil {
+			evc, dropped = sub.C(), sub.Done()
+		}
+		select {
+		case <-p.stop:
+			return
+		case e := <-evc:
+			if st := stateOf(e.Data); st != "" && st != StateRunning {
+				if n := p.tunnels.closeContainer(e.Key); n > 0 {
+					p.opt.Log.Info("proxy: closed tunnels of a container that is no longer running",
+						"container", e.Key, "state", st, "tunnels", n)
+				}
+			}
+		case <-dropped:
+			// Events may have been lost: resubscribe and check every container with tunnels now.
+			subscribe()
+			p.recheck()
+		case <-ticker.C:
+			p.recheck()
+		}
+	}
+}
+
+// stateOf extracts "state" from a container.state event's data, whatever Go type carries it.
+func stateOf(data any) string {
+	var v struct {
+		State string `json:"state"`
+	}
+	switch d := data.(type) {
+	case map[string]any:
+		s, _ := d["state"].(string)
+		return s
+	case json.RawMessage:
+		_ = json.Unmarshal(d, &v)
+		return v.State
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return ""
+	}
+	_ = json.Unmarshal(b, &v)
+	return v.State
+}
+
+// recheck closes tunnels whose container is no longer running or whose user may no longer use them.
+func (p *Proxy) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, uuid := range p.tunnels.containers() {
+		t, err := p.opt.Containers.Upstream(ctx, uuid)
+		if (err == nil && t.State != StateRunning) || errors.Is(err, store.ErrNotFound) {
+			p.tunnels.closeContainer(uuid)
+		}
+	}
+	valid := map[*auth.Identity]bool{}
+	for _, tn := range p.tunnels.list() {
+		ok, seen := valid[tn.id]
+		if !seen {
+			ok = p.opt.Auth.StillValid(ctx, tn.id)
+			valid[tn.id] = ok
+		}
+		if ok {
+			ok = p.authorize(ctx, tn.id.User, tn.project) == nil
+		}
+		if !ok {
+			p.opt.Log.Info("proxy: closed a tunnel whose user may no longer use it", "container", tn.container,
+				"user", tn.id.User.Username)
+			tn.close()
+		}
+	}
+}
