@@ -1,0 +1,547 @@
+package sodar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// roleNames maps SODAR role names to kiosc roles.
+var roleNames = map[string]string{
+	"project owner":       access.RoleOwner,
+	"project delegate":    access.RoleDelegate,
+	"project contributor": access.RoleContributor,
+	"project guest":       access.RoleGuest,
+	"project viewer":      access.RoleViewer,
+	"project finder":      access.RoleFinder,
+}
+
+// Kinds of mirrored objects, used for counts, messages and timeline object types.
+const (
+	KindUser     = "user"
+	KindCategory = "category"
+	KindProject  = "project"
+	KindRole     = "role"
+)
+
+// Mirror applies a payload to the store. It follows what a SODAR target does, except that every problem with an
+// entry (unknown role, missing parent, title clash, type mismatch) skips only that entry: the rest still syncs.
+type Mirror struct {
+	Store *store.Store
+	// DefaultOwner receives the owner role of projects owned by SODAR-local accounts, which are never mirrored.
+	DefaultOwner string
+	// Record stores and publishes a timeline event (nil: none are written).
+	Record func(ctx context.Context, e *store.TimelineEvent)
+}
+
+type mirrorRun struct {
+	*Mirror
+	run      *store.SodarRun
+	p        *Payload
+	actor    string
+	users    map[string]*store.User // username → kiosc account of a mirrored user
+	local    map[string]bool        // usernames of SODAR-local accounts
+	done     map[string]*store.Project
+	reached  map[string]bool
+	owner    *store.User
+	ownerErr string
+}
+
+// Apply mirrors p into the store, adding counts and messages to run. It only fails when ctx ends.
+func (m *Mirror) Apply(ctx context.Context, p *Payload, run *store.SodarRun) error {
+	r := &mirrorRun{Mirror: m, run: run, p: p, actor: run.Username, users: map[string]*store.User{}, local: map[string]bool{},
+		done: map[string]*store.Project{}, reached: map[string]bool{}}
+	if r.actor == "" {
+		r.actor = store.SystemUser
+	}
+	var synced []string
+	for _, id := range sortedKeys(p.Projects) {
+		e := p.Projects[id]
+		if e.Type == store.TypeProject && (e.Level == LevelReadRoles || e.Level == LevelRevoked) {
+			synced = append(synced, id)
+		}
+	}
+	if len(synced) == 0 {
+		// As in SODAR: without a shared project nothing is mirrored, not even users.
+		r.note("info", "payload", "", "", "the payload shares no project with kiosc (none at READ_ROLES or REVOKED); nothing to mirror")
+		return ctx.Err()
+	}
+	r.syncUsers(ctx)
+	for _, id := range synced {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.project(ctx, id)
+	}
+	r.noteAbsent(ctx)
+	return ctx.Err()
+}
+
+func (r *mirrorRun) note(level, kind, id, name, msg string) {
+	r.run.Messages = append(r.run.Messages, store.SodarMessage{Level: level, Kind: kind, UUID: id, Name: name, Message: msg})
+}
+
+// skip records that an entry was not applied.
+func (r *mirrorRun) skip(kind, id, name, msg string) {
+	r.run.Count(kind).Skipped++
+	r.note("error", kind, id, name, msg)
+}
+
+func (r *mirrorRun) event(ctx context.Context, e *store.TimelineEvent) {
+	if r.Record == nil {
+		return
+	}
+	e.Username = r.actor
+	if e.Status == "" {
+		e.Status = store.StatusOK
+	}
+	r.Record(ctx, e)
+}
+
+func validUsername(s string) bool {
+	if s == "" || len(s) > 150 {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsSpace(c) || unicode.IsControl(c) || c == '/' {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *mirrorRun) syncUsers(ctx context.Context) {
+	ids := sortedKeys(r.p.Users)
+	sort.SliceStable(ids, func(i, j int) bool { return r.p.Users[ids[i]].Username < r.p.Users[ids[j]].Username })
+	for _, id := range ids {
+		u := r.p.Users[id]
+		if !validUsername(u.Username) {
+			r.skip(KindUser, id, u.Username, fmt.Sprintf("invalid username %q", u.Username))
+			continue
+		}
+		if u.Local() {
+			// SODAR-local accounts exist only on SODAR; roles they own go to the default owner.
+			r.local[u.Username] = true
+			r.note("info", KindUser, id, u.Username, "SODAR-local account (group system); not mirrored")
+			continue
+		}
+		sodarUUID := u.SodarUUID
+		if sodarUUID == "" {
+			sodarUUID = id
+		}
+		existing, err := r.Store.GetUserByUsername(ctx, u.Username)
+		if errors.Is(err, store.ErrNotFound) {
+			nu := &store.User{Username: u.Username, Name: u.FullName(), Email: u.Email, IsActive: true, Source: store.SourceSodar,
+				SodarUUID: sodarUUID}
+			if u.IsActive != nil {
+				nu.IsActive = *u.IsActive
+			}
+			if err := r.Store.CreateUser(ctx, nu); err != nil {
+				r.skip(KindUser, id, u.Username, "cannot create user: "+err.Error())
+				continue
+			}
+			r.users[u.Username] = nu
+			r.run.Count(KindUser).Created++
+			r.event(ctx, &store.TimelineEvent{EventName: "sodar_user_create", ObjectType: KindUser, ObjectUUID: sodarUUID,
+				Description: fmt.Sprintf("create user %q from SODAR", u.Username), ExtraData: map[string]any{"username": u.Username}})
+			continue
+		}
+		if err != nil {
+			r.skip(KindUser, id, u.Username, "cannot read user: "+err.Error())
+			continue
+		}
+		var fields []string
+		if n := u.FullName(); existing.Name != n {
+			existing.Name, fields = n, append(fields, "name")
+		}
+		if existing.Email != u.Email {
+			existing.Email, fields = u.Email, append(fields, "email")
+		}
+		if existing.SodarUUID != sodarUUID {
+			existing.SodarUUID, fields = sodarUUID, append(fields, "sodar_uuid")
+		}
+		// A superuser is never deactivated by the source, as in SODAR.
+		if u.IsActive != nil && *u.IsActive != existing.IsActive && !existing.IsSuperuser {
+			existing.IsActive, fields = *u.IsActive, append(fields, "is_active")
+		}
+		r.users[u.Username] = existing
+		if len(fields) == 0 {
+			continue
+		}
+		if err := r.Store.UpdateUser(ctx, existing); err != nil {
+			r.skip(KindUser, id, u.Username, "cannot update user: "+err.Error())
+			continue
+		}
+		r.run.Count(KindUser).Updated++
+		r.event(ctx, &store.TimelineEvent{EventName: "sodar_user_update", ObjectType: KindUser, ObjectUUID: sodarUUID,
+			Description: fmt.Sprintf("update user %q from SODAR (%s)", u.Username, strings.Join(fields, ", ")),
+			ExtraData:   map[string]any{"username": u.Username, "fields": fields}})
+	}
+}
+
+func kindOf(typ string) string {
+	if typ == store.TypeCategory {
+		return KindCategory
+	}
+	return KindProject
+}
+
+// project mirrors one project or category, its parents first, and returns it (nil when it was skipped).
+func (r *mirrorRun) project(ctx context.Context, id string) *store.Project {
+	if p, ok := r.done[id]; ok {
+		return p // already handled in this run (nil: skipped, or a cycle)
+	}
+	r.done[id] = nil
+	r.reached[id] = true
+	e := r.p.Projects[id]
+	if e == nil {
+		return nil
+	}
+	kind := kindOf(e.Type)
+	title := strings.TrimSpace(e.Title)
+	switch {
+	case e.Type != store.TypeProject && e.Type != store.TypeCategory:
+		r.skip(KindProject, id, e.Title, fmt.Sprintf("unknown type %q (want PROJECT or CATEGORY)", e.Type))
+		return nil
+	case title == "":
+		r.skip(kind, id, "", "title missing")
+		return nil
+	case len(title) > 255:
+		r.skip(kind, id, title[:60]+"…", "title longer than 255 characters")
+		return nil
+	}
+	var parent *store.Project
+	if pid := e.Parent(); pid != "" {
+		parent = r.project(ctx, pid)
+		if parent == nil && r.p.Projects[pid] == nil {
+			// Not in the payload: an already mirrored category may still be used.
+			if p, err := r.Store.GetProjectByUUID(ctx, pid); err == nil && p.Source == store.SourceSodar {
+				parent = p
+			}
+		}
+		if parent == nil {
+			msg := fmt.Sprintf("parent %s not found in the payload or in kiosc", pid)
+			if r.p.Projects[pid] != nil {
+				msg = fmt.Sprintf("parent %s was skipped (see its message)", pid)
+			}
+			r.skip(kind, id, title, msg)
+			return nil
+		}
+		if parent.Type != store.TypeCategory {
+			r.skip(kind, id, title, fmt.Sprintf("parent %s is a project, not a category", pid))
+			return nil
+		}
+	}
+	var parentID *int64
+	if parent != nil {
+		parentID = &parent.ID
+	}
+	desc := ""
+	if e.Description != nil {
+		desc = *e.Description
+	}
+	p, err := r.Store.GetProjectByUUID(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		p = r.createProject(ctx, id, e, title, desc, parent, parentID)
+	case err != nil:
+		r.skip(kind, id, title, "cannot read project: "+err.Error())
+		return nil
+	default:
+		p = r.updateProject(ctx, p, e, title, desc, parent, parentID)
+	}
+	if p == nil {
+		return nil
+	}
+	r.done[id] = p
+	switch e.Level {
+	case LevelReadRoles:
+		keep := r.syncRoles(ctx, p, e)
+		r.removeRoles(ctx, p, keep, false)
+	case LevelRevoked:
+		// Only owner and delegates stay. Unlike SODAR, which leaves them as they were, kiosc applies the ones the
+		// payload lists, so the roles always match what SODAR sent (also for a project first seen as REVOKED).
+		revoked := *e
+		revoked.Roles = map[string]RoleEntry{}
+		for id, re := range e.Roles {
+			if role := roleNames[re.Role]; role == access.RoleOwner || role == access.RoleDelegate {
+				revoked.Roles[id] = re
+			}
+		}
+		keep := r.syncRoles(ctx, p, &revoked)
+		r.removeRoles(ctx, p, keep, true)
+	}
+	return p
+}
+
+func (r *mirrorRun) createProject(ctx context.Context, id string, e *Project, title, desc string, parent *store.Project, parentID *int64) *store.Project {
+	kind := kindOf(e.Type)
+	if sib, err := r.Store.GetProjectByTitle(ctx, parentID, title); err == nil {
+		where := "at the top level"
+		if parent != nil {
+			where = fmt.Sprintf("in %q", parent.Title)
+		}
+		if sib.Source == store.SourceLocal {
+			r.skip(kind, id, title, fmt.Sprintf("a local %s titled %q (%s) already exists %s; rename it in kiosc to sync this %s",
+				kindOf(sib.Type), title, sib.UUID, where, kind))
+		} else {
+			r.skip(kind, id, title, fmt.Sprintf("a %s titled %q (%s) already exists %s; not created", kindOf(sib.Type), title, sib.UUID, where))
+		}
+		return nil
+	}
+	p := &store.Project{UUID: id, Title: title, Description: desc, Type: e.Type, ParentID: parentID, Source: store.SourceSodar,
+		SodarLevel: e.Level}
+	if err := r.Store.CreateProject(ctx, p); err != nil {
+		r.skip(kind, id, title, "cannot create: "+err.Error())
+		return nil
+	}
+	if parent != nil {
+		p.ParentUUID = parent.UUID
+	}
+	r.run.Count(kind).Created++
+	r.event(ctx, &store.TimelineEvent{EventName: "sodar_project_create", ProjectUUID: id, ObjectType: kind, ObjectUUID: id,
+		Description: fmt.Sprintf("create %s %q from SODAR", kind, title),
+		ExtraData:   map[string]any{"title": title, "parent": p.ParentUUID, "level": e.Level}})
+	return p
+}
+
+func (r *mirrorRun) updateProject(ctx context.Context, p *store.Project, e *Project, title, desc string, parent *store.Project, parentID *int64) *store.Project {
+	kind := kindOf(e.Type)
+	if p.Type != e.Type {
+		r.skip(kind, p.UUID, title, fmt.Sprintf("kiosc has a %s with this UUID, SODAR sends a %s; not changed", kindOf(p.Type), kind))
+		return nil
+	}
+	if p.Source != store.SourceSodar {
+		r.skip(kind, p.UUID, title, fmt.Sprintf("a local %s with this UUID exists in kiosc; not taken over", kind))
+		return nil
+	}
+	var fields []string
+	if p.Title != title {
+		p.Title, fields = title, append(fields, "title")
+	}
+	if p.Description != desc {
+		p.Description, fields = desc, append(fields, "description")
+	}
+	newParent := ""
+	if parent != nil {
+		newParent = parent.UUID
+	}
+	if p.ParentUUID != newParent {
+		p.ParentID, p.ParentUUID, fields = parentID, newParent, append(fields, "parent")
+	}
+	if p.SodarLevel != e.Level {
+		p.SodarLevel, fields = e.Level, append(fields, "level")
+	}
+	if len(fields) == 0 {
+		return p
+	}
+	if err := r.Store.UpdateProject(ctx, p); err != nil {
+		msg := "cannot update: " + err.Error()
+		if errors.Is(err, store.ErrConflict) {
+			msg = fmt.Sprintf("another project or category titled %q exists under the same parent; not updated", title)
+		}
+		r.skip(kind, p.UUID, title, msg)
+		// Keep the stored version (unchanged) for its children and roles.
+		old, err := r.Store.GetProjectByUUID(ctx, p.UUID)
+		if err != nil {
+			return nil
+		}
+		return old
+	}
+	r.run.Count(kind).Updated++
+	r.event(ctx, &store.TimelineEvent{EventName: "sodar_project_update", ProjectUUID: p.UUID, ObjectType: kind, ObjectUUID: p.UUID,
+		Description: fmt.Sprintf("update %s %q from SODAR (%s)", kind, title, strings.Join(fields, ", ")),
+		ExtraData:   map[string]any{"fields": fields, "level": e.Level}})
+	return p
+}
+
+// defaultOwner returns the account that owns projects of SODAR-local owners, or nil with a reason.
+func (r *mirrorRun) defaultOwner(ctx context.Context) (*store.User, string) {
+	if r.owner == nil && r.ownerErr == "" {
+		u, err := r.Store.GetUserByUsername(ctx, r.DefaultOwner)
+		switch {
+		case err == nil:
+			r.owner = u
+		case errors.Is(err, store.ErrNotFound):
+			r.ownerErr = fmt.Sprintf("the default owner %q (KIOSC_SODAR_DEFAULT_OWNER) does not exist in kiosc", r.DefaultOwner)
+		default:
+			r.ownerErr = "cannot read the default owner: " + err.Error()
+		}
+	}
+	return r.owner, r.ownerErr
+}
+
+// account resolves the kiosc user behind a username of the payload. For SODAR-local accounts, local is true.
+func (r *mirrorRun) account(ctx context.Context, username string) (u *store.User, local bool) {
+	if r.local[username] {
+		return nil, true
+	}
+	if u := r.users[username]; u != nil {
+		return u, false
+	}
+	if _, listed := r.listedUser(username); listed {
+		return nil, false // in the payload but skipped
+	}
+	// Not in the payload's users: an existing account of that name is used (as SODAR does).
+	u, err := r.Store.GetUserByUsername(ctx, username)
+	if err != nil {
+		return nil, false
+	}
+	r.users[username] = u
+	return u, false
+}
+
+func (r *mirrorRun) listedUser(username string) (*User, bool) {
+	for _, u := range r.p.Users {
+		if u.Username == username {
+			return u, true
+		}
+	}
+	return nil, false
+}
+
+// sortedRoles orders a project's role entries owner first, then by UUID, so the result does not depend on map order.
+func sortedRoles(e *Project) []string {
+	ids := sortedKeys(e.Roles)
+	sort.SliceStable(ids, func(i, j int) bool {
+		a, b := access.Rank(roleNames[e.Roles[ids[i]].Role]), access.Rank(roleNames[e.Roles[ids[j]].Role])
+		if a == 0 {
+			a = 1000
+		}
+		if b == 0 {
+			b = 1000
+		}
+		return a < b
+	})
+	return ids
+}
+
+// syncRoles creates and updates the assignments of a READ_ROLES project and returns the usernames it lists.
+func (r *mirrorRun) syncRoles(ctx context.Context, p *store.Project, e *Project) map[string]bool {
+	keep := map[string]bool{}
+	kind := kindOf(p.Type)
+	for _, rid := range sortedRoles(e) {
+		re := e.Roles[rid]
+		name := fmt.Sprintf("%s as %q in %s %q", re.User, re.Role, kind, p.Title)
+		role, ok := roleNames[re.Role]
+		if !ok {
+			keep[re.User] = true // an unknown role must not remove what the user has
+			r.skip(KindRole, rid, name, fmt.Sprintf("unknown role %q", re.Role))
+			continue
+		}
+		if role == access.RoleFinder && p.Type != store.TypeCategory {
+			keep[re.User] = true
+			r.skip(KindRole, rid, name, "the finder role applies to categories only")
+			continue
+		}
+		u, local := r.account(ctx, re.User)
+		if local {
+			if role != access.RoleOwner {
+				r.skip(KindRole, rid, name, fmt.Sprintf("%q is a SODAR-local account, which kiosc does not mirror; role not assigned", re.User))
+				continue
+			}
+			var why string
+			if u, why = r.defaultOwner(ctx); u == nil {
+				r.skip(KindRole, rid, name, fmt.Sprintf("owner %q is a SODAR-local account and %s; owner not assigned", re.User, why))
+				continue
+			}
+			r.note("info", KindRole, rid, name, fmt.Sprintf("owner %q is a SODAR-local account; the owner role goes to %q", re.User, u.Username))
+		}
+		if u == nil {
+			r.skip(KindRole, rid, name, fmt.Sprintf("user %q is not in kiosc (missing from the payload or skipped)", re.User))
+			continue
+		}
+		keep[u.Username] = true
+		r.assign(ctx, p, u, role, rid, name)
+	}
+	return keep
+}
+
+func (r *mirrorRun) assign(ctx context.Context, p *store.Project, u *store.User, role, rid, name string) {
+	prev, err := r.Store.GetRole(ctx, p.ID, u.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		r.skip(KindRole, rid, name, "cannot read the assignment: "+err.Error())
+		return
+	}
+	if prev != nil && prev.Role == role && prev.Source == store.SourceSodar {
+		return
+	}
+	a := &store.RoleAssignment{UUID: rid, ProjectID: p.ID, UserID: u.ID, Role: role, Source: store.SourceSodar}
+	var created bool
+	if role == access.RoleOwner {
+		var displaced []*store.RoleAssignment
+		displaced, created, err = r.Store.ReplaceProjectOwner(ctx, a)
+		for _, d := range displaced {
+			r.run.Count(KindRole).Removed++
+			r.roleEvent(ctx, "sodar_role_delete", p, d.UUID, d.Username, d.Role,
+				fmt.Sprintf("remove role %q from %s in %q by SODAR (new owner %s)", d.Role, d.Username, p.Title, u.Username))
+		}
+	} else {
+		created, err = r.Store.SetRole(ctx, a)
+	}
+	if err != nil {
+		r.skip(KindRole, rid, name, "cannot assign: "+err.Error())
+		return
+	}
+	if created {
+		r.run.Count(KindRole).Created++
+		r.roleEvent(ctx, "sodar_role_create", p, a.UUID, u.Username, role, fmt.Sprintf("add role %q for %s in %q from SODAR", role, u.Username, p.Title))
+		return
+	}
+	r.run.Count(KindRole).Updated++
+	r.roleEvent(ctx, "sodar_role_update", p, a.UUID, u.Username, role, fmt.Sprintf("update role to %q for %s in %q from SODAR", role, u.Username, p.Title))
+}
+
+func (r *mirrorRun) roleEvent(ctx context.Context, name string, p *store.Project, roleUUID, username, role, desc string) {
+	r.event(ctx, &store.TimelineEvent{EventName: name, ProjectUUID: p.UUID, ObjectType: KindRole, ObjectUUID: roleUUID, Description: desc,
+		ExtraData: map[string]any{"user": username, "role": role}})
+}
+
+// removeRoles deletes the assignments of users the payload no longer lists. Owners are never removed this way (a
+// new owner replaces the old one); on a REVOKED project only owner and delegates remain.
+func (r *mirrorRun) removeRoles(ctx context.Context, p *store.Project, keep map[string]bool, revoked bool) {
+	current, err := r.Store.ListProjectRoles(ctx, p.ID)
+	if err != nil {
+		r.note("error", kindOf(p.Type), p.UUID, p.Title, "cannot list roles for removal: "+err.Error())
+		return
+	}
+	for _, a := range current {
+		if a.Role == access.RoleOwner {
+			continue
+		}
+		if keep[a.Username] && (!revoked || a.Role == access.RoleDelegate) {
+			continue
+		}
+		if err := r.Store.DeleteRole(ctx, p.ID, a.UserID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			r.skip(KindRole, a.UUID, a.Username, "cannot remove: "+err.Error())
+			continue
+		}
+		r.run.Count(KindRole).Removed++
+		why := "no longer listed"
+		if revoked {
+			why = "access revoked"
+		}
+		r.roleEvent(ctx, "sodar_role_delete", p, a.UUID, a.Username, a.Role,
+			fmt.Sprintf("remove role %q from %s in %q by SODAR (%s)", a.Role, a.Username, p.Title, why))
+	}
+}
+
+// noteAbsent reports mirrored projects the payload no longer shares; like SODAR, kiosc leaves them unchanged.
+func (r *mirrorRun) noteAbsent(ctx context.Context) {
+	all, err := r.Store.ListProjects(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range all {
+		if p.Source != store.SourceSodar || r.reached[p.UUID] {
+			continue
+		}
+		r.note("warning", kindOf(p.Type), p.UUID, p.Title, "no longer shared by SODAR; left unchanged in kiosc")
+	}
+}
