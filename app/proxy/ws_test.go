@@ -1,0 +1,214 @@
+package proxy_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/bihealth/kiosc/app/events"
+)
+
+// dialWS opens a websocket through the proxy with a session cookie and the given Origin ("" = none).
+func dialWS(t *testing.T, e *env, uuid, cookie, origin string, protocols ...string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	h := http.Header{}
+	if cookie != "" {
+		h.Set("Cookie", "kiosc_session="+cookie)
+	}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	d := websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 10 * time.Second}
+	return d.Dial("ws"+strings.TrimPrefix(e.url(uuid, "/ws"), "http"), h)
+}
+
+// waitFor polls cond for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// expectClosed reads until the connection fails and returns the error.
+func expectClosed(t *testing.T, c *websocket.Conn) error {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the tunnel was not closed")
+			}
+			return err
+		}
+	}
+}
+
+func TestWebsocket(t *testing.T) {
+	e := newEnv(t)
+	guest := e.member("gina", "guest")
+	cookie, _ := e.session(guest)
+
+	t.Run("echo with a subprotocol, binary frames, ping and close codes", func(t *testing.T) {
+		for _, uuid := range []string{e.strip, e.keep} {
+			c, resp, err := dialWS(t, e, uuid, cookie, e.base, "nope", "chat")
+			if err != nil {
+				t.Fatalf("dial: %v (%v)", err, resp)
+			}
+			if c.Subprotocol() != "chat" {
+				t.Fatalf("subprotocol %q", c.Subprotocol())
+			}
+			if err := c.WriteMessage(websocket.TextMessage, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			if mt, msg, err := c.ReadMessage(); err != nil || mt != websocket.TextMessage || string(msg) != "hello" {
+				t.Fatalf("text echo: %d %q %v", mt, msg, err)
+			}
+			bin := bytes.Repeat([]byte{0, 1, 2, 255}, 256<<10) // 1 MiB
+			if err := c.WriteMessage(websocket.BinaryMessage, bin); err != nil {
+				t.Fatal(err)
+			}
+			if mt, msg, err := c.ReadMessage(); err != nil || mt != websocket.BinaryMessage || !bytes.Equal(msg, bin) {
+				t.Fatalf("binary echo: %d %d bytes %v", mt, len(msg), err)
+			}
+			pong := make(chan string, 1)
+			c.SetPongHandler(func(s string) error { pong <- s; return nil })
+			if err := c.WriteControl(websocket.PingMessage, []byte("p1"), time.Now().Add(5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WriteMessage(websocket.TextMessage, []byte("close:4001:bye now")); err != nil {
+				t.Fatal(err)
+			}
+			err = expectClosed(t, c)
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4001 || ce.Text != "bye now" {
+				t.Fatalf("close: %v", err)
+			}
+			select {
+			case p := <-pong:
+				if p != "p1" {
+					t.Fatalf("pong %q", p)
+				}
+			default:
+				t.Fatal("no pong")
+			}
+			c.Close()
+		}
+		waitFor(t, "tunnels to be released", func() bool { return e.proxy.Tunnels() == 0 })
+	})
+
+	t.Run("unauthenticated and cross-origin upgrades are refused", func(t *testing.T) {
+		if _, resp, err := dialWS(t, e, e.strip, "", e.base); err == nil || resp == nil || resp.StatusCode != 401 {
+			t.Fatalf("anonymous: %v %v", err, resp)
+		}
+		if _, resp, err := dialWS(t, e, e.strip, cookie, "https://evil.example"); err == nil || resp == nil || resp.StatusCode != 403 {
+			t.Fatalf("cross-origin: %v %v", err, resp)
+		}
+		viewer, _ := e.session(e.member("vic", "viewer"))
+		if _, resp, err := dialWS(t, e, e.strip, viewer, e.base); err == nil || resp == nil || resp.StatusCode != 403 {
+			t.Fatalf("viewer: %v %v", err, resp)
+		}
+		stranger, _ := e.session(e.member("sam", ""))
+		if _, resp, err := dialWS(t, e, e.strip, stranger, e.base); err == nil || resp == nil || resp.StatusCode != 404 {
+			t.Fatalf("non-member: %v %v", err, resp)
+		}
+		if e.proxy.Tunnels() != 0 {
+			t.Fatalf("%d tunnels open", e.proxy.Tunnels())
+		}
+	})
+
+	t.Run("websocket-only traffic counts as activity", func(t *testing.T) {
+		c, _, err := dialWS(t, e, e.strip, cookie, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		before := e.fake.touched(e.strip)
+		// Frames over more than the throttle interval must touch the container again.
+		for range 6 {
+			time.Sleep(300 * time.Millisecond)
+			if err := c.WriteMessage(websocket.TextMessage, []byte("tick")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.ReadMessage(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := e.fake.touched(e.strip); got <= before {
+			t.Fatalf("touches %d -> %d", before, got)
+		}
+	})
+
+	t.Run("a container leaving running closes its tunnels", func(t *testing.T) {
+		c1, _, err := dialWS(t, e, e.strip, cookie, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c1.Close()
+		c2, _, err := dialWS(t, e, e.keep, cookie, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c2.Close()
+		waitFor(t, "two tunnels", func() bool { return e.proxy.Tunnels() == 2 })
+		e.bus.Publish(events.Event{Type: events.TypeContainerState, Key: e.strip, ProjectUUID: e.project.UUID,
+			Data: map[string]any{"uuid": e.strip, "state": "stopping"}})
+		expectClosed(t, c1)
+		// The other container's tunnel still works.
+		if err := c2.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := c2.ReadMessage(); err != nil || string(msg) != "still here" {
+			t.Fatalf("%q %v", msg, err)
+		}
+		waitFor(t, "one tunnel", func() bool { return e.proxy.Tunnels() == 1 })
+	})
+
+	t.Run("a tunnel closes when its session ends", func(t *testing.T) {
+		u := e.member("shortlived", "guest")
+		sc, _ := e.session(u)
+		c, _, err := dialWS(t, e, e.strip, sc, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		id, err := e.auth.SessionIdentity(t.Context(), sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.auth.Logout(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		expectClosed(t, c) // RecheckInterval is 500 ms in tests
+	})
+
+	t.Run("closing the proxy closes every tunnel", func(t *testing.T) {
+		var conns []*websocket.Conn
+		for range 5 {
+			c, _, err := dialWS(t, e, e.keep, cookie, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			conns = append(conns, c)
+		}
+		e.proxy.Close()
+		for _, c := range conns {
+			expectClosed(t, c)
+		}
+		waitFor(t, "no tunnels", func() bool { return e.proxy.Tunnels() == 0 })
+		if _, resp, err := dialWS(t, e, e.keep, cookie, ""); err == nil || resp == nil || resp.StatusCode != 503 {
+			t.Fatalf("after close: %v %v", err, resp)
+		}
+	})
+}
