@@ -118,12 +118,45 @@ describe('app shell', () => {
     await page.waitForURL((url) => url.pathname === '/')
   })
 
+  it('reconnects live updates after a server restart', async () => {
+    await page.goto('/containers')
+    await page.locator('[data-testid="live-status"][data-status="connected"]').waitFor({ timeout: 15_000 })
+    // The dot goes amber while the server is away and green again once it is back, without a reload.
+    const sawReconnecting = page
+      .locator('[data-testid="live-status"][data-status="reconnecting"]')
+      .waitFor({ timeout: 30_000 })
+    await server.restart()
+    await sawReconnecting
+    await screenshot(page, 'reconnecting')
+    await page.locator('[data-testid="live-status"][data-status="connected"]').waitFor({ timeout: 30_000 })
+    expect(pathOf(page)).toBe('/containers')
+  })
+
+  it('notices when the session has ended and asks to sign in again', async () => {
+    await server.restart({ wipeData: true })
+    await page.waitForURL((url) => url.pathname === '/login', { timeout: 30_000 })
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/containers')
+    await page.getByText('Your session has ended').waitFor()
+    await screenshot(page, 'session-ended')
+    await login(page, 'admin', server.adminPassword)
+    await page.waitForURL((url) => url.pathname === '/containers')
+  })
+
   it('switches to the dark theme and back', async () => {
     await page.getByRole('button', { name: 'Use dark theme' }).click()
     await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' })
     await screenshot(page, 'home-dark')
     await page.getByRole('button', { name: 'Use light theme' }).click()
     await page.locator('html[data-theme="light"]').waitFor({ state: 'attached' })
+  })
+
+  it('fits a phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto('/')
+    await page.getByTestId('welcome').waitFor()
+    await page.getByTestId('user-menu').waitFor()
+    await screenshot(page, 'home-mobile')
+    await page.setViewportSize({ width: 1360, height: 860 })
   })
 
   it('logs out and comes back to the requested page after signing in again', async () => {
@@ -137,8 +170,10 @@ describe('app shell', () => {
   })
 
   it('had no uncaught errors in the page', () => {
-    // The wrong-password attempt makes the browser log its 401; anything else is a bug.
-    const unexpected = tp.errors.filter((e) => !/status of 401/.test(e))
-    expect(unexpected).toEqual([])
+    // Expected noise: the browser logs the 401 of the wrong-password attempt and of the ended session,
+    // and refused connections (websocket and the session check) while the server restarts.
+    const expected = [/status of 401/, /WebSocket connection to .* failed/, /net::ERR_CONNECTION_REFUSED/]
+    const unexpected = tp.errors.filter((e) => !expected.some((re) => re.test(e)))
+    expect(unexpected, tp.errors.join('\n')).toEqual([])
   })
 })

@@ -43,10 +43,15 @@ export interface KioscServer {
   url: string
   dataDir: string
   adminPassword: string
-  /** Everything the server wrote to stdout and stderr so far (capped). */
+  /** Everything the server wrote to stdout and stderr so far (capped, across restarts). */
   output(): string
-  /** Everything the server wrote to stderr so far (capped). */
+  /** Everything the server wrote to stderr so far (capped, across restarts). */
   stderr(): string
+  /**
+   * Stops the server and starts it again on the same port. With `wipeData` it comes back with an empty
+   * data dir, so every session it knew is gone (the admin password stays the same).
+   */
+  restart(options?: { wipeData?: boolean }): Promise<void>
   /** Stops the server (SIGTERM, then SIGKILL) and removes its data dir. */
   stop(): Promise<void>
 }
@@ -57,6 +62,13 @@ export interface StartOptions {
   /** Extra arguments after `serve --listen ... --data-dir ...`. */
   args?: string[]
   readyTimeoutMs?: number
+}
+
+interface Process {
+  /** Ends the process: SIGTERM, then SIGKILL after 10 s. */
+  kill(): Promise<void>
+  /** Why it exited, or null while it runs. */
+  exitInfo(): string | null
 }
 
 /**
@@ -79,68 +91,82 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     if (value !== undefined && !key.startsWith('KIOSC_')) env[key] = value
   }
   Object.assign(env, { KIOSC_ADMIN_PASSWORD: adminPassword }, options.env)
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(options.args ?? [])]
 
-  const child = spawn(
-    bin,
-    ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(options.args ?? [])],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
   let combined = ''
   let errText = ''
   const append = (buf: string, chunk: Buffer) => (buf + chunk.toString('utf8')).slice(-MAX_OUTPUT)
-  child.stdout.on('data', (chunk: Buffer) => {
-    combined = append(combined, chunk)
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    combined = append(combined, chunk)
-    errText = append(errText, chunk)
-  })
-  let exitInfo: string | null = null
-  const exited = new Promise<void>((resolve) => {
-    child.on('exit', (code, signal) => {
-      exitInfo = signal ? `signal ${signal}` : `exit code ${code}`
-      resolve()
-    })
-  })
-  child.on('error', (err) => {
-    exitInfo = `spawn error: ${err.message}`
-  })
 
-  const stop = async (): Promise<void> => {
-    if (exitInfo === null) {
-      child.kill('SIGTERM')
-      const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])
-      if (!killed) {
-        child.kill('SIGKILL')
-        await exited
-      }
+  const launch = (): Process => {
+    const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (chunk: Buffer) => {
+      combined = append(combined, chunk)
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      combined = append(combined, chunk)
+      errText = append(errText, chunk)
+    })
+    let exitInfo: string | null = null
+    const exited = new Promise<void>((resolve) => {
+      child.on('exit', (code, signal) => {
+        exitInfo = signal ? `signal ${signal}` : `exit code ${code}`
+        resolve()
+      })
+    })
+    child.on('error', (err) => {
+      exitInfo = `spawn error: ${err.message}`
+    })
+    return {
+      exitInfo: () => exitInfo,
+      async kill() {
+        if (exitInfo !== null) return
+        child.kill('SIGTERM')
+        const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)])
+        if (!done) {
+          child.kill('SIGKILL')
+          await exited
+        }
+      },
     }
+  }
+
+  const removeData = () => {
     if (!process.env.KIOSC_E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true })
   }
 
-  const timeout = options.readyTimeoutMs ?? 20_000
-  const deadline = Date.now() + timeout
-  let lastError = 'no answer yet'
-  for (;;) {
-    if (exitInfo !== null) {
-      await stop()
-      throw startFailure(`kiosc exited during start-up (${exitInfo})`, errText || combined)
+  const waitHealthy = async (proc: Process): Promise<void> => {
+    const timeout = options.readyTimeoutMs ?? 20_000
+    const deadline = Date.now() + timeout
+    let lastError = 'no answer yet'
+    for (;;) {
+      const exitInfo = proc.exitInfo()
+      if (exitInfo !== null) {
+        throw startFailure(`kiosc exited during start-up (${exitInfo})`, errText || combined)
+      }
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
+        if (res.status === 200) return
+        lastError = `GET /healthz answered ${res.status}`
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err)
+      }
+      if (Date.now() > deadline) {
+        await proc.kill()
+        throw startFailure(
+          `kiosc did not become healthy within ${timeout / 1000} s (${lastError})`,
+          errText || combined,
+        )
+      }
+      await sleep(100)
     }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (res.status === 200) break
-      lastError = `GET /healthz answered ${res.status}`
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err)
-    }
-    if (Date.now() > deadline) {
-      await stop()
-      throw startFailure(
-        `kiosc did not become healthy within ${timeout / 1000} s (${lastError})`,
-        errText || combined,
-      )
-    }
-    await sleep(100)
+  }
+
+  let proc = launch()
+  try {
+    await waitHealthy(proc)
+  } catch (err) {
+    removeData()
+    throw err
   }
 
   return {
@@ -149,7 +175,19 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     adminPassword,
     output: () => combined,
     stderr: () => errText,
-    stop,
+    async restart({ wipeData = false } = {}) {
+      await proc.kill()
+      if (wipeData) {
+        rmSync(dataDir, { recursive: true, force: true })
+        mkdirSync(dataDir, { recursive: true })
+      }
+      proc = launch()
+      await waitHealthy(proc)
+    },
+    async stop() {
+      await proc.kill()
+      removeData()
+    },
   }
 }
 

@@ -27,6 +27,11 @@ export interface LiveClientOptions {
   maxDelay?: number
   /** Source of randomness for jitter, in [0, 1). */
   random?: () => number
+  /**
+   * Called when a connection attempt ends without ever opening, with the number of such failures in a
+   * row. A refused upgrade (for example 401 after the session ended) looks exactly like this.
+   */
+  onConnectFailure?: (consecutive: number) => void
 }
 
 /** Delay settings of the reconnect backoff. */
@@ -67,6 +72,8 @@ export class LiveClient {
   private readonly url: () => string
   private readonly createSocket: WebSocketFactory
   private readonly backoff: BackoffOptions
+  private readonly onConnectFailure: ((consecutive: number) => void) | undefined
+  private failures = 0
   private readonly handlers = new Map<string, Set<AnyHandler>>()
   private readonly statusListeners = new Set<(status: LiveStatus) => void>()
   private socket: WebSocketLike | null = null
@@ -84,6 +91,7 @@ export class LiveClient {
       maxDelay: options.maxDelay ?? 30_000,
       random: options.random ?? Math.random,
     }
+    this.onConnectFailure = options.onConnectFailure
   }
 
   /** Current connection status. */
@@ -96,6 +104,7 @@ export class LiveClient {
     if (this.running) return
     this.running = true
     this.attempt = 0
+    this.failures = 0
     this.connect('connecting')
   }
 
@@ -157,6 +166,7 @@ export class LiveClient {
     socket.onopen = () => {
       if (this.socket !== socket) return
       this.openedAt = Date.now()
+      this.failures = 0
       this.setStatus('connected')
     }
     socket.onmessage = (ev) => {
@@ -168,9 +178,11 @@ export class LiveClient {
       if (this.socket !== socket) return
       detach(socket)
       this.socket = null
-      if (this.openedAt !== null && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0
+      const openedAt = this.openedAt
       this.openedAt = null
+      if (openedAt !== null && Date.now() - openedAt >= STABLE_AFTER_MS) this.attempt = 0
       this.scheduleReconnect()
+      if (openedAt === null) this.onConnectFailure?.(++this.failures)
     }
   }
 

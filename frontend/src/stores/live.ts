@@ -2,10 +2,16 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { LiveEventMap, LiveEventType } from '@/api/types'
 import { LiveClient, type LiveStatus } from '@/api/ws'
+import { useSessionStore } from './session'
 
 /** The app's one live-update connection, open while a user is signed in. */
 export const useLiveStore = defineStore('live', () => {
-  const client = new LiveClient()
+  const session = useSessionStore()
+  const client = new LiveClient({
+    // Without polling, a refused websocket is how an open tab notices that its session has ended. The
+    // backoff spaces these checks out; while kiosc is down they fail quietly.
+    onConnectFailure: () => void session.verify(),
+  })
   const status = ref<LiveStatus>(client.status)
   /** Increments on every successful (re)connect, so views can refetch what they may have missed. */
   const connections = ref(0)

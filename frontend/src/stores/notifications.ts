@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { isApiError } from '@/api/client'
+import { sentence } from '@/utils/format'
 
 /** Severity of a notice. */
 export type NoticeKind = 'error' | 'warning' | 'info' | 'success'
@@ -60,7 +61,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
     }
     // 401 is handled by sending the user to the login page; a notice on top would only be noise.
     if (isApiError(err) && err.status === 401) return
-    const message = isApiError(err) ? err.message : err instanceof Error ? err.message : String(err)
+    const message = sentence(isApiError(err) ? err.message : err instanceof Error ? err.message : String(err))
     push({ kind: 'error', title, message, key: `error:${title}:${message}` })
   }
 

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { api, isApiError } from '@/api/client'
+import { ApiError, api, isApiError, NETWORK_ERROR_CODE, NETWORK_ERROR_STATUS } from '@/api/client'
 import type { SiteConfig, User } from '@/api/types'
 
 /** The signed-in user and the public site configuration. */
@@ -8,7 +8,7 @@ export const useSessionStore = defineStore('session', () => {
   const user = ref<User | null>(null)
   const config = ref<SiteConfig | null>(null)
   /** Why the site configuration could not be loaded, if it could not. */
-  const configError = ref<string | null>(null)
+  const configError = ref<ApiError | null>(null)
   const initialized = ref(false)
   let initializing: Promise<void> | null = null
 
@@ -50,7 +50,9 @@ export const useSessionStore = defineStore('session', () => {
       config.value = await api.config()
       configError.value = null
     } catch (err) {
-      configError.value = isApiError(err) ? err.message : 'kiosc is unreachable'
+      configError.value = isApiError(err)
+        ? err
+        : new ApiError(NETWORK_ERROR_STATUS, NETWORK_ERROR_CODE, 'kiosc is unreachable')
     }
   }
 
@@ -74,6 +76,19 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  /**
+   * Checks that the session is still valid. When the server says it is not, the app reacts as to any
+   * other 401 (the client's unauthorized hook sends the user to the login page).
+   */
+  async function verify(): Promise<void> {
+    if (!user.value) return
+    try {
+      user.value = (await api.me()).user
+    } catch (err) {
+      if (isApiError(err) && err.status === 401) api.hooks.unauthorized?.(err)
+    }
+  }
+
   /** Forgets the user after the server said the session is gone. */
   function clear(): void {
     user.value = null
@@ -93,6 +108,7 @@ export const useSessionStore = defineStore('session', () => {
     loadConfig,
     login,
     logout,
+    verify,
     clear,
   }
 })

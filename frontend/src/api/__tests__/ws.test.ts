@@ -47,13 +47,15 @@ class FakeSocket implements WebSocketLike {
 
 function makeClient(random = () => 0) {
   const statuses: LiveStatus[] = []
+  const failures: number[] = []
   const client = new LiveClient({
     url: 'ws://kiosc.test/api/v1/ws',
     createSocket: (url) => new FakeSocket(url),
     random,
+    onConnectFailure: (n) => failures.push(n),
   })
   client.onStatus((s) => statuses.push(s))
-  return { client, statuses }
+  return { client, statuses, failures }
 }
 
 beforeEach(() => {
@@ -230,6 +232,22 @@ describe('LiveClient', () => {
     old.drop()
     onmessage?.(new MessageEvent('message', { data: JSON.stringify({ type: 'hello', data: {} }) }))
     expect(handler).not.toHaveBeenCalled()
+  })
+
+  it('reports connection attempts that never opened, counting them in a row', () => {
+    const { client, failures } = makeClient()
+    client.start()
+    FakeSocket.latest().drop()
+    vi.advanceTimersByTime(500)
+    FakeSocket.latest().drop()
+    expect(failures).toEqual([1, 2])
+    vi.advanceTimersByTime(1000)
+    FakeSocket.latest().open()
+    FakeSocket.latest().drop()
+    expect(failures).toEqual([1, 2])
+    vi.advanceTimersByTime(2000)
+    FakeSocket.latest().drop()
+    expect(failures).toEqual([1, 2, 1])
   })
 
   it('reconnects at once when asked during backoff', () => {
