@@ -6,8 +6,10 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +25,7 @@ import (
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/version"
 )
@@ -79,15 +82,30 @@ func serve(ctx context.Context, args []string) error {
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &api.Recorder{Store: st, Bus: bus, Log: log}
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain}
+	var root []server.Module
+	if cfg.OIDCEnabled() {
+		base := strings.TrimSuffix(cfg.BaseURL.String(), "/")
+		sso := auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: base + "/auth/oidc/callback", PostLogoutURL: base + "/login", Scopes: cfg.OIDCScopes,
+			UsernameClaim: cfg.OIDCUsernameClaim, GroupsClaim: cfg.OIDCGroupsClaim, SuperuserGroups: cfg.OIDCSuperuserGroups}, authSvc, recorder, log)
+		sso.Warm(ctx)
+		sessions.OIDC = api.OIDCInfo{Enabled: true, Name: "single sign-on", LoginURL: "/auth/oidc/login", LogoutURL: sso.LogoutURL}
+		root = append(root, &api.OIDCLogin{OIDC: sso, Auth: authSvc, Sessions: sessions, Log: log})
+	}
+
+	root = append(root, api.SodarLinks{})
+	sodarAPI, sodarSync := sodarSite(cfg, st, &api.Recorder{Store: st, Bus: bus, Log: log}, log)
 
 	srv := server.New(server.Deps{
 		Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
+		Root: root,
 		Ready: map[string]server.Pinger{
 			"database": st.Ping,
 			"docker":   func(ctx context.Context) error { _, err := dock.Ping(ctx); return err },
 		},
 		API: []server.Module{
 			sessions,
+			sodarAPI,
 			&api.Live{Bus: bus, Checker: checker, Auth: authSvc, BaseURL: cfg.BaseURL, Log: log, Version: version.Version},
 			&api.Tokens{Store: st, Auth: authSvc, Timeline: recorder},
 			&api.Users{Store: st, Auth: authSvc, Timeline: recorder, SecureCookies: cfg.SecureCookies()},
@@ -103,6 +121,10 @@ func serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if sodarSync != nil {
+		// Runs on start (after a short delay, so the server answers first) and every KIOSC_SODAR_SYNC_INTERVAL.
+		go sodarSync.Run(ctx)
+	}
 	log.Info("serving", "url", cfg.BaseURL.String(), "instance", instanceID)
 	select {
 	case err := <-errc:
@@ -113,6 +135,19 @@ func serve(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// sodarSite builds the SODAR admin endpoints and, when KIOSC_SODAR_URL is set, the sync service (nil otherwise).
+func sodarSite(cfg *config.Config, st *store.Store, timeline sodar.TimelineWriter, log *slog.Logger) (*api.Sodar, *sodar.Service) {
+	h := &api.Sodar{Store: st}
+	if !cfg.SodarEnabled() {
+		return h, nil
+	}
+	client := &sodar.Client{URL: cfg.SodarURL, Secret: cfg.SodarSecret}
+	svc := &sodar.Service{Store: st, Fetcher: client, Timeline: timeline, Log: log.With("component", "sodar"),
+		DefaultOwner: cfg.SodarDefaultOwner, Interval: cfg.SodarSyncInterval, StartDelay: 2 * time.Second, SourceURL: client.SafeURL()}
+	h.Syncer, h.URL, h.Interval, h.DefaultOwner = svc, cfg.SodarURL, cfg.SodarSyncInterval, cfg.SodarDefaultOwner
+	return h, svc
 }
 
 // spa returns the embedded SPA (the directory may hold only .gitkeep in a fresh clone).
