@@ -6,7 +6,7 @@
 CREATE TABLE sodar_runs (
     id          INTEGER PRIMARY KEY,
     uuid        TEXT NOT NULL UNIQUE,
-    -- What started the run: "start", "interval", "api" or "cli".
+    -- What started the run: "start", "interval", "ui" (signed-in superuser) or "api" (API token, e.g. the CLI).
     trigger     TEXT NOT NULL,
     username    TEXT NOT NULL,
     started_at  TEXT NOT NULL,

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/sodar"
@@ -112,7 +113,8 @@ func newEnv(t *testing.T) *env {
 	}
 	src := sodartest.New(t, secret, []string{"1.0", "2.0", "2.1"}, sodartest.ExamplePayload(t))
 	bus := events.New(nil)
-	svc := &sodar.Service{Store: st, Fetcher: &sodar.Client{URL: src.URL, Secret: secret}, Bus: bus, Log: log, DefaultOwner: "admin",
+	svc := &sodar.Service{Store: st, Fetcher: &sodar.Client{URL: src.URL, Secret: secret}, Log: log, DefaultOwner: "admin",
+		Timeline:  &api.Recorder{Store: st, Bus: bus, Log: log},
 		SourceURL: src.URL}
 	return &env{st: st, src: src, svc: svc, bus: bus, logs: logs}
 }

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bihealth/kiosc/app/access"
-	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -21,7 +19,8 @@ var ErrSyncRunning = errors.New("a SODAR sync is already running")
 const (
 	TriggerStart    = "start"
 	TriggerInterval = "interval"
-	TriggerAPI      = "api"
+	TriggerUI       = "ui"  // a signed-in superuser
+	TriggerAPI      = "api" // an API token (scripts, the command-line client)
 )
 
 // Fetcher gets the raw payload and the sync API version that worked.
@@ -29,17 +28,18 @@ type Fetcher interface {
 	Fetch(ctx context.Context) ([]byte, string, error)
 }
 
-// Publisher delivers live events (the events.Bus).
-type Publisher interface {
-	Publish(e events.Event)
+// TimelineWriter stores a timeline event and publishes it live (the API's Recorder).
+type TimelineWriter interface {
+	Record(ctx context.Context, e *store.TimelineEvent)
 }
 
 // Service runs syncs: on start, every Interval, and on demand, never two at once.
 type Service struct {
 	Store   *store.Store
 	Fetcher Fetcher
-	Bus     Publisher // may be nil
-	Log     *slog.Logger
+	// Timeline records the sodar_sync and per-change events (nil: they are stored without live publishing).
+	Timeline TimelineWriter
+	Log      *slog.Logger
 	// DefaultOwner is KIOSC_SODAR_DEFAULT_OWNER.
 	DefaultOwner string
 	// Interval between periodic runs; StartDelay before the first one (so the server is up first).
@@ -178,23 +178,15 @@ func (s *Service) summarize(ctx context.Context, run *store.SodarRun) {
 			"messages": len(run.Messages)}})
 }
 
-// record stores a timeline event and publishes it live.
+// record writes a timeline event through the Timeline writer, or straight to the store without one.
 func (s *Service) record(ctx context.Context, e *store.TimelineEvent) {
+	if s.Timeline != nil {
+		s.Timeline.Record(ctx, e)
+		return
+	}
 	if err := s.Store.CreateTimelineEvent(ctx, e); err != nil {
 		s.Log.Warn("cannot write timeline event", "event", e.EventName, "err", err)
-		return
 	}
-	if s.Bus == nil {
-		return
-	}
-	var project any
-	if e.ProjectUUID != "" {
-		project = e.ProjectUUID
-	}
-	s.Bus.Publish(events.Event{Type: events.TypeTimelineEvent, ProjectUUID: e.ProjectUUID, Need: access.ViewProject, Key: e.ObjectUUID,
-		Data: map[string]any{"uuid": e.UUID, "time": e.Time, "project": project, "user": e.Username, "event_name": e.EventName,
-			"description": e.Description, "status": e.Status, "object_type": e.ObjectType, "object_uuid": e.ObjectUUID,
-			"extra_data": e.ExtraData}})
 }
 
 // Run syncs after StartDelay and then every Interval until ctx ends. A periodic run that finds a sync in progress

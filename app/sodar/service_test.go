@@ -155,7 +155,7 @@ func TestSyncEventsAndRunResult(t *testing.T) {
 		ev := <-sub.C()
 		if ev.Type == events.TypeTimelineEvent {
 			live++
-			if ev.Need != access.ViewProject {
+			if ev.Need != access.ViewContainer {
 				t.Fatalf("event need %v", ev.Need)
 			}
 		}
