@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,12 +82,23 @@ func serve(ctx context.Context, args []string) error {
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &api.Recorder{Store: st, Bus: bus, Log: log}
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain}
+	var root []server.Module
+	if cfg.OIDCEnabled() {
+		base := strings.TrimSuffix(cfg.BaseURL.String(), "/")
+		sso := auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: base + "/auth/oidc/callback", PostLogoutURL: base + "/login", Scopes: cfg.OIDCScopes,
+			UsernameClaim: cfg.OIDCUsernameClaim, GroupsClaim: cfg.OIDCGroupsClaim, SuperuserGroups: cfg.OIDCSuperuserGroups}, authSvc, recorder, log)
+		sso.Warm(ctx)
+		sessions.OIDC = api.OIDCInfo{Enabled: true, Name: "single sign-on", LoginURL: "/auth/oidc/login", LogoutURL: sso.LogoutURL}
+		root = append(root, &api.OIDCLogin{OIDC: sso, Auth: authSvc, Sessions: sessions, Log: log})
+	}
 
+	root = append(root, api.SodarLinks{})
 	sodarAPI, sodarSync := sodarSite(cfg, st, &api.Recorder{Store: st, Bus: bus, Log: log}, log)
 
 	srv := server.New(server.Deps{
 		Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
-		Root: []server.Module{api.SodarLinks{}},
+		Root: root,
 		Ready: map[string]server.Pinger{
 			"database": st.Ping,
 			"docker":   func(ctx context.Context) error { _, err := dock.Ping(ctx); return err },
