@@ -1,0 +1,152 @@
+package lifecycle_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/docker/dockertest"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/store/storetest"
+)
+
+// env is a manager on the real engine with its own instance ID, so parallel tests never see each other's
+// containers.
+type env struct {
+	t        *testing.T
+	st       *store.Store
+	dk       *docker.Client
+	keys     *secrets.Keys
+	bus      *events.Bus
+	tl       *recorder
+	image    string
+	instance string
+	dataDir  string
+	project  *store.Project
+	user     *store.User
+	m        *lifecycle.Manager
+	stop     func()
+	opts     lifecycle.Options
+}
+
+// recorder keeps timeline events in memory (and in the store).
+type recorder struct{ st *store.Store }
+
+func (r *recorder) Record(ctx context.Context, e *store.TimelineEvent) { _ = r.st.CreateTimelineEvent(ctx, e) }
+
+func newEnv(t *testing.T, tweak func(*lifecycle.Options)) *env {
+	t.Helper()
+	dockertest.Client(t)
+	image := dockertest.TestAppImage(t)
+	dk, err := docker.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dk.Close() })
+	e := &env{t: t, st: storetest.New(t), dk: dk, bus: events.New(nil), image: image, instance: "test-" + uuid.NewString(),
+		dataDir: t.TempDir()}
+	e.tl = &recorder{e.st}
+	dockertest.Cleanup(t, lifecycle.LabelInstance+"="+e.instance)
+	e.keys, _ = secrets.New([]byte("lifecycle test key lifecycle test key"))
+	ctx := context.Background()
+	e.project = &store.Project{Title: "P " + e.instance, Type: store.TypeProject, Source: "local"}
+	if err := e.st.CreateProject(ctx, e.project); err != nil {
+		t.Fatal(err)
+	}
+	e.user = &store.User{Username: "alice", Name: "Alice", IsActive: true, Source: store.SourceLocal}
+	if err := e.st.CreateUser(ctx, e.user); err != nil {
+		t.Fatal(err)
+	}
+	e.opts = lifecycle.Options{InstanceID: e.instance, NetworkMode: lifecycle.NetworkDefaultBridge,
+		HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: e.dataDir, BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"},
+		ResyncInterval: 2 * time.Second, DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000,
+		StopTimeout: 2 * time.Second, BackoffBase: 300 * time.Millisecond}
+	if tweak != nil {
+		tweak(&e.opts)
+	}
+	e.startManager()
+	t.Cleanup(func() { e.stop() })
+	return e
+}
+
+// startManager starts (or restarts, like a restart of kiosc) the manager on the same store and instance.
+func (e *env) startManager() {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("KIOSC_TEST_LOG") == "1" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e.m = lifecycle.New(e.st, e.dk, e.keys, e.bus, e.tl, log, e.opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.m.Run(ctx) }()
+	e.stop = func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			e.t.Error("manager did not stop")
+		}
+	}
+}
+
+func (e *env) create(in map[string]any) *store.Container {
+	e.t.Helper()
+	base := map[string]any{"title": "app " + uuid.NewString()[:6], "image": e.image, "container_port": dockertest.AppPort,
+		"heartbeat_url": "/health"}
+	for k, v := range in {
+		base[k] = v
+	}
+	var li lifecycle.Input
+	decode(e.t, base, &li)
+	c, err := e.m.Create(context.Background(), e.user, e.project, &li)
+	if err != nil {
+		e.t.Fatalf("create: %v", err)
+	}
+	return c
+}
+
+// wait polls the container until ok holds, failing after a generous deadline.
+func (e *env) wait(id string, what string, ok func(c *store.Container) bool) *store.Container {
+	e.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var c *store.Container
+	var err error
+	for time.Now().Before(deadline) {
+		c, err = e.st.GetContainer(context.Background(), id)
+		if err == nil && ok(c) {
+			return c
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if c != nil {
+		e.t.Fatalf("container never %s: state %s/%s %q desired %s docker %s", what, c.State, c.StateReason, c.StateMessage, c.DesiredState, c.DockerState)
+	}
+	e.t.Fatalf("container never %s: %v", what, err)
+	return nil
+}
+
+func (e *env) waitState(id, state string) *store.Container {
+	e.t.Helper()
+	return e.wait(id, state, func(c *store.Container) bool { return c.State == state })
+}
+
+// dockerContainers lists the Docker containers of one kiosc container.
+func (e *env) dockerContainers(id string) []docker.Summary {
+	e.t.Helper()
+	l, err := e.dk.List(context.Background(), lifecycle.LabelInstance+"="+e.instance, lifecycle.LabelContainer+"="+id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}

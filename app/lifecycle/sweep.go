@@ -1,0 +1,175 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// activityFlush is how often a container's last access time is written at most.
+const activityFlush = 30 * time.Second
+
+// Touch records activity on a container (every proxied request and websocket frame). It only stores a timestamp in
+// memory; the sweep writes it to the database at most every 30 seconds.
+func (m *Manager) Touch(uuid string) {
+	now := time.Now().UnixNano()
+	if v, ok := m.activity.Load(uuid); ok {
+		v.(*atomic.Int64).Store(now)
+		return
+	}
+	a := &atomic.Int64{}
+	a.Store(now)
+	if v, loaded := m.activity.LoadOrStore(uuid, a); loaded {
+		v.(*atomic.Int64).Store(now)
+	}
+}
+
+// flushActivity writes last-access times that changed since the last flush.
+func (m *Manager) flushActivity(ctx context.Context) {
+	times := map[string]time.Time{}
+	m.activity.Range(func(k, v any) bool {
+		n := v.(*atomic.Int64).Load()
+		if last, ok := m.flushed.Load(k); !ok || last.(int64) != n {
+			times[k.(string)] = time.Unix(0, n).UTC()
+			m.flushed.Store(k, n)
+		}
+		return true
+	})
+	if err := m.st.UpdateContainerAccess(ctx, times); err != nil && ctx.Err() == nil {
+		m.log.Error("store last access times", "err", err)
+	}
+}
+
+// lastAccess returns the newest known access time of c (memory or database).
+func (m *Manager) lastAccess(c *store.Container) *time.Time {
+	t := c.LastAccessAt
+	if v, ok := m.activity.Load(c.UUID); ok {
+		mem := time.Unix(0, v.(*atomic.Int64).Load()).UTC()
+		if t == nil || mem.After(*t) {
+			t = &mem
+		}
+	}
+	return t
+}
+
+// effective returns the container's limit capped by the site's (0: site value; site 0: none).
+func effective(own int64, site time.Duration) time.Duration {
+	d := time.Duration(own) * time.Second
+	if site > 0 && (d <= 0 || d > site) {
+		return site
+	}
+	return d
+}
+
+// Sweep stops apps past their maximum lifetime or idle time and removes Docker containers stopped longer than
+// KIOSC_REMOVE_STOPPED_AFTER (keeping the record, state deleted). It reads only the database.
+func (m *Manager) Sweep(ctx context.Context) {
+	m.flushActivity(ctx)
+	records, _, err := m.st.ListContainers(ctx, store.ContainerFilter{})
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Error("sweep: list containers", "err", err)
+		}
+		return
+	}
+	now := time.Now()
+	sys := &store.User{Username: store.SystemUser}
+	for _, c := range records {
+		switch {
+		case c.State == store.StateRunning && c.DesiredState == store.StateRunning:
+			if life := effective(c.MaxLifetime, m.o.MaxLifetime); life > 0 && c.StartedAt != nil && now.Sub(*c.StartedAt) > life {
+				m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: maximum lifetime of %v reached", life)
+				m.timeline(ctx, c, "", "container_lifetime_stop", store.StatusOK, "stopped "+c.Title+" after its maximum lifetime",
+					map[string]any{"max_lifetime_seconds": life.Seconds()})
+				_, _ = m.stopQuiet(ctx, sys, c.UUID, "max_lifetime")
+				continue
+			}
+			idle := effective(c.MaxIdle, m.o.MaxIdle)
+			last := m.lastAccess(c)
+			if last == nil || (c.ReadyAt != nil && c.ReadyAt.After(*last)) {
+				last = c.ReadyAt
+			}
+			if idle > 0 && last != nil && now.Sub(*last) > idle {
+				m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: idle for more than %v", idle)
+				m.timeline(ctx, c, "", "container_idle_stop", store.StatusOK, "stopped "+c.Title+" after being idle",
+					map[string]any{"max_idle_seconds": idle.Seconds()})
+				_, _ = m.stopQuiet(ctx, sys, c.UUID, "idle")
+			}
+		case m.o.RemoveStoppedAfter > 0 && c.DockerID != "" && c.DesiredState != store.StateRunning &&
+			(c.State == store.StateStopped || c.State == store.StateExited || c.State == store.StateFailed) &&
+			c.StoppedAt != nil && now.Sub(*c.StoppedAt) > m.o.RemoveStoppedAfter:
+			m.removeStopped(ctx, c)
+		}
+	}
+}
+
+// stopQuiet stops like a user request but records only the sweep's own timeline event.
+func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason string) (*store.Container, error) {
+	m.mu.Lock()
+	m.worker(uuid).stopReason = reason
+	m.mu.Unlock()
+	if err := m.st.UpdateContainerDesired(ctx, uuid, store.StateStopped); err != nil {
+		return nil, err
+	}
+	j := &store.Job{ContainerUUID: uuid, Action: "stop", Username: user.Username}
+	if err := m.st.CreateJob(ctx, j); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.worker(uuid).jobs = append(m.worker(uuid).jobs, j)
+	m.kickLocked(uuid, true)
+	m.mu.Unlock()
+	return nil, nil
+}
+
+// removeStopped removes a long-stopped Docker container, keeping the record as deleted.
+func (m *Manager) removeStopped(ctx context.Context, c *store.Container) {
+	if err := m.dk.Remove(ctx, c.DockerID); err != nil {
+		m.log.Error("remove stopped container", "container", c.UUID, "err", err)
+		return
+	}
+	_ = m.dk.RemoveNetworks(ctx, LabelContainer+"="+c.UUID)
+	st := c.ContainerState
+	st.State, st.DockerID, st.DockerState, st.HostPort, st.Upstream = store.StateDeleted, "", "", nil, ""
+	if _, err := m.st.UpdateContainerState(ctx, c.UUID, st, false); err != nil {
+		m.log.Error("remove stopped container", "container", c.UUID, "err", err)
+		return
+	}
+	m.event(ctx, c.UUID, store.LevelInfo, "", "removed the Docker container after being stopped for more than %v", m.o.RemoveStoppedAfter)
+	m.timeline(ctx, c, "", "container_remove_stopped", store.StatusOK, "removed the stopped Docker container of "+c.Title, nil)
+	if fresh, err := m.st.GetContainer(ctx, c.UUID); err == nil {
+		m.publish(fresh)
+	}
+}
+
+// ErrNoContainer is returned by Upstream for a container that does not exist.
+var ErrNoContainer = errors.New("container not found")
+
+// Upstream is what the proxy needs to reach an app.
+type Upstream struct {
+	ContainerUUID string
+	ProjectUUID   string
+	State         string
+	Addr          string // empty unless running
+	StripPrefix   bool
+	ContainerPath string
+}
+
+// Upstream returns where the proxy reaches the container; the address comes only from kiosc's own Docker state.
+func (m *Manager) Upstream(ctx context.Context, uuid string) (Upstream, error) {
+	c, err := m.st.GetContainer(ctx, uuid)
+	if errors.Is(err, store.ErrNotFound) {
+		return Upstream{}, ErrNoContainer
+	}
+	if err != nil {
+		return Upstream{}, err
+	}
+	u := Upstream{ContainerUUID: c.UUID, ProjectUUID: c.ProjectUUID, State: c.State, StripPrefix: c.StripPrefix, ContainerPath: c.ContainerPath}
+	if c.State == store.StateRunning {
+		u.Addr = c.Upstream
+	}
+	return u, nil
+}

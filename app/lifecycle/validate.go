@@ -1,0 +1,236 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Input holds the writable fields of a create or PATCH request. Absent fields are nil and stay unchanged.
+type Input struct {
+	Title             *string         `json:"title"`
+	Description       *string         `json:"description"`
+	Image             *string         `json:"image"`
+	Command           *string         `json:"command"`
+	Environment       map[string]any  `json:"environment"`
+	SecretEnvironment map[string]any  `json:"secret_environment"`
+	ContainerPort     *int            `json:"container_port"`
+	ContainerPath     *string         `json:"container_path"`
+	HeartbeatURL      *string         `json:"heartbeat_url"`
+	StripPrefix       *bool           `json:"strip_prefix"`
+	StartupTimeout    *int64          `json:"startup_timeout"`
+	MaxIdle           *int64          `json:"max_idle"`
+	MaxLifetime       *int64          `json:"max_lifetime"`
+	MemoryLimit       *int64          `json:"memory_limit"`
+	CPULimit          *float64        `json:"cpu_limit"`
+	PidsLimit         *int64          `json:"pids_limit"`
+	MaxRetries        *int            `json:"max_retries"`
+	PullPolicy        *string         `json:"pull_policy"`
+	RegistryAuth      json.RawMessage `json:"registry_auth"`
+	Template          *string         `json:"template"`
+}
+
+// Pull policies.
+const (
+	PullIfMissing = "if-missing"
+	PullAlways    = "always"
+)
+
+// Bounds of the validated fields.
+const (
+	MaxCommandBytes = 64 << 10
+	MaxDuration     = 366 * 24 * 3600 // seconds
+	MinMemory       = 6 << 20
+	MaxRetriesLimit = 10
+)
+
+var (
+	envName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	pathLike     = regexp.MustCompile(`^[A-Za-z0-9._~!$&'()*+,;=:@%/?#\[\]-]*$`)
+	repoPart     = `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`
+	imageRepo    = regexp.MustCompile(`^` + repoPart + `(?:/` + repoPart + `)*$`)
+	imageTag     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	imageDigest  = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
+	registryHost = regexp.MustCompile(`^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?$`)
+)
+
+// ValidImage checks a Docker reference `[registry[:port]/]name[:tag][@digest]` with a lowercase repository.
+func ValidImage(ref string) error {
+	if ref == "" {
+		return fmt.Errorf("required")
+	}
+	if len(ref) > 512 || strings.TrimSpace(ref) != ref {
+		return fmt.Errorf("not a valid image reference")
+	}
+	rest := ref
+	if i := strings.IndexByte(rest, '@'); i >= 0 {
+		if !imageDigest.MatchString(rest[i+1:]) {
+			return fmt.Errorf("invalid digest %q", rest[i+1:])
+		}
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i:], "/") {
+		if !imageTag.MatchString(rest[i+1:]) {
+			return fmt.Errorf("invalid tag %q", rest[i+1:])
+		}
+		rest = rest[:i]
+	}
+	if first, path, ok := strings.Cut(rest, "/"); ok && (strings.ContainsAny(first, ".:[") || first == "localhost") {
+		if !registryHost.MatchString(first) {
+			return fmt.Errorf("invalid registry %q", first)
+		}
+		rest = path
+	}
+	if !imageRepo.MatchString(rest) {
+		return fmt.Errorf("invalid repository name %q (lowercase letters, digits and separators)", rest)
+	}
+	return nil
+}
+
+// injected names the user may not set.
+func reservedEnv(name string) bool {
+	return strings.HasPrefix(name, "KIOSC_")
+}
+
+// Limits are the site maxima (0: none).
+type Limits struct {
+	MaxMemory int64
+	MaxCPUs   float64
+	MaxPIDs   int64
+}
+
+// Validate checks every present field, returning errors by field name (empty when valid). create requires image
+// and title.
+func (in *Input) Validate(create bool, lim Limits) map[string]string {
+	errs := map[string]string{}
+	if create && in.Title == nil {
+		errs["title"] = "required"
+	}
+	if in.Title != nil {
+		switch t := strings.TrimSpace(*in.Title); {
+		case t == "":
+			errs["title"] = "required"
+		case len(t) > 255:
+			errs["title"] = "at most 255 characters"
+		}
+	}
+	if in.Description != nil && len(*in.Description) > 64<<10 {
+		errs["description"] = "at most 64 KiB"
+	}
+	if create && in.Image == nil {
+		errs["image"] = "required"
+	}
+	if in.Image != nil {
+		if err := ValidImage(*in.Image); err != nil {
+			errs["image"] = err.Error()
+		}
+	}
+	if in.Command != nil {
+		switch {
+		case len(*in.Command) > MaxCommandBytes:
+			errs["command"] = "at most 64 KiB"
+		case IsScript(*in.Command):
+		default:
+			if _, err := SplitCommand(*in.Command); err != nil {
+				errs["command"] = err.Error()
+			}
+		}
+	}
+	checkEnv := func(field string, m map[string]any, nullOK bool) {
+		for k, v := range m {
+			switch {
+			case !envName.MatchString(k):
+				errs[field+"."+k] = "invalid variable name: letters, digits and _, not starting with a digit"
+			case reservedEnv(k):
+				errs[field+"."+k] = "KIOSC_* variables are set by kiosc"
+			default:
+				if _, ok := v.(string); !ok && !(nullOK && v == nil) {
+					errs[field+"."+k] = "must be a string"
+				}
+			}
+		}
+	}
+	checkEnv("environment", in.Environment, false)
+	checkEnv("secret_environment", in.SecretEnvironment, true)
+	for k := range in.SecretEnvironment {
+		if _, ok := in.Environment[k]; ok {
+			errs["secret_environment."+k] = "also set in environment"
+		}
+	}
+	if in.ContainerPort != nil && (*in.ContainerPort < 1 || *in.ContainerPort > 65535) {
+		errs["container_port"] = "must be between 1 and 65535"
+	}
+	if in.ContainerPath != nil {
+		p := *in.ContainerPath
+		if len(p) > 2048 || !pathLike.MatchString(p) || strings.Contains(p, "://") || slices.Contains(strings.Split(p, "/"), "..") {
+			errs["container_path"] = "must be a URL path without spaces or '..'"
+		}
+	}
+	if in.HeartbeatURL != nil && *in.HeartbeatURL != "" {
+		h := *in.HeartbeatURL
+		if strings.Contains(h, "://") {
+			u, err := url.Parse(h)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs["heartbeat_url"] = "must be a path or an http(s) URL"
+			}
+		} else if len(h) > 2048 || !pathLike.MatchString(h) || slices.Contains(strings.Split(h, "/"), "..") {
+			errs["heartbeat_url"] = "must be a path or an http(s) URL"
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    *int64
+	}{{"startup_timeout", in.StartupTimeout}, {"max_idle", in.MaxIdle}, {"max_lifetime", in.MaxLifetime}} {
+		if d.v != nil && (*d.v < 0 || *d.v > MaxDuration) {
+			errs[d.name] = fmt.Sprintf("must be between 0 and %d seconds", MaxDuration)
+		}
+	}
+	if in.MemoryLimit != nil {
+		switch m := *in.MemoryLimit; {
+		case m < 0 || (m > 0 && m < MinMemory):
+			errs["memory_limit"] = "must be 0 (site default) or at least 6 MiB (6291456 bytes)"
+		case lim.MaxMemory > 0 && m > lim.MaxMemory:
+			errs["memory_limit"] = fmt.Sprintf("exceeds the site maximum of %d bytes", lim.MaxMemory)
+		}
+	}
+	if in.CPULimit != nil {
+		switch c := *in.CPULimit; {
+		case c < 0 || c > 1024:
+			errs["cpu_limit"] = "must be 0 (site default) or a positive number of CPUs"
+		case lim.MaxCPUs > 0 && c > lim.MaxCPUs:
+			errs["cpu_limit"] = fmt.Sprintf("exceeds the site maximum of %g CPUs", lim.MaxCPUs)
+		}
+	}
+	if in.PidsLimit != nil {
+		switch p := *in.PidsLimit; {
+		case p < 0:
+			errs["pids_limit"] = "must be 0 (site default) or at least 1"
+		case lim.MaxPIDs > 0 && p > lim.MaxPIDs:
+			errs["pids_limit"] = fmt.Sprintf("exceeds the site maximum of %d", lim.MaxPIDs)
+		}
+	}
+	if in.MaxRetries != nil && (*in.MaxRetries < 0 || *in.MaxRetries > MaxRetriesLimit) {
+		errs["max_retries"] = fmt.Sprintf("must be between 0 and %d", MaxRetriesLimit)
+	}
+	if in.PullPolicy != nil && *in.PullPolicy != PullIfMissing && *in.PullPolicy != PullAlways {
+		errs["pull_policy"] = `must be "if-missing" or "always"`
+	}
+	if len(in.RegistryAuth) > 0 && string(in.RegistryAuth) != "null" {
+		var ra struct {
+			Username *string `json:"username"`
+			Password *string `json:"password"`
+		}
+		if err := json.Unmarshal(in.RegistryAuth, &ra); err != nil {
+			errs["registry_auth"] = `must be {"username", "password"} or null`
+		} else if ra.Username == nil || *ra.Username == "" || ra.Password == nil || *ra.Password == "" {
+			errs["registry_auth"] = "username and password are required"
+		}
+	}
+	if in.Template != nil && len(*in.Template) > 64 {
+		errs["template"] = "must be a template uuid"
+	}
+	return errs
+}
