@@ -21,6 +21,7 @@ import (
 	"github.com/bihealth/kiosc/app/config"
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/logging"
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/secrets"
@@ -81,6 +82,11 @@ func serve(ctx context.Context, args []string) error {
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &api.Recorder{Store: st, Bus: bus, Log: log}
+	containers := lifecycle.New(st, dock, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
+		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
+		ProxyDomain: cfg.ProxyDomain, ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
+		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
+		Limits: lifecycle.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs}})
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain}
 	var root []server.Module
 	if cfg.OIDCEnabled() {
@@ -112,6 +118,7 @@ func serve(ctx context.Context, args []string) error {
 			&api.Projects{Store: st, Checker: checker, Timeline: recorder},
 			&api.Roles{Store: st, Checker: checker, Timeline: recorder},
 			&api.Timeline{Store: st, Checker: checker},
+			&api.Containers{Manager: containers, Store: st, Checker: checker, Bus: bus, BaseURL: cfg.BaseURL},
 		},
 	})
 
@@ -121,6 +128,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	lifecycleDone := make(chan error, 1)
+	go func() { lifecycleDone <- containers.Run(ctx) }()
 	if sodarSync != nil {
 		// Runs on start (after a short delay, so the server answers first) and every KIOSC_SODAR_SYNC_INTERVAL.
 		go sodarSync.Run(ctx)
@@ -134,7 +143,12 @@ func serve(ctx context.Context, args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	select {
+	case <-lifecycleDone:
+	case <-sctx.Done():
+	}
+	return err
 }
 
 // sodarSite builds the SODAR admin endpoints and, when KIOSC_SODAR_URL is set, the sync service (nil otherwise).

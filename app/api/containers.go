@@ -1,0 +1,479 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// Containers serves the container endpoints (spec section 8): CRUD, actions, kiosc events, jobs and logs.
+//
+// Actions answer 202 at once with the container; the work happens in the background and shows as state changes
+// (container.state on /api/v1/ws), job progress and kiosc events. Concurrent actions on one container are queued,
+// never refused: the latest desired state wins and identical requests share one job.
+type Containers struct {
+	Manager *lifecycle.Manager
+	Store   *store.Store
+	Checker *access.Checker
+	Bus     *events.Bus
+	BaseURL *url.URL
+}
+
+// Register adds the routes under /api/v1.
+func (h *Containers) Register(r fiber.Router) {
+	r.Get("/projects/:uuid/containers", RequireUser, h.listProject)
+	r.Post("/projects/:uuid/containers", RequireUser, h.create)
+	r.Get("/containers", RequireUser, h.list)
+	r.Get("/containers/:uuid", RequireUser, h.get)
+	r.Patch("/containers/:uuid", RequireUser, h.update)
+	r.Delete("/containers/:uuid", RequireUser, h.delete)
+	for _, a := range []string{"start", "stop", "restart", "pause", "unpause"} {
+		r.Post("/containers/:uuid/"+a, RequireUser, h.action(a))
+	}
+	r.Post("/containers/:uuid/open", RequireUser, h.open)
+	r.Get("/containers/:uuid/events", RequireUser, h.events)
+	r.Get("/containers/:uuid/jobs", RequireUser, h.jobs)
+	r.Get("/containers/:uuid/logs", RequireUser, h.logs)
+	r.Get("/containers/:uuid/logs/stream", RequireUser, h.streamCheck, websocket.New(h.stream))
+}
+
+// container loads a container the caller may act on: 404 when it does not exist or the caller has no role in its
+// project, 403 when the role does not allow the action.
+func (h *Containers) container(c *fiber.Ctx, action access.Action) (*store.Container, error) {
+	ctx := c.UserContext()
+	u := IdentityOf(c).User
+	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
+	if err != nil {
+		return nil, StoreError(err, "container")
+	}
+	if err := h.allow(ctx, u, ct.ProjectUUID, action, "container"); err != nil {
+		return nil, err
+	}
+	return ct, nil
+}
+
+func (h *Containers) allow(ctx context.Context, u *store.User, projectUUID string, action access.Action, what string) error {
+	if u.IsSuperuser {
+		return nil
+	}
+	p, role, err := h.Checker.Role(ctx, u, projectUUID)
+	if err != nil {
+		return err
+	}
+	if p == nil || role == "" || role == access.RoleFinder {
+		return NotFound(what)
+	}
+	if !access.Allowed(false, role, action) {
+		return Forbidden("your role in this project does not allow this")
+	}
+	return nil
+}
+
+// managerError maps the manager's errors to API errors.
+func managerError(err error) error {
+	var ve *lifecycle.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return Validation(ve.Fields)
+	case errors.Is(err, lifecycle.ErrConflict):
+		return Conflict(err.Error())
+	}
+	return StoreError(err, "container")
+}
+
+func (h *Containers) listProject(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u := IdentityOf(c).User
+	if err := h.allow(ctx, u, c.Params("uuid"), access.ViewProject, "project"); err != nil {
+		return err
+	}
+	if p, _, err := h.Checker.Role(ctx, u, c.Params("uuid")); err != nil {
+		return err
+	} else if p == nil {
+		return NotFound("project")
+	}
+	return h.respondList(c, []string{c.Params("uuid")})
+}
+
+func (h *Containers) list(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u := IdentityOf(c).User
+	var projects []string
+	if id := c.Query("project"); id != "" {
+		if err := h.allow(ctx, u, id, access.ViewProject, "project"); err != nil {
+			return err
+		}
+		projects = []string{id}
+	} else if !u.IsSuperuser {
+		visible, roles, err := h.Checker.Visible(ctx, u)
+		if err != nil {
+			return err
+		}
+		projects = []string{}
+		for _, p := range visible {
+			if access.Allowed(false, roles[p.UUID], access.ViewProject) {
+				projects = append(projects, p.UUID)
+			}
+		}
+	}
+	return h.respondList(c, projects)
+}
+
+var validStates = map[string]bool{store.StateInitial: true, store.StatePulling: true, store.StateCreating: true,
+	store.StateStarting: true, store.StateRunning: true, store.StateStopping: true, store.StateStopped: true,
+	store.StateExited: true, store.StateFailed: true, store.StatePaused: true, store.StateDeleting: true,
+	store.StateDeleted: true, store.StateNotFound: true, store.StateUnknown: true}
+
+func (h *Containers) respondList(c *fiber.Ctx, projects []string) error {
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	state := c.Query("state")
+	if state != "" && !validStates[state] {
+		return FieldError("state", "unknown state")
+	}
+	list, total, err := h.Store.ListContainers(c.UserContext(), store.ContainerFilter{ProjectUUIDs: projects, State: state, Page: page})
+	if err != nil {
+		return err
+	}
+	items := make([]lifecycle.View, 0, len(list))
+	for _, ct := range list {
+		items = append(items, lifecycle.NewView(ct))
+	}
+	return c.JSON(fiber.Map{"items": items, "total": total})
+}
+
+func (h *Containers) create(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u := IdentityOf(c).User
+	if err := h.allow(ctx, u, c.Params("uuid"), access.ManageContainers, "project"); err != nil {
+		return err
+	}
+	p, err := h.Store.GetProjectByUUID(ctx, c.Params("uuid"))
+	if err != nil {
+		return StoreError(err, "project")
+	}
+	if p.Type != store.TypeProject {
+		return BadRequest("not_a_project", "containers belong to projects, not categories")
+	}
+	var in lifecycle.Input
+	if err := Decode(c, &in); err != nil {
+		return err
+	}
+	ct, err := h.Manager.Create(ctx, u, p, &in)
+	if err != nil {
+		return managerError(err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(lifecycle.NewView(ct))
+}
+
+func (h *Containers) get(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ViewContainer)
+	if err != nil {
+		return err
+	}
+	return c.JSON(lifecycle.NewView(ct))
+}
+
+func (h *Containers) update(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ManageContainers)
+	if err != nil {
+		return err
+	}
+	var in lifecycle.Input
+	if err := Decode(c, &in); err != nil {
+		return err
+	}
+	ct, err = h.Manager.Update(c.UserContext(), IdentityOf(c).User, ct.UUID, &in)
+	if err != nil {
+		return managerError(err)
+	}
+	return c.JSON(lifecycle.NewView(ct))
+}
+
+func (h *Containers) delete(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ManageContainers)
+	if err != nil {
+		return err
+	}
+	ct, err = h.Manager.Delete(c.UserContext(), IdentityOf(c).User, ct.UUID)
+	if err != nil {
+		return managerError(err)
+	}
+	return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+}
+
+func (h *Containers) action(name string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ct, err := h.container(c, access.ManageContainers)
+		if err != nil {
+			return err
+		}
+		ctx, u := c.UserContext(), IdentityOf(c).User
+		switch name {
+		case "start":
+			ct, err = h.Manager.Start(ctx, u, ct.UUID)
+		case "stop":
+			ct, err = h.Manager.Stop(ctx, u, ct.UUID)
+		case "restart":
+			ct, err = h.Manager.Restart(ctx, u, ct.UUID)
+		case "pause":
+			ct, err = h.Manager.Pause(ctx, u, ct.UUID)
+		case "unpause":
+			ct, err = h.Manager.Unpause(ctx, u, ct.UUID)
+		}
+		if err != nil {
+			return managerError(err)
+		}
+		return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+	}
+}
+
+func (h *Containers) open(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.OpenApp)
+	if err != nil {
+		return err
+	}
+	if err := h.Manager.Open(c.UserContext(), IdentityOf(c).User, ct.UUID); err != nil {
+		return managerError(err)
+	}
+	if ct, err = h.Store.GetContainer(c.UserContext(), ct.UUID); err != nil {
+		return StoreError(err, "container")
+	}
+	return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+}
+
+// EventOut is a kiosc event about a container.
+type EventOut struct {
+	Time     time.Time `json:"time"`
+	Level    string    `json:"level"`
+	Message  string    `json:"message"`
+	Username string    `json:"username"`
+}
+
+func (h *Containers) events(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ViewContainer)
+	if err != nil {
+		return err
+	}
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, total, err := h.Store.ListContainerEvents(c.UserContext(), ct.UUID, page)
+	if err != nil {
+		return err
+	}
+	items := make([]EventOut, 0, len(list))
+	for _, e := range list {
+		items = append(items, EventOut{Time: e.Time, Level: e.Level, Message: e.Message, Username: e.Username})
+	}
+	return c.JSON(fiber.Map{"items": items, "total": total})
+}
+
+// JobOut is a background operation on a container.
+type JobOut struct {
+	UUID       string          `json:"uuid"`
+	Action     string          `json:"action"`
+	State      string          `json:"state"`
+	Step       *string         `json:"step"`
+	Message    string          `json:"message"`
+	Progress   *store.Progress `json:"progress"`
+	Username   string          `json:"username"`
+	CreatedAt  time.Time       `json:"created_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
+}
+
+func (h *Containers) jobs(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ViewContainer)
+	if err != nil {
+		return err
+	}
+	page, err := ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, total, err := h.Store.ListJobs(c.UserContext(), ct.UUID, page)
+	if err != nil {
+		return err
+	}
+	items := make([]JobOut, 0, len(list))
+	for _, j := range list {
+		out := JobOut{UUID: j.UUID, Action: j.Action, State: j.State, Message: j.Message, Progress: j.Progress,
+			Username: j.Username, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt}
+		if j.Step != "" {
+			s := j.Step
+			out.Step = &s
+		}
+		items = append(items, out)
+	}
+	return c.JSON(fiber.Map{"items": items, "total": total})
+}
+
+// parseTail reads ?tail= (lines, default 500, at most 10000).
+func parseTail(c *fiber.Ctx) (int, error) {
+	tail := 500
+	if v := c.Query("tail"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10000 {
+			return 0, FieldError("tail", "must be a whole number between 0 and 10000")
+		}
+		tail = n
+	}
+	return tail, nil
+}
+
+func (h *Containers) logs(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ViewLogs)
+	if err != nil {
+		return err
+	}
+	tail, err := parseTail(c)
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	if v := c.Query("since"); v != "" {
+		if since, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return FieldError("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+		}
+	}
+	if tail == 0 {
+		tail = 10000
+	}
+	lines, err := h.Manager.Logs(c.UserContext(), ct.UUID, since, tail)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": lines})
+}
+
+// LogStreamQueue bounds a log stream client's queue; a client that falls this far behind is disconnected.
+const LogStreamQueue = 1024
+
+func (h *Containers) streamCheck(c *fiber.Ctx) error {
+	ct, err := h.container(c, access.ViewLogs)
+	if err != nil {
+		return err
+	}
+	tail, err := parseTail(c)
+	if err != nil {
+		return err
+	}
+	if !websocket.IsWebSocketUpgrade(c) {
+		return &Error{Status: 426, Code: "upgrade_required", Message: "this endpoint speaks websocket"}
+	}
+	if !SameOrigin(c, h.BaseURL) {
+		return Forbidden("cross-origin websocket refused")
+	}
+	c.Locals("logs.container", ct.UUID)
+	c.Locals("logs.tail", tail)
+	c.Locals("logs.identity", IdentityOf(c))
+	return c.Next()
+}
+
+// stream sends stored lines (the last tail), then every new line as Docker writes it, across restarts and
+// recreations of the Docker container, and closes normally with reason "deleted" when the container is deleted.
+func (h *Containers) stream(conn *websocket.Conn) {
+	id, _ := conn.Locals("logs.container").(string)
+	tail, _ := conn.Locals("logs.tail").(int)
+	ident, _ := conn.Locals("logs.identity").(*auth.Identity)
+	if id == "" || ident == nil {
+		_ = conn.Close()
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub := h.Bus.Subscribe(LogStreamQueue, func(e events.Event) bool {
+		return e.Key == id && (e.Type == events.TypeContainerLog || e.Type == events.TypeContainerState)
+	})
+	defer h.Bus.Unsubscribe(sub)
+	go func() {
+		defer cancel()
+		conn.SetReadLimit(4096)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	write := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		return conn.WriteMessage(websocket.TextMessage, b)
+	}
+	closeWith := func(code int, reason string) {
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	}
+	var last time.Time
+	if tail > 0 {
+		lines, err := h.Manager.Logs(ctx, id, time.Time{}, tail)
+		if err != nil {
+			closeWith(websocket.CloseInternalServerErr, "could not read logs")
+			return
+		}
+		for _, l := range lines {
+			if err := write(l); err != nil {
+				return
+			}
+			last = l.Time
+		}
+	}
+	ping := time.NewTicker(30 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.Done():
+			closeWith(websocket.CloseTryAgainLater, "too slow")
+			return
+		case e := <-sub.C():
+			switch d := e.Data.(type) {
+			case lifecycle.LogLine:
+				if !d.Time.After(last) {
+					continue // already sent from the stored lines
+				}
+				if err := write(d); err != nil {
+					return
+				}
+			case lifecycle.View:
+				if d.State == store.StateDeleted {
+					if _, err := h.Store.GetContainer(ctx, id); errors.Is(err, store.ErrNotFound) {
+						closeWith(websocket.CloseNormalClosure, "deleted")
+						return
+					}
+				}
+			}
+		case <-ping.C:
+			ct, err := h.Store.GetContainer(ctx, id)
+			if err == nil {
+				var ok bool
+				if ok, err = h.Checker.Can(ctx, ident.User, ct.ProjectUUID, access.ViewLogs); err == nil && !ok {
+					err = errors.New("no longer allowed")
+				}
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				closeWith(websocket.ClosePolicyViolation, "access ended")
+				return
+			}
+			_ = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
+		}
+	}
+}
