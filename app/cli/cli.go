@@ -24,12 +24,14 @@ Usage:
   kiosc serve [flags]      start the server (kiosc serve -h lists every setting)
   kiosc version            print version, commit and build date
   kiosc help               show this help
+
+Client commands (talk to a kiosc server's REST API with an API token):
 `
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer, serve ServeFunc) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage+clientUsage())
 		return 2
 	}
 	switch args[0] {
@@ -48,9 +50,16 @@ func Main(args []string, stdout, stderr io.Writer, serve ServeFunc) int {
 		fmt.Fprintln(stdout, version.String())
 		return 0
 	case "help", "--help", "-h":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+clientUsage())
 		return 0
 	}
-	fmt.Fprintf(stderr, "kiosc: unknown command %q\n\n%s", args[0], usage)
+	if isClientCommand(args[0]) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		e := osEnv()
+		e.Stdout, e.Stderr = stdout, stderr
+		return RunClient(ctx, e, args)
+	}
+	fmt.Fprintf(stderr, "kiosc: unknown command %q\n\n%s", args[0], usage+clientUsage())
 	return 2
 }
