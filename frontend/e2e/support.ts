@@ -216,8 +216,10 @@ export function launchBrowser(): Promise<Browser> {
 export interface TestPage {
   context: BrowserContext
   page: Page
-  /** Uncaught page errors and console errors seen so far. */
+  /** Uncaught page errors and console errors seen so far (failed loads are in `failedResponses`). */
   errors: string[]
+  /** Responses with status 400 and up, as "METHOD status /path". */
+  failedResponses: string[]
 }
 
 /** Opens a fresh browser context (own cookies) with a desktop viewport and records page errors. */
@@ -226,11 +228,20 @@ export async function openPage(browser: Browser, baseURL: string): Promise<TestP
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()
   const errors: string[] = []
+  const failedResponses: string[] = []
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`))
   page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`)
+    // The browser's own "Failed to load resource" lines carry no URL; responses below say more.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+      errors.push(`console: ${msg.text()}`)
+    }
   })
-  return { context, page, errors }
+  page.on('response', (res) => {
+    if (res.status() >= 400) {
+      failedResponses.push(`${res.request().method()} ${res.status()} ${new URL(res.url()).pathname}`)
+    }
+  })
+  return { context, page, errors, failedResponses }
 }
 
 /** Signs in through the login page (which must be showing) and waits for the app shell. */
