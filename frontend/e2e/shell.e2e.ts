@@ -84,7 +84,7 @@ describe('app shell', () => {
   it('navigates with the header and by deep link', async () => {
     await page.getByRole('link', { name: 'Projects', exact: true }).first().click()
     await page.waitForURL((url) => url.pathname === '/projects')
-    await page.getByTestId('empty-state').waitFor()
+    await page.getByRole('heading', { level: 1, name: 'Projects' }).waitFor()
     expect(await page.title()).toBe('Projects · kiosc')
     await screenshot(page, 'projects')
 
