@@ -30,8 +30,8 @@ func sections() []section {
 		{Title: "Lifecycle: Docker change to websocket event", Run: nil},
 		{Title: "Lifecycle: full resync with 200 containers", Run: nil},
 		{Title: "Lifecycle: start-to-running overhead over docker run", Run: nil},
-		{Title: "Proxy: throughput and latency, direct vs through kiosc", Run: nil},
-		{Title: "Proxy: memory with 500 open websocket tunnels", Run: nil},
+		{Title: "Proxy: throughput and latency, direct vs through kiosc", Run: benchProxyThroughput},
+		{Title: "Proxy: memory with 500 open websocket tunnels", Run: benchProxyTunnels},
 	}
 }
 

@@ -110,6 +110,25 @@ func TestAccess(t *testing.T) {
 			t.Fatalf("status %d", r.StatusCode)
 		}
 	})
+
+	t.Run("a session used before logout stops working shortly after", func(t *testing.T) {
+		c, _ := e.session(e.member("quick", "guest"))
+		if r := do(t, "GET", e.url(e.strip, path), c, nil, script...); readAll(t, r) == "" || r.StatusCode != 200 {
+			t.Fatalf("status %d", r.StatusCode)
+		}
+		id, err := e.auth.SessionIdentity(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.auth.Logout(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the logged-out session to be refused", func() bool {
+			r := do(t, "GET", e.url(e.strip, path), c, nil, script...)
+			readAll(t, r)
+			return r.StatusCode == 401
+		})
+	})
 }
 
 func TestNotRunning(t *testing.T) {

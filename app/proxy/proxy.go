@@ -61,6 +61,11 @@ type Options struct {
 	RecheckInterval time.Duration
 	// DialTimeout bounds connecting to an app (default 5 s).
 	DialTimeout time.Duration
+	// CacheTTL is how long a resolved session or token and a container's target are reused (default 2 s, negative
+	// disables). A page load is dozens of requests; this spares the database all but one lookup of each, at the price
+	// of a logout or revoked token taking up to CacheTTL to reach the proxy. Container state changes evict targets
+	// at once.
+	CacheTTL time.Duration
 }
 
 // Proxy serves /containers/proxy/<uuid>/...
@@ -68,6 +73,8 @@ type Proxy struct {
 	opt     Options
 	client  *fasthttp.Client
 	tunnels *registry
+	ids     *ttlCache[*auth.Identity]
+	targets *ttlCache[Target]
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -84,10 +91,15 @@ func New(opt Options) *Proxy {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
+	if opt.CacheTTL == 0 {
+		opt.CacheTTL = 2 * time.Second
+	}
 	p := &Proxy{
 		opt:     opt,
 		client:  newClient(opt.DialTimeout),
 		tunnels: newRegistry(),
+		ids:     newTTLCache[*auth.Identity](opt.CacheTTL),
+		targets: newTTLCache[Target](opt.CacheTTL),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -171,7 +183,7 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		return api.Unauthorized()
 	}
 	ctx := c.UserContext()
-	t, err := p.opt.Containers.Upstream(ctx, req.uuid)
+	t, err := p.target(ctx, req.uuid)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.NotFound("container")
 	}
@@ -199,14 +211,32 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	return p.forward(c, req, t, id, nav)
 }
 
+// target returns a container's upstream, briefly cached.
+func (p *Proxy) target(ctx context.Context, uuid string) (Target, error) {
+	if t, ok := p.targets.get(uuid); ok {
+		return t, nil
+	}
+	gen := p.targets.generation()
+	t, err := p.opt.Containers.Upstream(ctx, uuid)
+	if err == nil {
+		p.targets.put(uuid, t, gen)
+	}
+	return t, err
+}
+
 // identify resolves the caller from a kiosc API token or the session cookie. An Authorization header that is not a
 // kiosc token belongs to the app (e.g. its own Basic auth) and is ignored here.
 func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	ctx := c.UserContext()
 	if key, ok := kioscToken(c.Get(fiber.HeaderAuthorization)); ok {
+		if id, ok := p.ids.get("t:" + key); ok {
+			return id, nil
+		}
+		gen := p.ids.generation()
 		id, err := p.opt.Auth.TokenIdentity(ctx, key)
 		switch {
 		case err == nil:
+			p.ids.put("t:"+key, id, gen)
 			return id, nil
 		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrInactive):
 			return nil, &api.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
@@ -218,9 +248,14 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	if cookie == "" {
 		return nil, nil
 	}
+	if id, ok := p.ids.get("s:" + cookie); ok {
+		return id, nil
+	}
+	gen := p.ids.generation()
 	id, err := p.opt.Auth.SessionIdentity(ctx, cookie)
 	switch {
 	case err == nil:
+		p.ids.put("s:"+cookie, id, gen)
 		return id, nil
 	case errors.Is(err, auth.ErrNoSession), errors.Is(err, auth.ErrInactive):
 		return nil, nil

@@ -250,9 +250,7 @@ func (p *Proxy) watch() {
 		if p.opt.Bus == nil {
 			return
 		}
-		sub = p.opt.Bus.Subscribe(256, func(e events.Event) bool {
-			return e.Type == events.TypeContainerState && p.tunnels.has(e.Key)
-		})
+		sub = p.opt.Bus.Subscribe(1024, func(e events.Event) bool { return e.Type == events.TypeContainerState })
 	}
 	subscribe()
 	defer func() {
@@ -270,6 +268,10 @@ func (p *Proxy) watch() {
 		case <-p.stop:
 			return
 		case e := <-evc:
+			p.targets.forget(e.Key)
+			if !p.tunnels.has(e.Key) {
+				continue
+			}
 			if st := stateOf(e.Data); st != "" && st != StateRunning {
 				if n := p.tunnels.closeContainer(e.Key); n > 0 {
 					p.opt.Log.Info("proxy: closed tunnels of a container that is no longer running",
@@ -278,6 +280,7 @@ func (p *Proxy) watch() {
 			}
 		case <-dropped:
 			// Events may have been lost: resubscribe and check every container with tunnels now.
+			p.targets.forget("")
 			subscribe()
 			p.recheck()
 		case <-ticker.C:
@@ -311,6 +314,7 @@ func stateOf(data any) string {
 func (p *Proxy) recheck() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	p.ids.forget("")
 	for _, uuid := range p.tunnels.containers() {
 		t, err := p.opt.Containers.Upstream(ctx, uuid)
 		if (err == nil && t.State != StateRunning) || errors.Is(err, store.ErrNotFound) {

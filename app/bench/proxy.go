@@ -1,0 +1,540 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing/fstest"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+
+	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/metrics"
+	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// loadgenEnv makes the bench binary act as the HTTP load generator (a separate process, so that its CPU and memory
+// are not counted as kiosc's).
+const loadgenEnv = "KIOSC_BENCH_LOADGEN"
+
+func init() {
+	if os.Getenv(loadgenEnv) == "1" {
+		os.Exit(loadgenMain(os.Args[1:]))
+	}
+}
+
+// Load parameters: the same for direct and proxied runs.
+const (
+	benchConcurrency = 16
+	benchDuration    = 5 * time.Second
+	wsRoundTrips     = 2000
+	openTunnels      = 500
+	benchContainer   = "0b5e7c1a-0000-4000-8000-000000000001"
+)
+
+// benchFake is the lifecycle stand-in: one running container.
+type benchFake struct{ t proxy.Target }
+
+func (f benchFake) Upstream(context.Context, string) (proxy.Target, error) { return f.t, nil }
+func (f benchFake) Touch(string)                                          {}
+
+// proxyBench holds what the proxy sections share.
+type proxyBench struct {
+	appAddr   string // test app container, published port
+	kioscBase string // http://127.0.0.1:port
+	token     string
+	proxy     *proxy.Proxy
+	cleanup   []func()
+}
+
+func (b *proxyBench) close() {
+	for i := len(b.cleanup) - 1; i >= 0; i-- {
+		b.cleanup[i]()
+	}
+}
+
+// setupProxyBench starts the test app in Docker and kiosc's proxy in this process with a real store, an API token
+// and the permission checker, so every proxied request is authenticated and authorized like in production.
+func setupProxyBench(ctx context.Context) (*proxyBench, error) {
+	b := &proxyBench{}
+	ok := false
+	defer func() {
+		if !ok {
+			b.close()
+		}
+	}()
+	addr, stop, err := runTestApp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.cleanup = append(b.cleanup, stop)
+	b.appAddr = addr
+
+	dir, err := os.MkdirTemp("", "kiosc-bench-proxy-")
+	if err != nil {
+		return nil, err
+	}
+	b.cleanup = append(b.cleanup, func() { os.RemoveAll(dir) })
+	st, err := store.Open(filepath.Join(dir, "kiosc.db"))
+	if err != nil {
+		return nil, err
+	}
+	b.cleanup = append(b.cleanup, func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := st.Migrate(ctx, os.DirFS("migrations"), log); err != nil {
+		return nil, err
+	}
+	keys, err := secrets.New([]byte("bench-bench-bench-bench-bench-32"))
+	if err != nil {
+		return nil, err
+	}
+	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: time.Hour, LocalLogin: true})
+	proj := &store.Project{Title: "bench", Type: "PROJECT", Source: "local"}
+	if err := st.CreateProject(ctx, proj); err != nil {
+		return nil, err
+	}
+	u := &store.User{Username: "bench", Name: "bench", IsActive: true, Source: "local"}
+	if err := st.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := st.UpdateRole(ctx, &store.RoleAssignment{ProjectID: proj.ID, UserID: u.ID, Role: "guest", Source: "local"}); err != nil {
+		return nil, err
+	}
+	if _, b.token, err = authSvc.CreateToken(ctx, u, "bench", 0); err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	b.kioscBase = "http://" + ln.Addr().String()
+	base, _ := url.Parse(b.kioscBase)
+	fake := benchFake{proxy.Target{ContainerUUID: benchContainer, ProjectUUID: proj.UUID, State: proxy.StateRunning, Addr: addr, StripPrefix: true}}
+	b.proxy = proxy.New(proxy.Options{Containers: fake, Auth: authSvc, Checker: access.NewChecker(st), Bus: events.New(nil), BaseURL: base, Log: log})
+	srv := server.New(server.Deps{Log: log, Auth: authSvc, Metrics: metrics.New("bench", nil),
+		SPA: fstest.MapFS{"index.html": {Data: []byte("kiosc")}}, Root: []server.Module{b.proxy}, OnShutdown: []func(){b.proxy.Close}})
+	go func() { _ = srv.Serve(ln) }()
+	b.cleanup = append(b.cleanup, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	ok = true
+	return b, nil
+}
+
+// proxyURL is the kiosc URL of a path of the test app.
+func (b *proxyBench) proxyURL(path string) string {
+	return b.kioscBase + proxy.PathPrefix + benchContainer + path
+}
+
+// benchProxyThroughput compares requests per second and latency directly against the container's published port
+// and through kiosc, at the same concurrency, with the load generator in a separate process.
+func benchProxyThroughput(ctx context.Context) ([]row, error) {
+	b, err := setupProxyBench(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.close()
+	var rows []row
+	for _, tc := range []struct{ name, path string }{
+		{"small responses (/health)", "/health"},
+		{"1 MiB responses", "/download?size=1m"},
+	} {
+		// Warm both paths (connection pools, page cache of the app).
+		if _, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", time.Second); err != nil {
+			return nil, err
+		}
+		if _, err := loadgen(ctx, b.proxyURL(tc.path), b.token, time.Second); err != nil {
+			return nil, err
+		}
+		direct, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", benchDuration)
+		if err != nil {
+			return nil, err
+		}
+		through, err := loadgen(ctx, b.proxyURL(tc.path), b.token, benchDuration)
+		if err != nil {
+			return nil, err
+		}
+		ratio := through.RPS / direct.RPS
+		verdict := "ok"
+		if ratio < 0.8 || through.P99-direct.P99 > time.Millisecond {
+			verdict = "BELOW TARGET"
+		}
+		rows = append(rows,
+			row{tc.name + ", direct", direct.String(), fmt.Sprintf("%d connections, %v", benchConcurrency, benchDuration)},
+			row{tc.name + ", through kiosc", through.String(),
+				fmt.Sprintf("ratio %.2f, p99 %+.2f ms (%s: >= 0.80, <= +1 ms)", ratio, ms(through.P99-direct.P99), verdict)},
+		)
+	}
+	d, t, err := wsEcho(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows,
+		row{"websocket echo, direct", fmt.Sprintf("p50 %.3f ms, p99 %.3f ms", ms(d[0]), ms(d[1])), fmt.Sprintf("%d sequential round trips of 64 bytes", wsRoundTrips)},
+		row{"websocket echo, through kiosc", fmt.Sprintf("p50 %.3f ms, p99 %.3f ms", ms(t[0]), ms(t[1])), fmt.Sprintf("p99 %+.3f ms", ms(t[1]-d[1]))},
+		row{"method", "", fmt.Sprintf("load generator: this binary re-executed as a separate process (fasthttp client, GOMAXPROCS=1) on the same %d-CPU machine as kiosc and the app; kiosc authenticates an API token and checks the role on every request", runtime.NumCPU())},
+	)
+	return rows, nil
+}
+
+// benchProxyTunnels measures kiosc's memory with openTunnels idle websocket tunnels.
+func benchProxyTunnels(ctx context.Context) ([]row, error) {
+	b, err := setupProxyBench(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.close()
+	heap0, rss0 := memNow()
+	conns := make([]net.Conn, 0, openTunnels)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	start := time.Now()
+	for range openTunnels {
+		c, err := rawWebsocket(ctx, b.kioscBase, proxy.PathPrefix+benchContainer+"/ws", b.token)
+		if err != nil {
+			return nil, fmt.Errorf("tunnel %d: %w", len(conns)+1, err)
+		}
+		conns = append(conns, c)
+	}
+	opened := time.Since(start)
+	if n := b.proxy.Tunnels(); n != openTunnels {
+		return nil, fmt.Errorf("%d tunnels registered, want %d", n, openTunnels)
+	}
+	heap1, rss1 := memNow()
+	// Every tunnel still works.
+	for i, c := range conns {
+		if err := wsPing(c); err != nil {
+			return nil, fmt.Errorf("tunnel %d: %w", i, err)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	deadline := time.Now().Add(30 * time.Second)
+	for b.proxy.Tunnels() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	heap2, _ := memNow()
+	per := func(a, b uint64) string { return fmt.Sprintf("%.1f KiB", float64(int64(b)-int64(a))/openTunnels/1024) }
+	return []row{
+		{"tunnels opened", strconv.Itoa(openTunnels), fmt.Sprintf("in %v, each used afterwards", opened.Round(time.Millisecond))},
+		{"Go heap + stacks, 500 tunnels", mib(heap1 - min(heap0, heap1)), per(heap0, heap1) + " per tunnel (2 copy buffers of 16 KiB, 2 goroutines, server read buffer)"},
+		{"process RSS growth, 500 tunnels", mib(rss1 - min(rss0, rss1)), "includes the client ends (raw sockets, no buffers) in this process"},
+		{"Go heap + stacks after closing", mib(heap2), fmt.Sprintf("%d tunnels left", b.proxy.Tunnels())},
+	}, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func mib(n uint64) string       { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// memNow returns the Go heap plus goroutine stacks in use after a GC, and the process RSS.
+func memNow() (uint64, uint64) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	var rss uint64
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseUint(f[1], 10, 64)
+				rss = kb << 10
+			}
+		}
+	}
+	return m.HeapInuse + m.StackInuse, rss
+}
+
+// rawWebsocket performs a websocket handshake on a bare TCP connection, so the client end costs almost nothing.
+func rawWebsocket(ctx context.Context, base, path, token string) (net.Conn, error) {
+	u, _ := url.Parse(base)
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Token %s\r\n\r\n", path, u.Host, token)
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReaderSize(c, 512)
+	status, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(status, " 101 ") {
+		c.Close()
+		return nil, fmt.Errorf("handshake: %q %v", status, err)
+	}
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		if l == "\r\n" {
+			break
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	return c, nil
+}
+
+// wsPing sends a masked text frame "x" and waits for the echo.
+func wsPing(c net.Conn) error {
+	frame := []byte{0x81, 0x81, 1, 2, 3, 4, 'x' ^ 1}
+	if _, err := c.Write(frame); err != nil {
+		return err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	buf := make([]byte, 3)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		return err
+	}
+	if buf[0] != 0x81 || buf[1] != 1 || buf[2] != 'x' {
+		return fmt.Errorf("unexpected echo % x", buf)
+	}
+	return nil
+}
+
+// wsEcho measures sequential round trips directly and through kiosc; it returns p50 and p99 of each.
+func wsEcho(ctx context.Context, b *proxyBench) ([2]time.Duration, [2]time.Duration, error) {
+	run := func(u string, h http.Header) ([2]time.Duration, error) {
+		c, _, err := websocket.DefaultDialer.DialContext(ctx, u, h)
+		if err != nil {
+			return [2]time.Duration{}, err
+		}
+		defer c.Close()
+		msg := bytes.Repeat([]byte("k"), 64)
+		lat := make([]time.Duration, 0, wsRoundTrips)
+		for i := range wsRoundTrips + 100 {
+			t0 := time.Now()
+			if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return [2]time.Duration{}, err
+			}
+			if _, _, err := c.ReadMessage(); err != nil {
+				return [2]time.Duration{}, err
+			}
+			if i >= 100 { // warm-up
+				lat = append(lat, time.Since(t0))
+			}
+		}
+		slices.Sort(lat)
+		return [2]time.Duration{lat[len(lat)/2], lat[len(lat)*99/100]}, nil
+	}
+	direct, err := run("ws://"+b.appAddr+"/ws", nil)
+	if err != nil {
+		return direct, direct, err
+	}
+	through, err := run("ws"+strings.TrimPrefix(b.proxyURL("/ws"), "http"), http.Header{"Authorization": {"Token " + b.token}})
+	return direct, through, err
+}
+
+// loadResult is what the load generator reports.
+type loadResult struct {
+	Requests int64         `json:"requests"`
+	Errors   int64         `json:"errors"`
+	RPS      float64       `json:"rps"`
+	P50      time.Duration `json:"p50"`
+	P99      time.Duration `json:"p99"`
+	Bytes    int64         `json:"bytes"`
+}
+
+func (r loadResult) String() string {
+	s := fmt.Sprintf("%.0f req/s, p50 %.2f ms, p99 %.2f ms", r.RPS, ms(r.P50), ms(r.P99))
+	if r.Errors > 0 {
+		s += fmt.Sprintf(", %d errors", r.Errors)
+	}
+	return s
+}
+
+// loadgen runs the load generator process against u for d.
+func loadgen(ctx context.Context, u, token string, d time.Duration) (loadResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return loadResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "-url", u, "-token", token, "-c", strconv.Itoa(benchConcurrency), "-d", d.String())
+	cmd.Env = append(os.Environ(), loadgenEnv+"=1", "GOMAXPROCS=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return loadResult{}, fmt.Errorf("load generator: %v: %s", err, stderr.String())
+	}
+	var r loadResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return r, fmt.Errorf("load generator output %q: %w", out, err)
+	}
+	if r.Requests == 0 || r.Errors > r.Requests/100 {
+		return r, fmt.Errorf("load generator: %d requests, %d errors: %s", r.Requests, r.Errors, stderr.String())
+	}
+	return r, nil
+}
+
+// loadgenMain is the load generator: c connections, each sending requests back to back for d.
+func loadgenMain(args []string) int {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	u := fs.String("url", "", "URL")
+	token := fs.String("token", "", "API token")
+	c := fs.Int("c", 16, "connections")
+	d := fs.Duration("d", 5*time.Second, "duration")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	pu, err := url.Parse(*u)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	hc := &fasthttp.HostClient{Addr: pu.Host, MaxConns: *c, ReadBufferSize: 16 << 10, MaxIdleConnDuration: time.Minute}
+	var mu sync.Mutex
+	var all []time.Duration
+	var res loadResult
+	var lastErr error
+	stop := time.Now().Add(*d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range *c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			lat := make([]time.Duration, 0, 1<<16)
+			var n, errs, bytesIn int64
+			var last error
+			for time.Now().Before(stop) {
+				req.SetRequestURI(*u)
+				if *token != "" {
+					req.Header.Set("Authorization", "Token "+*token)
+				}
+				t0 := time.Now()
+				err := hc.Do(req, resp)
+				if err == nil && resp.StatusCode() != 200 {
+					err = fmt.Errorf("status %d", resp.StatusCode())
+				}
+				if err != nil {
+					errs++
+					last = err
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+				bytesIn += int64(len(resp.Body()))
+				n++
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			res.Requests += n
+			res.Errors += errs
+			res.Bytes += bytesIn
+			if last != nil {
+				lastErr = last
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	if len(all) > 0 {
+		res.P50, res.P99 = all[len(all)/2], all[len(all)*99/100]
+	}
+	res.RPS = float64(res.Requests) / elapsed.Seconds()
+	if lastErr != nil {
+		fmt.Fprintln(os.Stderr, "last error:", lastErr)
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(res)
+	return 0
+}
+
+// runTestApp builds the test app image (FROM scratch, tagged by the binary's hash like the test helpers do) if the
+// engine lacks it and runs it with its port published on 127.0.0.1; stop removes the container.
+func runTestApp(ctx context.Context) (addr string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "kiosc-bench-testapp-")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(dir)
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", filepath.Join(dir, "testapp"), "./app/testbed/testapp")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", nil, fmt.Errorf("go build testapp: %v: %s", err, out)
+	}
+	bin, err := os.ReadFile(filepath.Join(dir, "testapp"))
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(bin)
+	ref := "kiosc-testapp:" + hex.EncodeToString(sum[:])[:16]
+	if exec.CommandContext(ctx, "docker", "image", "inspect", ref).Run() != nil {
+		df := "FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT [\"/testapp\"]\n"
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+			return "", nil, err
+		}
+		cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", ref, "--label", "kiosc.test=true", dir)
+		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", nil, fmt.Errorf("docker build: %v: %s", err, out)
+		}
+	}
+	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--label", "kiosc.test=true", "-p", "127.0.0.1::8080", ref).Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("docker run %s: %w", ref, err)
+	}
+	id := strings.TrimSpace(string(out))
+	stop = func() { _ = exec.Command("docker", "rm", "-f", id).Run() }
+	out, err = exec.CommandContext(ctx, "docker", "port", id, "8080/tcp").Output()
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("docker port: %w", err)
+	}
+	addr = strings.TrimSpace(strings.Split(string(out), "\n")[0])
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr, stop, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, errors.New("test app did not answer /health within 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
