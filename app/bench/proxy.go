@@ -63,7 +63,7 @@ const (
 type benchFake struct{ t proxy.Target }
 
 func (f benchFake) Upstream(context.Context, string) (proxy.Target, error) { return f.t, nil }
-func (f benchFake) Touch(string)                                          {}
+func (f benchFake) Touch(string)                                           {}
 
 // proxyBench holds what the proxy sections share.
 type proxyBench struct {
@@ -259,7 +259,7 @@ func benchProxyTunnels(ctx context.Context) ([]row, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-func mib(n uint64) string       { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+func mib(n uint64) string        { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // memNow returns the Go heap plus goroutine stacks in use after a GC, and the process RSS.
 func memNow() (uint64, uint64) {
