@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/logging"
 	"github.com/bihealth/kiosc/app/metrics"
+	"github.com/bihealth/kiosc/app/proxy"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/sodar"
@@ -100,11 +102,14 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	root = append(root, api.SodarLinks{})
+	prox := proxy.New(proxy.Options{Containers: proxyContainers{containers}, Auth: authSvc, Checker: checker, Bus: bus,
+		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy")})
+	root = append(root, prox)
 	sodarAPI, sodarSync := sodarSite(cfg, st, &api.Recorder{Store: st, Bus: bus, Log: log}, log)
 
 	srv := server.New(server.Deps{
 		Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
-		Root: root,
+		Root: root, OnShutdown: []func(){prox.Close},
 		Ready: map[string]server.Pinger{
 			"database": st.Ping,
 			"docker":   func(ctx context.Context) error { _, err := dock.Ping(ctx); return err },
@@ -163,6 +168,22 @@ func sodarSite(cfg *config.Config, st *store.Store, timeline sodar.TimelineWrite
 	h.Syncer, h.URL, h.Interval, h.DefaultOwner = svc, cfg.SodarURL, cfg.SodarSyncInterval, cfg.SodarDefaultOwner
 	return h, svc
 }
+
+// proxyContainers adapts the lifecycle manager to the proxy.
+type proxyContainers struct{ m *lifecycle.Manager }
+
+func (p proxyContainers) Upstream(ctx context.Context, uuid string) (proxy.Target, error) {
+	u, err := p.m.Upstream(ctx, uuid)
+	if errors.Is(err, lifecycle.ErrNoContainer) {
+		return proxy.Target{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	if err != nil {
+		return proxy.Target{}, err
+	}
+	return proxy.Target{ContainerUUID: u.ContainerUUID, ProjectUUID: u.ProjectUUID, State: u.State, Addr: u.Addr, StripPrefix: u.StripPrefix}, nil
+}
+
+func (p proxyContainers) Touch(uuid string) { p.m.Touch(uuid) }
 
 // spa returns the embedded SPA (the directory may hold only .gitkeep in a fresh clone).
 func spa() fs.FS {
