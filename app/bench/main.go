@@ -27,6 +27,7 @@ type section struct {
 func sections() []section {
 	return []section{
 		{Title: "Store", Run: benchStore},
+		{Title: "SODAR sync: mirroring a large site", Run: benchSodar},
 		{Title: "Lifecycle: Docker change to websocket event", Run: nil},
 		{Title: "Lifecycle: full resync with 200 containers", Run: nil},
 		{Title: "Lifecycle: start-to-running overhead over docker run", Run: nil},

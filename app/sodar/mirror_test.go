@@ -208,6 +208,10 @@ func TestRevokedTransition(t *testing.T) {
 	}
 	// READ_INFO categories keep their roles.
 	equal(t, "category", e.roleMap(t, cat), []string{"catguest=guest"})
+	// Access follows: a role inherited from the category no longer reaches the REVOKED project.
+	checkVisible(t, e, "catguest", map[string]string{cat: "guest"})
+	checkVisible(t, e, "guest", map[string]string{})
+	checkVisible(t, e, "deleg", map[string]string{cat: "", proj: "delegate"})
 
 	// Even a REVOKED payload that still lists others keeps only owner and delegate.
 	e.src.SetJSON(build("READ_ROLES", "READ_INFO", roles("r1", "owner", "project owner", "r2", "deleg", "project delegate",
