@@ -51,6 +51,9 @@ func (h *OIDCLogin) fail(c *fiber.Ctx, err error) error {
 	} else {
 		h.Log.Error("single sign-on failed", "err", err, "addr", c.IP())
 	}
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
 	return c.Redirect("/login?error="+url.QueryEscape(msg), fiber.StatusFound)
 }
 
