@@ -1,0 +1,184 @@
+// The reverse proxy end to end: a stopped app opened from its project page goes through the lobby (which starts
+// it and shows progress), lands in the app under /containers/proxy/<uuid>/, and the app's page talks to the app
+// over a websocket tunnelled by kiosc. Needs a Docker engine and the test app image.
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { APIRequestContext, Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  launchBrowser,
+  login,
+  openPage,
+  repoRoot,
+  screenshot,
+  startServer,
+  type KioscServer,
+  type TestPage,
+} from './support'
+
+/** A kiosc-testapp image on the engine, built from app/testbed/testapp if there is none yet. */
+function testAppImage(): string {
+  const found = execFileSync('docker', ['images', 'kiosc-testapp', '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.endsWith(':<none>'))
+  if (found.length > 0) return found[0]
+  const dir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-testapp-'))
+  try {
+    execFileSync('go', ['build', '-trimpath', '-o', path.join(dir, 'testapp'), './app/testbed/testapp'], {
+      cwd: repoRoot,
+      env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux' },
+      stdio: 'inherit',
+    })
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      'FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT ["/testapp"]\n',
+    )
+    const ref = 'kiosc-testapp:e2e'
+    execFileSync('docker', ['build', '-q', '-t', ref, '--label', 'kiosc.test=true', dir], {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      stdio: 'inherit',
+    })
+    return ref
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Calls kiosc's API with the browser context's session cookie and CSRF token. */
+async function apiCall<T>(req: APIRequestContext, method: string, url: string, data?: unknown): Promise<T> {
+  const me = await req.get('/api/v1/me')
+  const { csrf_token: csrf } = (await me.json()) as { csrf_token: string }
+  const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
+  if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
+  return (res.status() === 204 ? undefined : await res.json()) as T
+}
+
+describe('reverse proxy', () => {
+  let server: KioscServer
+  let browser: Browser
+  let tp: TestPage
+  let page: Page
+  let project = ''
+  let container = ''
+  const created: string[] = []
+
+  beforeAll(async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    tp = await openPage(browser, server.url)
+    page = tp.page
+    await page.goto('/login')
+    await login(page, 'admin', server.adminPassword)
+  })
+
+  afterAll(async () => {
+    for (const container of created) {
+      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => undefined)
+      // Deletion runs in the background; whatever is still there after a while is removed here, so the engine is
+      // left clean.
+      const leftovers = () =>
+        execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${container}`], {
+          encoding: 'utf8',
+        })
+          .split('\n')
+          .filter((id) => id.trim() !== '')
+      for (let i = 0; i < 60 && leftovers().length > 0; i++) await sleep(500)
+      const ids = leftovers()
+      if (ids.length > 0) {
+        try {
+          execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
+        } catch {
+          // Already being removed.
+        }
+      }
+    }
+    await browser?.close()
+    await server?.stop()
+  })
+
+  it('opens a stopped app from its project page through the lobby and talks to it over a websocket', async () => {
+    const image = testAppImage()
+    const req = tp.context.request
+    project = (
+      await apiCall<{ uuid: string }>(req, 'POST', '/api/v1/projects', {
+        title: 'Proxy e2e',
+        type: 'PROJECT',
+      })
+    ).uuid
+    // The app takes a moment to answer, so the lobby has progress to show.
+    container = (
+      await apiCall<{ uuid: string; state: string }>(req, 'POST', `/api/v1/projects/${project}/containers`, {
+        title: 'Echo app',
+        image,
+        container_port: 8080,
+        environment: { STARTUP_DELAY: '3s' },
+      })
+    ).uuid
+    created.push(container)
+    const appPath = `/containers/proxy/${container}/`
+
+    await page.goto(`/projects/${project}`)
+    await page.getByTestId('containers-section').waitFor()
+    const link = page.locator(`a[href*="${appPath}"]`).first()
+    if ((await link.count()) > 0) {
+      await link.click()
+    } else {
+      // The project page lists no "open" link yet: navigate like a bookmark would.
+      await page.goto(appPath)
+    }
+
+    await page.waitForURL((url) => url.pathname === `/lobby/${container}`)
+    const lobby = page.getByTestId('lobby')
+    await lobby.waitFor()
+    expect(new URL(page.url()).searchParams.get('next')).toBe(appPath)
+    await page.getByTestId('lobby-status').waitFor()
+    await screenshot(page, 'proxy-lobby-progress')
+
+    // The lobby redirects by itself once the app answers.
+    await page.waitForURL((url) => url.pathname === appPath, { timeout: 90_000 })
+    const out = page.locator('#out')
+    await expect.poll(async () => out.textContent(), { timeout: 20_000 }).toContain('open')
+    await page.locator('#msg').fill('hello through kiosc')
+    await page.locator('#send').click()
+    await expect
+      .poll(async () => out.textContent(), { timeout: 20_000 })
+      .toContain('recv: hello through kiosc')
+    await screenshot(page, 'proxy-app-websocket')
+
+    // The app's own requests through the proxy never reach it with kiosc's session cookie.
+    const echo = await page.evaluate(async () => (await fetch('echo')).json())
+    const headers = JSON.stringify((echo as { headers: unknown }).headers)
+    expect(headers).not.toContain('kiosc_session')
+    expect((echo as { headers: Record<string, string[]> }).headers['X-Kiosc-User']).toEqual(['admin'])
+    expect(tp.errors).toEqual([])
+  }, 150_000)
+
+  it('shows why an app could not start, with its last log lines, and offers to try again', async () => {
+    const req = tp.context.request
+    // The app exits with code 3 before it ever answers its probe.
+    const crashing = (
+      await apiCall<{ uuid: string }>(req, 'POST', `/api/v1/projects/${project}/containers`, {
+        title: 'Crashing app',
+        image: testAppImage(),
+        container_port: 8080,
+        environment: { STARTUP_DELAY: '30s', CRASH_AFTER: '1s', CRASH_CODE: '3' },
+      })
+    ).uuid
+    created.push(crashing)
+    await page.goto(`/containers/proxy/${crashing}/some/page`)
+    await page.waitForURL((url) => url.pathname === `/lobby/${crashing}`)
+    await page.getByTestId('lobby-failure').waitFor({ timeout: 60_000 })
+    expect(await page.getByTestId('lobby').getAttribute('data-phase')).toBe('failed')
+    await page.getByTestId('lobby-logs').waitFor()
+    expect(await page.getByTestId('lobby-logs').textContent()).toContain('testapp')
+    await page.getByTestId('lobby-retry').waitFor()
+    await screenshot(page, 'proxy-lobby-failure')
+  }, 120_000)
+})
