@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/store"
@@ -204,16 +205,17 @@ func (r *mirrorRun) project(ctx context.Context, id string) *store.Project {
 		return nil
 	}
 	kind := kindOf(e.Type)
-	title := strings.TrimSpace(e.Title)
+	// The title is kept exactly as SODAR sends it, so both sites show the same.
+	title := e.Title
 	switch {
 	case e.Type != store.TypeProject && e.Type != store.TypeCategory:
 		r.skip(KindProject, id, e.Title, fmt.Sprintf("unknown type %q (want PROJECT or CATEGORY)", e.Type))
 		return nil
-	case title == "":
+	case strings.TrimSpace(title) == "":
 		r.skip(kind, id, "", "title missing")
 		return nil
-	case len(title) > 255:
-		r.skip(kind, id, title[:60]+"…", "title longer than 255 characters")
+	case utf8.RuneCountInString(title) > 255:
+		r.skip(kind, id, string([]rune(title)[:60])+"…", "title longer than 255 characters")
 		return nil
 	}
 	var parent *store.Project

@@ -84,6 +84,7 @@ describe('SodarView', () => {
     expect(text).toContain('partial')
     expect(text).toContain('Projects')
     expect(text).toContain('a project titled "Twin" already exists')
+    expect(text).toContain('1 entry was skipped.')
     expect(wrapper.find('[data-testid="sodar-runs"]').text()).toContain('scheduled (system)')
     wrapper.unmount()
   })
