@@ -69,6 +69,8 @@ type env struct {
 	base    string // http://127.0.0.1:port
 	st      *store.Store
 	auth    *auth.Service
+	keys    *secrets.Keys
+	log     *slog.Logger
 	bus     *events.Bus
 	proxy   *proxy.Proxy
 	fake    *fakeContainers
@@ -95,50 +97,58 @@ func newEnv(t *testing.T) *env {
 
 func newEnvWith(t *testing.T, stripApp, keepApp string) *env {
 	t.Helper()
-	ctx := context.Background()
+	e := newBase(t)
+	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
+	e.fake, e.appAddr, e.strip, e.keep = fake, stripApp, stripUUID, keepUUID
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: stripApp, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: keepApp})
+	e.serve(fake)
+	return e
+}
+
+// newBase creates the store, authentication, bus and a project; serve starts kiosc.
+func newBase(t *testing.T) *env {
+	t.Helper()
 	st := storetest.New(t)
 	keys, err := secrets.New([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := &env{t: t, st: st, keys: keys, bus: events.New(nil), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		e.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: time.Hour, LocalLogin: true})
-	bus := events.New(nil)
-	checker := access.NewChecker(st)
-	proj := &store.Project{Title: "P", Type: "PROJECT", Source: "local"}
-	if err := st.CreateProject(ctx, proj); err != nil {
+	e.auth = auth.NewService(st, keys, e.log, auth.Options{SessionLifetime: time.Hour, LocalLogin: true})
+	e.project = &store.Project{Title: "P", Type: "PROJECT", Source: "local"}
+	if err := st.CreateProject(context.Background(), e.project); err != nil {
 		t.Fatal(err)
 	}
-	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
-	e := &env{t: t, st: st, auth: authSvc, bus: bus, fake: fake, project: proj, appAddr: stripApp,
-		strip: stripUUID, keep: keepUUID}
-	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: proj.UUID, State: proxy.StateRunning, Addr: stripApp, StripPrefix: true})
-	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: proj.UUID, State: proxy.StateRunning, Addr: keepApp})
+	return e
+}
 
+// serve starts kiosc's server with the proxy in front of containers on a real TCP listener.
+func (e *env) serve(containers proxy.Containers) {
+	t := e.t
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.base = "http://" + ln.Addr().String()
 	baseURL, _ := url.Parse(e.base)
-	e.proxy = proxy.New(proxy.Options{Containers: fake, Auth: authSvc, Checker: checker, Bus: bus, BaseURL: baseURL,
-		Log: log, RecheckInterval: 500 * time.Millisecond})
+	e.proxy = proxy.New(proxy.Options{Containers: containers, Auth: e.auth, Checker: access.NewChecker(e.st), Bus: e.bus,
+		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond})
 	srv := server.New(server.Deps{
-		Log: log, Auth: authSvc, Metrics: metrics.New("test", nil),
-		SPA:  fstest.MapFS{"index.html": {Data: []byte("<title>kiosc</title>")}},
-		Root: []server.Module{e.proxy},
+		Log: e.log, Auth: e.auth, Metrics: metrics.New("test", nil),
+		SPA:        fstest.MapFS{"index.html": {Data: []byte("<title>kiosc</title>")}},
+		Root:       []server.Module{e.proxy},
+		OnShutdown: []func(){e.proxy.Close},
 	})
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
-		e.proxy.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return e
 }
 
 // member creates a user with the role in the env's project ("" = no role, "superuser").
