@@ -67,7 +67,7 @@ func TestSodarSyncEndpoint(t *testing.T) {
 	}
 
 	// With an API token the trigger says so.
-	_, key, err := e.Auth.CreateToken(context.Background(), mustUser(t, e, "admin"), "script", 0)
+	_, key, err := e.Auth.CreateToken(context.Background(), sodarAdminUser(t, e, "admin"), "script", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestSodarProjectLinkRedirect(t *testing.T) {
 	}
 }
 
-func mustUser(t *testing.T, e *apitest.Env, name string) *store.User {
+func sodarAdminUser(t *testing.T, e *apitest.Env, name string) *store.User {
 	t.Helper()
 	u, err := e.Store.GetUserByUsername(context.Background(), name)
 	if err != nil {

@@ -22,8 +22,8 @@ import (
 
 const sodarSecret = "clitestsecret0123456789abcdefghij"
 
-// serve runs a real kiosc server (tokens, projects, SODAR admin) on a local port with a SODAR source behind it.
-func serve(t *testing.T) (*apitest.Env, string) {
+// serveKiosc runs a real kiosc server (tokens, projects, SODAR admin) on a local port with a SODAR source behind it.
+func serveKiosc(t *testing.T) (*apitest.Env, string) {
 	t.Helper()
 	src := sodartest.New(t, sodarSecret, []string{"1.0", "2.0", "2.1"}, sodartest.ExamplePayload(t))
 	e := apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
@@ -49,7 +49,7 @@ func serve(t *testing.T) (*apitest.Env, string) {
 	return e, "http://" + ln.Addr().String()
 }
 
-func token(t *testing.T, e *apitest.Env, username string) string {
+func apiToken(t *testing.T, e *apitest.Env, username string) string {
 	t.Helper()
 	u, err := e.Store.GetUserByUsername(context.Background(), username)
 	if err != nil {
@@ -62,13 +62,13 @@ func token(t *testing.T, e *apitest.Env, username string) string {
 	return key
 }
 
-type result struct {
+type cliResult struct {
 	code           int
 	stdout, stderr string
 }
 
 // run runs the client with the given environment (HOME and XDG_CONFIG_HOME point to dir).
-func run(dir string, env map[string]string, stdin string, args ...string) result {
+func runCLI(dir string, env map[string]string, stdin string, args ...string) cliResult {
 	var out, errb bytes.Buffer
 	e := &cli.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
 		if v, ok := env[k]; ok {
@@ -83,15 +83,15 @@ func run(dir string, env map[string]string, stdin string, args ...string) result
 		return ""
 	}}
 	code := cli.RunClient(context.Background(), e, args)
-	return result{code, out.String(), errb.String()}
+	return cliResult{code, out.String(), errb.String()}
 }
 
 func TestAdminSyncSodarAgainstServer(t *testing.T) {
-	e, url := serve(t)
+	e, url := serveKiosc(t)
 	dir := t.TempDir()
-	env := map[string]string{"KIOSC_URL": url, "KIOSC_TOKEN": token(t, e, "admin")}
+	env := map[string]string{"KIOSC_URL": url, "KIOSC_TOKEN": apiToken(t, e, "admin")}
 
-	r := run(dir, env, "", "admin", "sync-sodar")
+	r := runCLI(dir, env, "", "admin", "sync-sodar")
 	if r.code != 0 || !strings.Contains(r.stdout, ": ok (sync API 2.1)") || !strings.Contains(r.stdout, "project") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -99,43 +99,43 @@ func TestAdminSyncSodarAgainstServer(t *testing.T) {
 		t.Fatal("the sync did not mirror the project")
 	}
 
-	r = run(dir, env, "", "admin", "sync-sodar", "--json")
+	r = runCLI(dir, env, "", "admin", "sync-sodar", "--json")
 	var out map[string]any
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out["status"] != "ok" || out["trigger"] != "api" {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 
 	// The synced projects are listed for people and scripts.
-	r = run(dir, env, "", "project", "list")
+	r = runCLI(dir, env, "", "project", "list")
 	if r.code != 0 || !strings.Contains(r.stdout, "Exome Cohort 2024") || !strings.Contains(r.stdout, "sodar") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 
 	// A non-superuser's token gets the API's message and a non-zero exit.
 	e.User("someone", false)
-	r = run(dir, map[string]string{"KIOSC_URL": url, "KIOSC_TOKEN": token(t, e, "someone")}, "", "admin", "sync-sodar")
+	r = runCLI(dir, map[string]string{"KIOSC_URL": url, "KIOSC_TOKEN": apiToken(t, e, "someone")}, "", "admin", "sync-sodar")
 	if r.code != 1 || !strings.Contains(r.stderr, "superuser rights required") || !strings.Contains(r.stderr, "403") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// A wrong token too.
-	r = run(dir, map[string]string{"KIOSC_URL": url, "KIOSC_TOKEN": "nonsense"}, "", "project", "list")
+	r = runCLI(dir, map[string]string{"KIOSC_URL": url, "KIOSC_TOKEN": "nonsense"}, "", "project", "list")
 	if r.code != 1 || !strings.Contains(r.stderr, "invalid_token") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// Nothing configured.
-	r = run(dir, map[string]string{}, "", "project", "list")
+	r = runCLI(dir, map[string]string{}, "", "project", "list")
 	if r.code != 1 || !strings.Contains(r.stderr, "not logged in") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
 
 func TestLoginAndTokens(t *testing.T) {
-	e, url := serve(t)
+	e, url := serveKiosc(t)
 	dir := t.TempDir()
-	key := token(t, e, "admin")
+	key := apiToken(t, e, "admin")
 
 	// Token from stdin; stored with mode 0600.
-	r := run(dir, map[string]string{}, key+"\n", "login", "--url", url+"/")
+	r := runCLI(dir, map[string]string{}, key+"\n", "login", "--url", url+"/")
 	if r.code != 0 || !strings.Contains(r.stdout, "as admin") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -149,20 +149,20 @@ func TestLoginAndTokens(t *testing.T) {
 	if err := json.Unmarshal(b, &saved); err != nil || saved.URL != url || saved.Token != key {
 		t.Fatalf("saved %s", b)
 	}
-	if r := run(dir, map[string]string{}, "", "login", "--url", url, "--token", "wrong"); r.code != 1 || !strings.Contains(r.stderr, "invalid_token") {
+	if r := runCLI(dir, map[string]string{}, "", "login", "--url", url, "--token", "wrong"); r.code != 1 || !strings.Contains(r.stderr, "invalid_token") {
 		t.Fatalf("wrong token login: %d %s", r.code, r.stderr)
 	}
-	if r := run(dir, map[string]string{}, "", "login", "--url", "ftp://x"); r.code != 2 {
+	if r := runCLI(dir, map[string]string{}, "", "login", "--url", "ftp://x"); r.code != 2 {
 		t.Fatalf("bad url: %d %s", r.code, r.stderr)
 	}
 
 	// The stored login is used: create, list, revoke a token.
-	r = run(dir, map[string]string{}, "", "token", "create", "ci", "--expires-in", "30d")
+	r = runCLI(dir, map[string]string{}, "", "token", "create", "ci", "--expires-in", "30d")
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" || !strings.Contains(r.stderr, "shown only this once") {
 		t.Fatalf("create: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	newKey := strings.TrimSpace(r.stdout)
-	r = run(dir, map[string]string{}, "", "token", "list", "--json")
+	r = runCLI(dir, map[string]string{}, "", "token", "list", "--json")
 	var list struct {
 		Items []struct {
 			ID   int64  `json:"id"`
@@ -178,24 +178,24 @@ func TestLoginAndTokens(t *testing.T) {
 			id = it.ID
 		}
 	}
-	r = run(dir, map[string]string{}, "", "token", "list")
+	r = runCLI(dir, map[string]string{}, "", "token", "list")
 	if r.code != 0 || !strings.Contains(r.stdout, "NAME") || !strings.Contains(r.stdout, "ci") {
 		t.Fatalf("list table: %s", r.stdout)
 	}
 	// KIOSC_TOKEN overrides the stored token.
-	if r := run(dir, map[string]string{"KIOSC_TOKEN": newKey}, "", "project", "list"); r.code != 0 {
+	if r := runCLI(dir, map[string]string{"KIOSC_TOKEN": newKey}, "", "project", "list"); r.code != 0 {
 		t.Fatalf("override: %d %s", r.code, r.stderr)
 	}
-	if r := run(dir, map[string]string{}, "", "token", "revoke", strconvI(id)); r.code != 0 {
+	if r := runCLI(dir, map[string]string{}, "", "token", "revoke", strconvI(id)); r.code != 0 {
 		t.Fatalf("revoke: %d %s", r.code, r.stderr)
 	}
-	if r := run(dir, map[string]string{"KIOSC_TOKEN": newKey}, "", "project", "list"); r.code != 1 {
+	if r := runCLI(dir, map[string]string{"KIOSC_TOKEN": newKey}, "", "project", "list"); r.code != 1 {
 		t.Fatalf("revoked token still works: %d", r.code)
 	}
-	if r := run(dir, map[string]string{}, "", "token", "revoke", "abc"); r.code != 2 {
+	if r := runCLI(dir, map[string]string{}, "", "token", "revoke", "abc"); r.code != 2 {
 		t.Fatalf("bad id: %d", r.code)
 	}
-	if r := run(dir, map[string]string{}, "", "token", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "create|revoke") && !strings.Contains(r.stderr, "list|create|revoke") {
+	if r := runCLI(dir, map[string]string{}, "", "token", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "create|revoke") && !strings.Contains(r.stderr, "list|create|revoke") {
 		t.Fatalf("unknown subcommand: %d %s", r.code, r.stderr)
 	}
 }
