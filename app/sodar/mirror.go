@@ -387,25 +387,14 @@ func (r *mirrorRun) account(ctx context.Context, username string) (u *store.User
 	if u := r.users[username]; u != nil {
 		return u, false
 	}
-	if _, listed := r.listedUser(username); listed {
-		return nil, false // in the payload but skipped
-	}
-	// Not in the payload's users: an existing account of that name is used (as SODAR does).
+	// Not among the users mirrored in this run (absent from the payload, or its entry was skipped): an existing
+	// account of that name is used, as SODAR does.
 	u, err := r.Store.GetUserByUsername(ctx, username)
 	if err != nil {
 		return nil, false
 	}
 	r.users[username] = u
 	return u, false
-}
-
-func (r *mirrorRun) listedUser(username string) (*User, bool) {
-	for _, u := range r.p.Users {
-		if u.Username == username {
-			return u, true
-		}
-	}
-	return nil, false
 }
 
 // sortedRoles orders a project's role entries owner first, then by UUID, so the result does not depend on map order.
@@ -456,6 +445,7 @@ func (r *mirrorRun) syncRoles(ctx context.Context, p *store.Project, e *Project)
 			r.note("info", KindRole, rid, name, fmt.Sprintf("owner %q is a SODAR-local account; the owner role goes to %q", re.User, u.Username))
 		}
 		if u == nil {
+			keep[re.User] = true
 			r.skip(KindRole, rid, name, fmt.Sprintf("user %q is not in kiosc (missing from the payload or skipped)", re.User))
 			continue
 		}

@@ -477,3 +477,23 @@ func TestPartialPayloads(t *testing.T) {
 		t.Fatalf("%+v", run)
 	}
 }
+
+// A user entry that cannot be read in a later run does not cost the user their roles.
+func TestMalformedUserEntryKeepsRoles(t *testing.T) {
+	e := newEnv(t)
+	p := newPayload()
+	p.user("u1", "alice")
+	p.user("u2", "bob")
+	p.category("cat", "Cat", "", "READ_INFO", nil)
+	p.project("proj", "Proj", "cat", "READ_ROLES", roles("r1", "alice", "project owner", "r2", "bob", "project contributor"))
+	e.src.SetJSON(p)
+	e.sync(t)
+	p.Users["u2"] = map[string]any{"username": "bob", "groups": "oidc"} // groups must be a list
+	p.Projects["proj"].(map[string]any)["roles"] = roles("r1", "alice", "project owner", "r2", "bob", "project guest")
+	e.src.SetJSON(p)
+	run := e.sync(t)
+	if !hasMessage(run, "error", "malformed user entry") {
+		t.Fatalf("messages %+v", run.Messages)
+	}
+	equal(t, "roles", e.roleMap(t, "proj"), []string{"alice=owner", "bob=guest"})
+}
