@@ -165,22 +165,26 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 	}
 	defer b.close()
 	var rows []row
-	for _, tc := range []struct{ name, path string }{
-		{"small responses (/health)", "/health"},
-		{"1 MiB responses", "/download?size=1m"},
+	for _, tc := range []struct {
+		name, path string
+		conns      int
+	}{
+		{"small responses (/health)", "/health", benchConcurrency},
+		{"1 MiB responses", "/download?size=1m", benchConcurrency},
+		{"small responses, one connection", "/health", 1},
 	} {
 		// Warm both paths (connection pools, page cache of the app).
-		if _, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", time.Second); err != nil {
+		if _, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", tc.conns, time.Second); err != nil {
 			return nil, err
 		}
-		if _, err := loadgen(ctx, b.proxyURL(tc.path), b.token, time.Second); err != nil {
+		if _, err := loadgen(ctx, b.proxyURL(tc.path), b.token, tc.conns, time.Second); err != nil {
 			return nil, err
 		}
-		direct, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", benchDuration)
+		direct, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", tc.conns, benchDuration)
 		if err != nil {
 			return nil, err
 		}
-		through, err := loadgen(ctx, b.proxyURL(tc.path), b.token, benchDuration)
+		through, err := loadgen(ctx, b.proxyURL(tc.path), b.token, tc.conns, benchDuration)
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +194,7 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 			verdict = "BELOW TARGET"
 		}
 		rows = append(rows,
-			row{tc.name + ", direct", direct.String(), fmt.Sprintf("%d connections, %v", benchConcurrency, benchDuration)},
+			row{tc.name + ", direct", direct.String(), fmt.Sprintf("%d connection(s), %v", tc.conns, benchDuration)},
 			row{tc.name + ", through kiosc", through.String(),
 				fmt.Sprintf("ratio %.2f, p99 %+.2f ms (%s: >= 0.80, <= +1 ms)", ratio, ms(through.P99-direct.P99), verdict)},
 		)
@@ -380,12 +384,12 @@ func (r loadResult) String() string {
 }
 
 // loadgen runs the load generator process against u for d.
-func loadgen(ctx context.Context, u, token string, d time.Duration) (loadResult, error) {
+func loadgen(ctx context.Context, u, token string, conns int, d time.Duration) (loadResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return loadResult{}, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "-url", u, "-token", token, "-c", strconv.Itoa(benchConcurrency), "-d", d.String())
+	cmd := exec.CommandContext(ctx, exe, "-url", u, "-token", token, "-c", strconv.Itoa(conns), "-d", d.String())
 	cmd.Env = append(os.Environ(), loadgenEnv+"=1", "GOMAXPROCS=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -79,7 +79,8 @@ func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, er
 
 // Request headers kiosc never forwards: hop-by-hop headers (RFC 7230 section 6.1) and headers a client could use to
 // impersonate a front proxy.
-var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer"}
+// Expect is answered by kiosc's server itself (100 Continue) before the body is streamed on.
+var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Expect"}
 
 // prepareHeaders makes the request safe and informative for the app: kiosc's own credentials are removed, the
 // forwarding headers are set, and headers a client could spoof are replaced.

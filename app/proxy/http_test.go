@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bihealth/kiosc/app/proxy"
 )
@@ -154,6 +155,40 @@ func TestHTTP(t *testing.T) {
 			if r.StatusCode != code {
 				t.Fatalf("status %d came back as %d", code, r.StatusCode)
 			}
+		}
+	})
+
+	t.Run("responses carry the app's headers once", func(t *testing.T) {
+		r := do(t, "GET", e.url(e.strip, "/echo"), cookie, nil)
+		readAll(t, r)
+		for _, name := range []string{"Date", "Content-Type", "Content-Length"} {
+			if len(r.Header.Values(name)) != 1 {
+				t.Errorf("%s: %q", name, r.Header.Values(name))
+			}
+		}
+		if r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("Content-Type %q", r.Header.Get("Content-Type"))
+		}
+	})
+
+	t.Run("uploads with Expect: 100-continue", func(t *testing.T) {
+		c := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+		req, _ := http.NewRequest("PUT", e.url(e.strip, "/upload"), strings.NewReader(strings.Repeat("x", 3<<20)))
+		req.Header.Set("Expect", "100-continue")
+		req.AddCookie(&http.Cookie{Name: "kiosc_session", Value: cookie})
+		start := time.Now()
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, r)
+		var got struct{ Bytes int64 }
+		_ = json.Unmarshal([]byte(body), &got)
+		if r.StatusCode != 200 || got.Bytes != 3<<20 {
+			t.Fatalf("%d %s", r.StatusCode, body)
+		}
+		if d := time.Since(start); d > 8*time.Second {
+			t.Fatalf("took %v: no 100 Continue", d)
 		}
 	})
 
