@@ -411,12 +411,16 @@ func (o *OIDC) record(ctx context.Context, actor, event, desc string, u *store.U
 }
 
 // LogoutURL returns the provider's end-session URL for an ID token (RP-initiated logout), or "" when the provider
-// advertises none or has not been discovered.
+// advertises none or cannot be reached (after a restart, discovery may not have happened yet).
 func (o *OIDC) LogoutURL(idTokenHint string) string {
-	o.mu.Lock()
-	p := o.prov
-	o.mu.Unlock()
-	if p == nil || p.endSess == "" {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := o.discover(ctx)
+	if err != nil {
+		o.log.Warn("OIDC provider not reachable at logout; only the kiosc session ended", "err", err)
+		return ""
+	}
+	if p.endSess == "" {
 		return ""
 	}
 	u, err := url.Parse(p.endSess)
