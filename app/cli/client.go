@@ -35,7 +35,9 @@ type Env struct {
 
 // Command is one client command.
 type Command struct {
-	Name    string
+	Name string
+	// Args describes the arguments for the usage text, e.g. "NAME [--expires-in 30d]".
+	Args    string
 	Summary string
 	// Run gets the arguments after the command name.
 	Run func(ctx context.Context, e *Env, args []string) error
@@ -53,7 +55,7 @@ func clientGroups() map[string][]Command {
 // clientUsage is the usage text of the client commands.
 func clientUsage() string {
 	var b strings.Builder
-	b.WriteString("  kiosc login --url URL [--token TOKEN]   store the server URL and an API token (token read from stdin if not given)\n")
+	b.WriteString("  kiosc login --url URL [--token TOKEN]          store the server URL and an API token (token read from stdin if not given)\n")
 	groups := clientGroups()
 	names := make([]string, 0, len(groups))
 	for n := range groups {
@@ -62,7 +64,7 @@ func clientUsage() string {
 	sort.Strings(names)
 	for _, g := range names {
 		for _, c := range groups[g] {
-			fmt.Fprintf(&b, "  kiosc %-34s %s\n", g+" "+c.Name, c.Summary)
+			fmt.Fprintf(&b, "  kiosc %-40s %s\n", strings.TrimSpace(g+" "+c.Name+" "+c.Args), c.Summary)
 		}
 	}
 	b.WriteString("  (KIOSC_URL and KIOSC_TOKEN override the stored login; --json prints the API's JSON)\n")

@@ -49,8 +49,8 @@ func tokenCommands() []Command {
 			[]string{"ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED"}, func(t tokenItem) []string {
 				return []string{strconv.FormatInt(t.ID, 10), t.Name, t.Prefix, when(&t.CreatedAt), when(t.ExpiresAt), when(t.LastUsedAt)}
 			}),
-		{Name: "create", Summary: "NAME [--expires-in 30d]: create a token (printed once)", Run: tokenCreate},
-		{Name: "revoke", Summary: "ID: revoke a token", Run: tokenRevoke},
+		{Name: "create", Args: "NAME [--expires-in 30d]", Summary: "create a token (printed once)", Run: tokenCreate},
+		{Name: "revoke", Args: "ID", Summary: "revoke a token", Run: tokenRevoke},
 	}
 }
 
