@@ -96,6 +96,16 @@ func TestPermissionMatrix(t *testing.T) {
 		{"get user", "GET", "/api/v1/users/target", nil, nil, []int{ok, 403, 403, 403, 403, 403, 403, 401}},
 		{"patch user", "PATCH", "/api/v1/users/target", map[string]string{"name": "Target"}, nil, []int{ok, 403, 403, 403, 403, 403, 403, 401}},
 		{"create project", "POST", "/api/v1/projects", nil, nil, []int{201, 403, 403, 403, 403, 403, 403, 401}},
+		{"create user", "POST", "/api/v1/users", nil, nil, []int{201, 403, 403, 403, 403, 403, 403, 401}},
+		{"delete user", "DELETE", "/api/v1/users/victim", nil, func(t *testing.T) {
+			if _, err := e.Store.GetUserByUsername(context.Background(), "victim"); err != nil {
+				if err := e.Store.CreateUser(context.Background(), &store.User{Username: "victim", Source: store.SourceLocal, IsActive: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, []int{204, 403, 403, 403, 403, 403, 403, 401}},
+		{"own tokens", "GET", "/api/v1/tokens", nil, nil, []int{ok, ok, ok, ok, ok, ok, ok, 401}},
+		{"create token", "POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil, []int{201, 201, 201, 201, 201, 201, 201, 401}},
 		{"delete project", "DELETE", "/api/v1/projects/" + proj, nil, nil, []int{204, 403, 403, 403, 403, 403, 404, 401}},
 	}
 	for _, tc := range cases {

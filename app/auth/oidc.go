@@ -23,6 +23,9 @@ import (
 // OIDCLoginLifetime is how long a browser may take at the provider before the login must be started again.
 const OIDCLoginLifetime = 10 * time.Minute
 
+// maxPendingLogins bounds the logins in progress (far above what real users start within OIDCLoginLifetime).
+const maxPendingLogins = 10000
+
 // validUsername is what kiosc accepts as a username (the same rule as user administration).
 var validUsername = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$`)
 
@@ -168,9 +171,15 @@ func (o *OIDC) Begin(ctx context.Context, next string) (authURL, browserKey stri
 	if err != nil {
 		return "", "", loginErr(err, "the single sign-on provider cannot be reached right now; please try again in a moment")
 	}
+	now := o.svc.now().UTC()
+	// Starting a login is anonymous: bound the rows anyone can make kiosc keep.
+	if n, err := o.svc.store.CountOIDCLogins(ctx, now); err != nil {
+		return "", "", err
+	} else if n >= maxPendingLogins {
+		return "", "", loginErr(fmt.Errorf("%d logins in progress", n), "too many sign-ins are in progress; please try again in a few minutes")
+	}
 	state, nonce, verifier := secrets.RandomToken(32), secrets.RandomToken(32), oauth2.GenerateVerifier()
 	browserKey = secrets.RandomToken(32)
-	now := o.svc.now().UTC()
 	err = o.svc.store.CreateOIDCLogin(ctx, &store.OIDCLogin{StateHash: secrets.Hash(state), BrowserHash: secrets.Hash(browserKey),
 		Nonce: nonce, VerifierEnc: o.svc.keys.Encrypt([]byte(verifier)), NextPath: next, CreatedAt: now, ExpiresAt: now.Add(OIDCLoginLifetime)})
 	if err != nil {

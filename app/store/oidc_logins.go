@@ -38,3 +38,10 @@ func (s *Store) TakeOIDCLogin(ctx context.Context, stateHash string) (*OIDCLogin
 	}
 	return l, nil
 }
+
+// CountOIDCLogins counts unexpired logins in progress.
+func (s *Store) CountOIDCLogins(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM oidc_logins WHERE expires_at > ?`, ts(now)).Scan(&n)
+	return n, err
+}
