@@ -28,7 +28,9 @@ func sodarEnv(t *testing.T, enabled bool) (*apitest.Env, *sodartest.Server, *sod
 					DefaultOwner: "admin", Timeline: &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}}
 				h.Syncer, h.URL, h.Interval, h.DefaultOwner = svc, src.URL, 5*time.Minute, "admin"
 			}
-			return []server.Module{h}
+			rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+			return []server.Module{h, &api.Projects{Store: e.Store, Checker: e.Checker, Timeline: rec},
+				&api.Roles{Store: e.Store, Checker: e.Checker, Timeline: rec}}
 		},
 		Root: func(*apitest.Env) []server.Module { return []server.Module{api.SodarLinks{}} },
 	})
@@ -91,6 +93,51 @@ func TestSodarSyncEndpoint(t *testing.T) {
 	}
 	if u, _ := res.JSON["url"].(string); u == "" || containsStr(res.Body, sodarSecret) {
 		t.Fatalf("status url: %s", res.Body)
+	}
+}
+
+// Synced projects are read-only in kiosc and shown as SODAR's; local projects keep working beside them.
+func TestSodarProjectsReadOnlyBesideLocalOnes(t *testing.T) {
+	e, _, svc := sodarEnv(t, true)
+	admin := e.Login("admin", "admin-password")
+	if run, err := svc.Sync(context.Background(), sodar.TriggerAPI, "admin"); err != nil || run.Status != store.SodarRunOK {
+		t.Fatalf("%v %+v", err, run)
+	}
+	const exome = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d77"
+	res := admin.Do("GET", "/api/v1/projects/"+exome, nil)
+	if res.StatusCode != 200 || res.JSON["source"] != "sodar" || res.JSON["sodar_level"] != "READ_ROLES" {
+		t.Fatalf("get: %d %s", res.StatusCode, res.Body)
+	}
+	for _, req := range []struct{ method, path string }{
+		{"PATCH", "/api/v1/projects/" + exome},
+		{"DELETE", "/api/v1/projects/" + exome},
+		{"PUT", "/api/v1/projects/" + exome + "/roles/admin"},
+	} {
+		var body any
+		switch req.method {
+		case "PATCH":
+			body = map[string]string{"title": "Renamed"}
+		case "PUT":
+			body = map[string]string{"role": "guest"}
+		}
+		if res := admin.Do(req.method, req.path, body); res.StatusCode != 409 || res.ErrorCode() != "read_only" {
+			t.Fatalf("%s %s: %d %s", req.method, req.path, res.StatusCode, res.Body)
+		}
+	}
+	// A local project next to the synced tree works as usual.
+	res = admin.Do("POST", "/api/v1/projects", map[string]any{"title": "Local", "type": "PROJECT"})
+	if res.StatusCode != 201 || res.JSON["source"] != "local" {
+		t.Fatalf("local create: %d %s", res.StatusCode, res.Body)
+	}
+	if res := admin.Do("PATCH", "/api/v1/projects/"+res.JSON["uuid"].(string), map[string]string{"title": "Local 2"}); res.StatusCode != 200 {
+		t.Fatalf("local patch: %d %s", res.StatusCode, res.Body)
+	}
+	// A later sync leaves the local project alone.
+	if _, err := svc.Sync(context.Background(), sodar.TriggerAPI, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if res := admin.Do("GET", "/api/v1/projects", nil); !containsStr(res.Body, "Local 2") || !containsStr(res.Body, "Exome Cohort 2024") {
+		t.Fatalf("list: %s", res.Body)
 	}
 }
 
