@@ -159,6 +159,10 @@ func (b *proxyBench) proxyURL(path string) string {
 // benchProxyThroughput compares requests per second and latency directly against the container's published port
 // and through kiosc, at the same concurrency, with the load generator in a separate process.
 func benchProxyThroughput(ctx context.Context) ([]row, error) {
+	loadAvg := "unknown"
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		loadAvg = strings.Join(strings.Fields(string(la))[:3], " ")
+	}
 	b, err := setupProxyBench(ctx)
 	if err != nil {
 		return nil, err
@@ -206,7 +210,7 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 	rows = append(rows,
 		row{"websocket echo, direct", fmt.Sprintf("p50 %.3f ms, p99 %.3f ms", ms(d[0]), ms(d[1])), fmt.Sprintf("%d sequential round trips of 64 bytes", wsRoundTrips)},
 		row{"websocket echo, through kiosc", fmt.Sprintf("p50 %.3f ms, p99 %.3f ms", ms(t[0]), ms(t[1])), fmt.Sprintf("p99 %+.3f ms", ms(t[1]-d[1]))},
-		row{"method", "", fmt.Sprintf("load generator: this binary re-executed as a separate process (fasthttp client, GOMAXPROCS=1) on the same %d-CPU machine as kiosc and the app; kiosc authenticates an API token and checks the role on every request", runtime.NumCPU())},
+		row{"method", "", fmt.Sprintf("load generator: this binary re-executed as a separate process (fasthttp client, GOMAXPROCS=1) on the same %d-CPU machine as kiosc and the app (load average before: %s); kiosc authenticates an API token and checks the role on every request", runtime.NumCPU(), loadAvg)},
 	)
 	return rows, nil
 }
