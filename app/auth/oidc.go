@@ -137,6 +137,14 @@ func (o *OIDC) discover(ctx context.Context) (*provider, error) {
 	}
 	// The context carries only the HTTP client into the key set go-oidc keeps; the deadline bounds this call.
 	p, err := oidc.NewProvider(o.ctx(ctx), o.cfg.Issuer)
+	// A trailing slash is the commonest difference between a configured and an advertised issuer: accept the
+	// provider's spelling then, since the ID tokens carry it. Any other mismatch stays an error.
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) && strings.TrimSuffix(mismatch.Provided, "/") == strings.TrimSuffix(mismatch.Discovered, "/") {
+		o.log.Info("using the issuer as the provider spells it", "configured", mismatch.Provided, "advertised", mismatch.Discovered)
+		o.cfg.Issuer = mismatch.Discovered
+		p, err = oidc.NewProvider(o.ctx(ctx), o.cfg.Issuer)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -293,20 +301,40 @@ func (o *OIDC) Finish(ctx context.Context, cb Callback, browserKey, addr, userAg
 // missingClaims reports whether claims lack something kiosc reads (some providers put them only in userinfo).
 func (o *OIDC) missingClaims(c map[string]any) bool {
 	for _, k := range []string{o.cfg.UsernameClaim, "name", "email"} {
-		if _, ok := c[k]; !ok {
+		if _, ok := claim(c, k); !ok {
 			return true
 		}
 	}
 	if len(o.cfg.SuperuserGroups) > 0 {
-		if _, ok := c[o.cfg.GroupsClaim]; !ok {
+		if _, ok := claim(c, o.cfg.GroupsClaim); !ok {
 			return true
 		}
 	}
 	return false
 }
 
+// claim looks a claim up by name or, failing that, by a dotted path into nested objects (Keycloak's
+// "realm_access.roles", for example).
+func claim(c map[string]any, k string) (any, bool) {
+	if v, ok := c[k]; ok {
+		return v, true
+	}
+	var cur any = c
+	for _, part := range strings.Split(k, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
 func claimString(c map[string]any, k string) string {
-	s, _ := c[k].(string)
+	v, _ := claim(c, k)
+	s, _ := v.(string)
 	return strings.TrimSpace(s)
 }
 
@@ -341,7 +369,8 @@ func (o *OIDC) account(ctx context.Context, issuer, sub string, claims map[strin
 	}
 	superuser := false
 	if len(o.cfg.SuperuserGroups) > 0 {
-		for _, g := range groups(claims[o.cfg.GroupsClaim]) {
+		v, _ := claim(claims, o.cfg.GroupsClaim)
+		for _, g := range groups(v) {
 			if slices.Contains(o.cfg.SuperuserGroups, g) {
 				superuser = true
 			}

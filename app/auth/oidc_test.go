@@ -391,3 +391,16 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 		wantLoginError(t, err, "cannot be reached")
 	})
 }
+
+// TestOIDCIssuerSpelling accepts the provider's issuer when the configured one differs only by a trailing slash.
+func TestOIDCIssuerSpelling(t *testing.T) {
+	issuer, _ := startOP(t, nil)
+	e := newEnv(t, issuer+"/")
+	id, err := e.login(t, "alice", "alice-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.User.OIDCIssuer != issuer {
+		t.Errorf("bound to issuer %q, want the provider's %q", id.User.OIDCIssuer, issuer)
+	}
+}
