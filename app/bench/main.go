@@ -28,6 +28,7 @@ func sections() []section {
 	return []section{
 		{Title: "Store", Run: benchStore},
 		{Title: "SODAR sync: mirroring a large site", Run: benchSodar},
+		{Title: "Identity: permission checks and token authentication", Run: benchIdentity},
 		{Title: "Lifecycle: Docker change to websocket event", Run: nil},
 		{Title: "Lifecycle: full resync with 200 containers", Run: nil},
 		{Title: "Lifecycle: start-to-running overhead over docker run", Run: nil},
