@@ -58,6 +58,20 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Containers', nav: 'containers' },
   },
   {
+    path: '/projects/:uuid/containers/new',
+    name: 'container-new',
+    component: () => import('@/views/ContainerFormView.vue'),
+    props: true,
+    meta: { title: 'New container', nav: 'projects' },
+  },
+  {
+    path: '/containers/:uuid/edit',
+    name: 'container-edit',
+    component: () => import('@/views/ContainerFormView.vue'),
+    props: true,
+    meta: { title: 'Edit container', nav: 'containers' },
+  },
+  {
     path: '/containers/:uuid',
     name: 'container',
     component: () => import('@/views/ContainerView.vue'),

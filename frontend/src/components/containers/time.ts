@@ -1,0 +1,23 @@
+import type { ContainerInfo } from '@/api/containers'
+
+const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
+
+/** "3 minutes ago" for a timestamp, or '' when missing. */
+export function ago(value: string | null | undefined, now = Date.now()): string {
+  if (!value) return ''
+  const t = new Date(value).getTime()
+  if (Number.isNaN(t)) return ''
+  const s = Math.round((t - now) / 1000)
+  const abs = Math.abs(s)
+  if (abs < 45) return rtf.format(s, 'second')
+  if (abs < 2700) return rtf.format(Math.round(s / 60), 'minute')
+  if (abs < 64800) return rtf.format(Math.round(s / 3600), 'hour')
+  return rtf.format(Math.round(s / 86400), 'day')
+}
+
+/** When a container reached its current state, for lists: "started 5 minutes ago". */
+export function sinceText(c: ContainerInfo): string {
+  if (c.state === 'running' || c.state === 'paused') return c.started_at ? `started ${ago(c.started_at)}` : ''
+  if (c.stopped_at && c.state !== 'initial') return `stopped ${ago(c.stopped_at)}`
+  return `created ${ago(c.created_at)}`
+}

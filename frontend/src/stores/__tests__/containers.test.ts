@@ -1,0 +1,166 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick } from 'vue'
+import type { ContainerInfo, JobProgressUpdate } from '@/api/containers'
+import { useContainersStore } from '@/stores/containers'
+import { useLiveStore } from '@/stores/live'
+
+const P1 = 'p1'
+
+function container(over: Partial<ContainerInfo> = {}): ContainerInfo {
+  return {
+    uuid: 'c1',
+    project: P1,
+    title: 'Jupyter',
+    description: '',
+    image: 'jupyter/base-notebook',
+    command: '',
+    environment: {},
+    secret_environment_keys: [],
+    container_port: 8888,
+    container_path: '',
+    heartbeat_url: '',
+    strip_prefix: true,
+    startup_timeout: 0,
+    max_idle: 0,
+    max_lifetime: 0,
+    memory_limit: 0,
+    cpu_limit: 0,
+    pids_limit: 0,
+    max_retries: 0,
+    pull_policy: 'if-missing',
+    template: null,
+    state: 'stopped',
+    state_reason: '',
+    state_message: '',
+    desired_state: 'stopped',
+    docker_id: null,
+    docker_state: null,
+    exit_code: null,
+    oom_killed: false,
+    host_port: null,
+    ready_at: null,
+    started_at: null,
+    stopped_at: null,
+    last_access_at: null,
+    restart_pending: false,
+    proxy_url: '/containers/proxy/c1/',
+    has_registry_auth: false,
+    retries: 0,
+    created_by: 'admin',
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+    ...over,
+  }
+}
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } })
+}
+
+type Handlers = Record<string, (data: unknown) => void>
+
+/** A store whose live subscriptions are captured, so tests can push messages as the websocket would. */
+function setup(): { store: ReturnType<typeof useContainersStore>; push: Handlers } {
+  const live = useLiveStore()
+  const push: Handlers = {}
+  vi.spyOn(live, 'subscribe').mockImplementation(((type: string, handler: (d: unknown) => void) => {
+    push[type] = handler
+    return () => {}
+  }) as typeof live.subscribe)
+  return { store: useContainersStore(), push }
+}
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+})
+
+describe('containers store', () => {
+  it('updates a loaded project list in place from container.state messages', async () => {
+    const fetchMock = vi.fn(async () =>
+      json({ items: [container(), container({ uuid: 'c2', title: 'Another' })], total: 2 }),
+    )
+    vi.stubGlobal('fetch', fetchMock)
+    const { store, push } = setup()
+    const list = await store.loadProject(P1)
+    expect(list.map((c) => c.uuid)).toEqual(['c2', 'c1'])
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    const before = store.byUuid.c1
+
+    push['container.state']!(
+      container({ state: 'running', desired_state: 'running', updated_at: '2026-01-01T00:00:05Z' }),
+    )
+    await nextTick()
+    expect(store.byUuid.c1!.state).toBe('running')
+    expect(store.projectLists[P1]).toEqual(['c2', 'c1'])
+    expect(before).toBeDefined()
+    // No request: the message carried the whole container.
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+  })
+
+  it('adds new containers of a loaded project and removes deleted ones', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ items: [container()], total: 1 })),
+    )
+    const { store, push } = setup()
+    await store.loadProject(P1)
+
+    push['container.state']!(container({ uuid: 'c0', title: 'Alpha', state: 'initial' }))
+    expect(store.projectLists[P1]).toEqual(['c0', 'c1'])
+    // A container of a project nobody looks at is kept by uuid but joins no list.
+    push['container.state']!(container({ uuid: 'x', project: 'other', state: 'initial' }))
+    expect(store.byUuid.x).toBeDefined()
+    expect(store.projectLists.other).toBeUndefined()
+
+    push['container.state']!(container({ state: 'deleted', updated_at: '2026-01-01T00:01:00Z' }))
+    expect(store.projectLists[P1]).toEqual(['c0'])
+    expect(store.byUuid.c1).toBeUndefined()
+    expect(store.deleted.c1).toBe(true)
+  })
+
+  it('never lets an older copy overwrite a newer one', () => {
+    const { store, push } = setup()
+    push['container.state']!(container({ state: 'running', updated_at: '2026-01-01T00:00:10Z' }))
+    store.applyState(container({ state: 'starting', updated_at: '2026-01-01T00:00:05Z' }))
+    expect(store.byUuid.c1!.state).toBe('running')
+    push['container.state']!(container({ state: 'stopping', updated_at: '2026-01-01T00:00:10Z' }))
+    expect(store.byUuid.c1!.state).toBe('stopping')
+  })
+
+  it('keeps job progress until the container settles', () => {
+    const { store, push } = setup()
+    const job: JobProgressUpdate = {
+      container: 'c1',
+      step: 'pull',
+      progress: { current: 50, total: 100, percent: 50 },
+    }
+    push['container.state']!(container({ state: 'pulling' }))
+    push['job.progress']!(job)
+    expect(store.jobs.c1).toEqual(job)
+    push['container.state']!(container({ state: 'starting', updated_at: '2026-01-01T00:00:01Z' }))
+    expect(store.jobs.c1).toEqual(job)
+    push['container.state']!(container({ state: 'running', updated_at: '2026-01-01T00:00:02Z' }))
+    expect(store.jobs.c1).toBeUndefined()
+  })
+
+  it('ignores malformed messages', () => {
+    const { store, push } = setup()
+    push['container.state']!(null)
+    push['container.state']!({ state: 'running' })
+    push['job.progress']!({ step: 'pull' })
+    expect(store.byUuid).toEqual({})
+    expect(store.jobs).toEqual({})
+  })
+
+  it('tells listeners about every update', () => {
+    const { store, push } = setup()
+    const seen: string[] = []
+    const off = store.onUpdate((c) => seen.push(`${c.uuid}:${c.state}`))
+    push['container.state']!(container({ state: 'running' }))
+    push['container.state']!(container({ state: 'deleted', updated_at: '2026-01-01T00:00:09Z' }))
+    off()
+    push['container.state']!(container({ uuid: 'c9', state: 'running' }))
+    expect(seen).toEqual(['c1:running', 'c1:deleted'])
+  })
+})
