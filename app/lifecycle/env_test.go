@@ -43,7 +43,9 @@ type env struct {
 // recorder keeps timeline events in memory (and in the store).
 type recorder struct{ st *store.Store }
 
-func (r *recorder) Record(ctx context.Context, e *store.TimelineEvent) { _ = r.st.CreateTimelineEvent(ctx, e) }
+func (r *recorder) Record(ctx context.Context, e *store.TimelineEvent) {
+	_ = r.st.CreateTimelineEvent(ctx, e)
+}
 
 func newEnv(t *testing.T, tweak func(*lifecycle.Options)) *env {
 	t.Helper()

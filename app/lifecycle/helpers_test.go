@@ -15,3 +15,5 @@ func decode(t *testing.T, in any, out any) {
 		t.Fatal(err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -137,6 +137,7 @@ type worker struct {
 	recreate   bool
 	stopReason string
 	notBefore  time.Time
+	userStart  bool // a user asked for a start: automatic restarts count from zero again
 	jobs       []*store.Job
 	failures   int
 }
@@ -579,6 +580,7 @@ func (m *Manager) Start(ctx context.Context, user *store.User, uuid string) (*st
 		if c.DesiredState != store.StateRunning || !slices.Contains([]string{store.StateRunning, store.StateStarting,
 			store.StatePulling, store.StateCreating}, c.State) {
 			w.notBefore = time.Time{}
+			w.userStart = true
 		}
 		return nil
 	})
@@ -615,6 +617,7 @@ func (m *Manager) Restart(ctx context.Context, user *store.User, uuid string) (*
 	return m.request(ctx, user, uuid, "restart", store.StateRunning, func(c *store.Container, w *worker) error {
 		w.recreate = true
 		w.notBefore = time.Time{}
+		w.userStart = true
 		return nil
 	})
 }
@@ -646,11 +649,10 @@ func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*s
 	if err != nil {
 		return nil, err
 	}
-	st := c.ContainerState
-	st.State, st.StateReason, st.StateMessage, st.DesiredState = store.StateDeleting, "", "", store.StateStopped
-	if _, err := m.st.UpdateContainerState(ctx, uuid, st, false); err != nil {
+	if err := m.st.MarkContainerDeleting(ctx, uuid); err != nil {
 		return nil, err
 	}
+	_ = c
 	return m.request(ctx, user, uuid, "delete", "", nil)
 }
 

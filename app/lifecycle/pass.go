@@ -30,6 +30,8 @@ type pass struct {
 	jobs []*store.Job
 	c    *store.Container
 	user string
+	// desiredWas is the desired state as last read from the store (see store.UpdateContainerState).
+	desiredWas string
 	// stopReason is why the container is being stopped (copied from the worker under its lock).
 	stopReason string
 }
@@ -48,6 +50,7 @@ func (p *pass) run(ctx context.Context) {
 		return
 	}
 	p.c = c
+	p.desiredWas = c.DesiredState
 	m.mu.Lock()
 	p.stopReason = p.w.stopReason
 	m.mu.Unlock()
@@ -62,6 +65,9 @@ func (p *pass) run(ctx context.Context) {
 	if ctx.Err() != nil && m.ctx.Err() == nil {
 		// Preempted by a newer request: the next pass takes over with the new desired state.
 		err = nil
+	}
+	if err != nil {
+		m.log.Warn("reconcile", "container", p.uuid, "state", c.State, "desired", c.DesiredState, "err", err)
 	}
 	p.finish(ctx, err)
 }
@@ -101,14 +107,12 @@ func (p *pass) step(ctx context.Context, step, msg string, prog *store.Progress)
 
 // save writes the observed state of p.c and publishes it.
 func (p *pass) save(ctx context.Context, clearRestart bool) error {
-	t, err := p.m.st.UpdateContainerState(context.WithoutCancel(ctx), p.uuid, p.c.ContainerState, clearRestart)
+	out, err := p.m.st.UpdateContainerState(context.WithoutCancel(ctx), p.uuid, p.c.ContainerState, p.desiredWas, clearRestart)
 	if err != nil {
 		return err
 	}
-	p.c.UpdatedAt = t
-	if clearRestart {
-		p.c.RestartPending = false
-	}
+	p.c.UpdatedAt, p.c.RestartPending, p.c.DesiredState, p.c.State = out.UpdatedAt, out.RestartPending, out.DesiredState, out.State
+	p.desiredWas = out.DesiredState
 	p.m.publish(p.c)
 	return nil
 }
@@ -148,6 +152,9 @@ func (p *pass) find(ctx context.Context) (*docker.ContainerInfo, error) {
 	return m.dk.Inspect(ctx, list[0].ID)
 }
 
+// retriesResetAfter is how long an app must run before its automatic restarts count from zero again.
+const retriesResetAfter = 10 * time.Minute
+
 var transitional = []string{store.StatePulling, store.StateCreating, store.StateStarting}
 
 func (p *pass) reconcile(ctx context.Context) error {
@@ -183,6 +190,10 @@ func (p *pass) reconcile(ctx context.Context) error {
 			return p.unpause(ctx, info)
 		case running && c.State == store.StateRunning:
 			m.follow(c.UUID, info.ID)
+			if c.Retries > 0 && c.ReadyAt != nil && time.Since(*c.ReadyAt) > retriesResetAfter {
+				c.Retries = 0
+				return p.save(ctx, false)
+			}
 			return nil
 		case running:
 			// Adopted (kiosc restarted mid-start, or Docker came back): wait for the app instead of recreating.
@@ -193,6 +204,10 @@ func (p *pass) reconcile(ctx context.Context) error {
 		}
 		m.mu.Lock()
 		p.w.recreate = false
+		if p.w.userStart {
+			c.Retries = 0
+			p.w.userStart = false
+		}
 		m.mu.Unlock()
 		return p.start(ctx)
 	case store.StatePaused:

@@ -134,7 +134,7 @@ func (m *Manager) removeStopped(ctx context.Context, c *store.Container) {
 	_ = m.dk.RemoveNetworks(ctx, LabelContainer+"="+c.UUID)
 	st := c.ContainerState
 	st.State, st.DockerID, st.DockerState, st.HostPort, st.Upstream = store.StateDeleted, "", "", nil, ""
-	if _, err := m.st.UpdateContainerState(ctx, c.UUID, st, false); err != nil {
+	if _, err := m.st.UpdateContainerState(ctx, c.UUID, st, c.DesiredState, false); err != nil {
 		m.log.Error("remove stopped container", "container", c.UUID, "err", err)
 		return
 	}

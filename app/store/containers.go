@@ -246,27 +246,39 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 	return err
 }
 
-// UpdateContainerState writes the observed state and desired state. clearRestartPending resets restart_pending
-// (after the Docker container was recreated with the current configuration).
-func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, clearRestartPending bool) (time.Time, error) {
+// UpdateContainerState writes the observed state. The desired state is written only if it still holds
+// desiredWas (what the writer read), so a user's newer request is never overwritten; a container marked deleting
+// stays deleting. clearRestartPending resets restart_pending (after the Docker container was recreated with the
+// current configuration). It returns the stored desired state, state and restart_pending.
+func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, desiredWas string, clearRestartPending bool) (Container, error) {
 	now := time.Now().UTC()
 	rp := "restart_pending"
 	if clearRestartPending {
 		rp = "0"
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state=?, state_reason=?, state_message=?, desired_state=?,
+	var out Container
+	err := s.db.QueryRowContext(ctx, `UPDATE containers SET
+		state = CASE WHEN state = 'deleting' THEN state ELSE ? END, state_reason=?, state_message=?,
+		desired_state = CASE WHEN desired_state = ? THEN ? ELSE desired_state END,
 		docker_id=?, docker_state=?, network_mode=?, exit_code=?, oom_killed=?, host_port=?, upstream=?, ready_at=?, started_at=?,
-		stopped_at=?, retries=?, restart_pending=`+rp+`, updated_at=? WHERE uuid=?`,
-		st.State, st.StateReason, st.StateMessage, st.DesiredState, st.DockerID, st.DockerState, st.NetworkMode,
+		stopped_at=?, retries=?, restart_pending=`+rp+`, updated_at=? WHERE uuid=? RETURNING desired_state, state, restart_pending, updated_at`,
+		st.State, st.StateReason, st.StateMessage, desiredWas, st.DesiredState, st.DockerID, st.DockerState, st.NetworkMode,
 		nullInt(st.ExitCode), st.OOMKilled, nullInt(st.HostPort), st.Upstream, nts(st.ReadyAt), nts(st.StartedAt), nts(st.StoppedAt),
-		st.Retries, ts(now), uuid)
+		st.Retries, ts(now), uuid).Scan(&out.DesiredState, &out.State, &out.RestartPending, timeCol{&out.UpdatedAt})
+	return out, notFound(err)
+}
+
+// MarkContainerDeleting sets state deleting and desired stopped (the reconciler then removes everything).
+func (s *Store) MarkContainerDeleting(ctx context.Context, uuid string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state='deleting', state_message='', desired_state='stopped', updated_at=?
+		WHERE uuid=?`, ts(time.Now()), uuid)
 	if err != nil {
-		return now, err
+		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return now, ErrNotFound
+		return ErrNotFound
 	}
-	return now, nil
+	return nil
 }
 
 // UpdateContainerDesired records what a user asked for, before anything is done about it.

@@ -53,15 +53,26 @@ func TestContainerCRUD(t *testing.T) {
 	}
 	code, port, now := 3, 32000, time.Now()
 	if _, err := s.UpdateContainerState(ctx, c.UUID, store.ContainerState{State: store.StateExited, StateReason: "crashed",
-		DesiredState: store.StateRunning, ExitCode: &code, HostPort: &port, StartedAt: &now}, false); err != nil {
+		DesiredState: store.StateRunning, ExitCode: &code, HostPort: &port, StartedAt: &now}, store.StateStopped, false); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetContainer(ctx, c.UUID)
 	if got.Title != "renamed" || !got.RestartPending || *got.ExitCode != 3 || *got.HostPort != 32000 || got.StartedAt == nil || got.ReadyAt != nil {
 		t.Errorf("after updates: %+v", got)
 	}
-	if _, err := s.UpdateContainerState(ctx, c.UUID, got.ContainerState, true); err != nil {
+	// A writer that read an older desired state does not overwrite a newer request.
+	if err := s.UpdateContainerDesired(ctx, c.UUID, store.StatePaused); err != nil {
 		t.Fatal(err)
+	}
+	out, err := s.UpdateContainerState(ctx, c.UUID, got.ContainerState, store.StateRunning+"-stale", true)
+	if err != nil || out.DesiredState != store.StatePaused {
+		t.Fatalf("desired state overwritten: %v %v", out.DesiredState, err)
+	}
+	if err := s.MarkContainerDeleting(ctx, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.UpdateContainerState(ctx, c.UUID, got.ContainerState, store.StateStopped, false); out.State != store.StateDeleting {
+		t.Errorf("deleting overwritten: %s", out.State)
 	}
 	got, _ = s.GetContainer(ctx, c.UUID)
 	if got.RestartPending {
@@ -71,7 +82,7 @@ func TestContainerCRUD(t *testing.T) {
 		t.Fatal(err)
 	}
 	newContainer(t, s, "other")
-	list, total, err := s.ListContainers(ctx, store.ContainerFilter{State: store.StateExited})
+	list, total, err := s.ListContainers(ctx, store.ContainerFilter{State: store.StateDeleting})
 	if err != nil || total != 1 || len(list) != 1 || list[0].LastAccessAt == nil {
 		t.Errorf("list by state: %d %v %v", total, list, err)
 	}
