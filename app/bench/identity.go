@@ -107,7 +107,7 @@ func benchIdentity(ctx context.Context) ([]row, error) {
 	site := fmt.Sprintf("%d projects, %d users, %d roles", len(projects)+categories, users, users*5)
 	return []row{
 		{"permission check (cached)", perCheck.String(), site + "; Checker.Can with category inheritance"},
-		{"permission cache reload", perReload.Round(100*time.Microsecond).String(), "after a role change, including the write"},
+		{"permission cache reload", perReload.Round(100 * time.Microsecond).String(), "after a role change, including the write"},
 		{"API token authentication", perToken.Round(time.Microsecond).String(), "hash lookup, expiry and user check in SQLite"},
 	}, nil
 }
