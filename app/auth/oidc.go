@@ -287,6 +287,10 @@ func (o *OIDC) Finish(ctx context.Context, cb Callback, browserKey, addr, userAg
 		}
 	}
 	u, err := o.account(ctx, idt.Issuer, idt.Subject, claims)
+	if errors.Is(err, store.ErrConflict) {
+		// A first login in two tabs at once: the other one created the account; resolve again.
+		u, err = o.account(ctx, idt.Issuer, idt.Subject, claims)
+	}
 	if err != nil {
 		return nil, "", "", err
 	}
