@@ -404,3 +404,40 @@ func TestOIDCIssuerSpelling(t *testing.T) {
 		t.Errorf("bound to issuer %q, want the provider's %q", id.User.OIDCIssuer, issuer)
 	}
 }
+
+// TestOIDCConcurrentFirstLogin finishes two first logins of the same person at once: one account, two sessions.
+func TestOIDCConcurrentFirstLogin(t *testing.T) {
+	issuer, _ := startOP(t, nil)
+	e := newEnv(t, issuer)
+	ctx := context.Background()
+	type pending struct {
+		cb      auth.Callback
+		browser string
+	}
+	var logins []pending
+	for range 2 {
+		authURL, browser, err := e.oidc.Begin(ctx, "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		logins = append(logins, pending{cb(browse(t, authURL, "bob", "bob-pw")), browser})
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(logins))
+	for i, l := range logins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _, errs[i] = e.oidc.Finish(ctx, l.cb, l.browser, "", "")
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("login: %v", err)
+		}
+	}
+	if _, total, _ := e.st.ListUsers(ctx, store.UserFilter{}); total != 1 {
+		t.Errorf("%d accounts, want 1", total)
+	}
+}
