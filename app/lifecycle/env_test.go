@@ -83,12 +83,15 @@ func newEnv(t *testing.T, tweak func(*lifecycle.Options)) *env {
 }
 
 // startManager starts (or restarts, like a restart of kiosc) the manager on the same store and instance.
-func (e *env) startManager() {
+func (e *env) startManager() { e.startManagerWith(e.dk) }
+
+// startManagerWith starts the manager on dk (the real client or a wrapper around it).
+func (e *env) startManagerWith(dk lifecycle.Docker) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("KIOSC_TEST_LOG") == "1" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	e.m = lifecycle.New(e.st, e.dk, e.keys, e.bus, e.tl, log, e.opts)
+	e.m = lifecycle.New(e.st, dk, e.keys, e.bus, e.tl, log, e.opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.m.Run(ctx) }()
