@@ -152,7 +152,7 @@ func loadLogin(e *Env) (*Login, error) {
 	if path, err := configPath(e); err == nil {
 		if b, err := os.ReadFile(path); err == nil {
 			if err := json.Unmarshal(b, l); err != nil {
-				return nil, fmt.Errorf("%s: %v (run kiosc login again)", path, err)
+				return nil, fmt.Errorf("%s: %w (run kiosc login again)", path, err)
 			}
 		}
 	}
@@ -350,7 +350,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s %s: unexpected answer: %v", method, path, err)
+		return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
 	}
 	return nil
 }
@@ -413,7 +413,7 @@ func listCommand[T any](name, summary, path string, header []string, row func(T)
 			Items []T `json:"items"`
 		}
 		if err := json.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("unexpected answer: %v", err)
+			return fmt.Errorf("unexpected answer: %w", err)
 		}
 		rows := [][]string{header}
 		for _, it := range list.Items {

@@ -184,7 +184,7 @@ func syncSodar(ctx context.Context, e *Env, args []string) error {
 	}
 	var run sodarRun
 	if err := json.Unmarshal(raw, &run); err != nil {
-		return fmt.Errorf("unexpected answer: %v", err)
+		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	if *asJSON {
 		if err := printJSON(e.Stdout, raw); err != nil {

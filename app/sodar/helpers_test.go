@@ -3,6 +3,7 @@ package sodar_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sort"
@@ -139,7 +140,7 @@ func (e *env) project(t *testing.T, id string) *store.Project {
 
 func (e *env) noProject(t *testing.T, id string) {
 	t.Helper()
-	if _, err := e.st.GetProjectByUUID(context.Background(), id); err != store.ErrNotFound {
+	if _, err := e.st.GetProjectByUUID(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("project %s: got %v, want not found", id, err)
 	}
 }

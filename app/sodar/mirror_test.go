@@ -2,6 +2,7 @@ package sodar_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/bihealth/kiosc/app/store"
@@ -76,7 +77,7 @@ func TestSyncExampleEachVersion(t *testing.T) {
 				t.Errorf("carol active %v, want %v", got, want)
 			}
 			_, err := e.st.GetUserByUsername(context.Background(), "dave@EXAMPLE")
-			if version == "1.0" && err != store.ErrNotFound {
+			if version == "1.0" && !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("dave (viewer only, absent from 1.0) exists: %v", err)
 			}
 
@@ -351,7 +352,7 @@ func TestLocalUsersAndDefaultOwner(t *testing.T) {
 	e.src.SetJSON(p)
 	run := e.sync(t)
 	for _, n := range []string{"root", "ghost"} {
-		if _, err := e.st.GetUserByUsername(context.Background(), n); err != store.ErrNotFound {
+		if _, err := e.st.GetUserByUsername(context.Background(), n); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("local SODAR user %s created: %v", n, err)
 		}
 	}
@@ -431,7 +432,7 @@ func TestNothingSharedAndAbsentProjects(t *testing.T) {
 	if run.Status != store.SodarRunOK || run.Totals.Created != 0 {
 		t.Fatalf("%+v", run)
 	}
-	if _, err := e.st.GetUserByUsername(context.Background(), "alice"); err != store.ErrNotFound {
+	if _, err := e.st.GetUserByUsername(context.Background(), "alice"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatal("user created although nothing is shared")
 	}
 	e.noProject(t, "cat")

@@ -88,7 +88,7 @@ type Payload struct {
 func Parse(body []byte) (*Payload, []store.SodarMessage, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
 	var msgs []store.SodarMessage
 	p := &Payload{Users: map[string]*User{}, Projects: map[string]*Project{}}
