@@ -54,6 +54,13 @@ type Service struct {
 	running bool
 }
 
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
 // Running reports whether a sync is in progress.
 func (s *Service) Running() bool {
 	s.mu.Lock()
@@ -127,7 +134,7 @@ func (s *Service) execute(ctx context.Context, run *store.SodarRun) {
 	}
 	run.Version = version
 	if err := s.Store.UpdateSetting(ctx, store.SettingSodarSyncVersion, version); err != nil {
-		s.Log.Warn("cannot record the SODAR sync version", "err", err)
+		s.log().Warn("cannot record the SODAR sync version", "err", err)
 	}
 	p, msgs, err := Parse(body)
 	if err != nil {
@@ -160,12 +167,12 @@ func (s *Service) summarize(ctx context.Context, run *store.SodarRun) {
 	switch run.Status {
 	case store.SodarRunFailed:
 		status, desc = store.StatusFailed, "synchronisation with SODAR failed: "+run.Error
-		s.Log.Warn("SODAR sync failed", "trigger", run.Trigger, "err", run.Error)
+		s.log().Warn("SODAR sync failed", "trigger", run.Trigger, "err", run.Error)
 	case store.SodarRunPartial:
 		status, desc = store.StatusInfo, "synchronise with SODAR (some entries skipped)"
-		s.Log.Warn("SODAR sync skipped entries", "trigger", run.Trigger, "version", run.Version, "skipped", run.Totals.Skipped)
+		s.log().Warn("SODAR sync skipped entries", "trigger", run.Trigger, "version", run.Version, "skipped", run.Totals.Skipped)
 	default:
-		s.Log.Info("SODAR sync done", "trigger", run.Trigger, "version", run.Version, "created", run.Totals.Created,
+		s.log().Info("SODAR sync done", "trigger", run.Trigger, "version", run.Version, "created", run.Totals.Created,
 			"updated", run.Totals.Updated, "removed", run.Totals.Removed)
 	}
 	counts := map[string]any{}
@@ -185,7 +192,7 @@ func (s *Service) record(ctx context.Context, e *store.TimelineEvent) {
 		return
 	}
 	if err := s.Store.CreateTimelineEvent(ctx, e); err != nil {
-		s.Log.Warn("cannot write timeline event", "event", e.EventName, "err", err)
+		s.log().Warn("cannot write timeline event", "event", e.EventName, "err", err)
 	}
 }
 
@@ -193,7 +200,7 @@ func (s *Service) record(ctx context.Context, e *store.TimelineEvent) {
 // skips its turn.
 func (s *Service) Run(ctx context.Context) {
 	if _, err := s.Store.FailUnfinishedSodarRuns(ctx, time.Now()); err != nil {
-		s.Log.Warn("cannot close interrupted SODAR sync runs", "err", err)
+		s.log().Warn("cannot close interrupted SODAR sync runs", "err", err)
 	}
 	interval := s.Interval
 	if interval <= 0 {
@@ -209,7 +216,7 @@ func (s *Service) Run(ctx context.Context) {
 		case <-timer.C:
 		}
 		if _, err := s.sync(ctx, trigger, store.SystemUser); err != nil && !errors.Is(err, ErrSyncRunning) {
-			s.Log.Error("SODAR sync", "err", err)
+			s.log().Error("SODAR sync", "err", err)
 		}
 		trigger = TriggerInterval
 		timer.Reset(interval)
