@@ -29,9 +29,9 @@ func sections() []section {
 		{Title: "Store", Run: benchStore},
 		{Title: "SODAR sync: mirroring a large site", Run: benchSodar},
 		{Title: "Identity: permission checks and token authentication", Run: benchIdentity},
-		{Title: "Lifecycle: Docker change to websocket event", Run: nil},
-		{Title: "Lifecycle: full resync with 200 containers", Run: nil},
-		{Title: "Lifecycle: start-to-running overhead over docker run", Run: nil},
+		{Title: "Lifecycle: Docker change to websocket event", Run: benchLifecycleEvents},
+		{Title: "Lifecycle: full resync with 200 containers", Run: benchLifecycleResync},
+		{Title: "Lifecycle: start-to-running overhead over docker run", Run: benchLifecycleStart},
 		{Title: "Proxy: throughput and latency, direct vs through kiosc", Run: benchProxyThroughput},
 		{Title: "Proxy: memory with 500 open websocket tunnels", Run: benchProxyTunnels},
 	}

@@ -688,3 +688,26 @@ func selfContainerID() string {
 	}
 	return h
 }
+
+// WaitIdle waits until no worker has work pending or running (for benchmarks and tests).
+func (m *Manager) WaitIdle(ctx context.Context) error {
+	for {
+		busy := false
+		m.mu.Lock()
+		for _, w := range m.workers {
+			if w.running || w.dirty {
+				busy = true
+				break
+			}
+		}
+		m.mu.Unlock()
+		if !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
