@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -226,6 +227,13 @@ func login(ctx context.Context, e *Env, args []string) error {
 		if f, ok := e.Stdin.(*os.File); ok {
 			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 				fmt.Fprint(e.Stderr, "API token (create one in the web interface under Tokens): ")
+				// Keep the token off the screen where stty is available; without it the input is simply echoed.
+				if stty(f, "-echo") == nil {
+					defer func() {
+						_ = stty(f, "echo")
+						fmt.Fprintln(e.Stderr)
+					}()
+				}
 			}
 		}
 		line, err := bufio.NewReader(e.Stdin).ReadString('\n')
@@ -252,6 +260,13 @@ func login(ctx context.Context, e *Env, args []string) error {
 	}
 	fmt.Fprintf(e.Stdout, "Logged in to %s as %s (saved in %s)\n", base, me.User.Username, path)
 	return nil
+}
+
+// stty changes the terminal on f.
+func stty(f *os.File, arg string) error {
+	cmd := exec.Command("stty", arg)
+	cmd.Stdin = f
+	return cmd.Run()
 }
 
 // APIError is an error answer of the API.
