@@ -138,6 +138,8 @@ type worker struct {
 	stopReason string
 	notBefore  time.Time
 	userStart  bool // a user asked for a start: automatic restarts count from zero again
+	// removeStopped asks the next pass to remove the long-stopped Docker container (remove-stopped sweep).
+	removeStopped bool
 	jobs       []*store.Job
 	failures   int
 }

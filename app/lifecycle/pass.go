@@ -178,7 +178,12 @@ func (p *pass) reconcile(ctx context.Context) error {
 	recreate := p.w.recreate
 	notBefore := p.w.notBefore
 	stopReason := p.stopReason
+	removeStopped := p.w.removeStopped
+	p.w.removeStopped = false
 	m.mu.Unlock()
+	if removeStopped && info != nil && !info.Running && c.DesiredState != store.StateRunning {
+		return p.removeStopped(ctx, info)
+	}
 
 	running := info != nil && info.Running && !info.Paused
 	paused := info != nil && info.Paused
@@ -582,6 +587,20 @@ func (p *pass) delete(ctx context.Context) error {
 	c.State, c.DockerID, c.DockerState, c.Upstream = store.StateDeleted, "", "", ""
 	m.publish(c)
 	return nil
+}
+
+// removeStopped removes a Docker container stopped longer than KIOSC_REMOVE_STOPPED_AFTER, keeping the record.
+func (p *pass) removeStopped(ctx context.Context, info *docker.ContainerInfo) error {
+	m, c := p.m, p.c
+	m.stopFollowing(c.UUID)
+	if err := m.dk.Remove(ctx, info.ID); err != nil {
+		return err
+	}
+	_ = m.dk.RemoveNetworks(ctx, LabelContainer+"="+c.UUID)
+	c.DockerID, c.DockerState, c.HostPort, c.Upstream = "", "", nil, ""
+	m.event(ctx, c.UUID, store.LevelInfo, "", "removed the Docker container after being stopped for more than %v", m.o.RemoveStoppedAfter)
+	m.timeline(ctx, c, "", "container_remove_stopped", store.StatusOK, "removed the stopped Docker container of "+c.Title, nil)
+	return p.set(ctx, store.StateDeleted, c.StateReason, "")
 }
 
 // upstream returns the address the proxy (and the probe) dial for c.

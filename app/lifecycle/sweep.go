@@ -125,24 +125,13 @@ func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason 
 	return nil, nil
 }
 
-// removeStopped removes a long-stopped Docker container, keeping the record as deleted.
-func (m *Manager) removeStopped(ctx context.Context, c *store.Container) {
-	if err := m.dk.Remove(ctx, c.DockerID); err != nil {
-		m.log.Error("remove stopped container", "container", c.UUID, "err", err)
-		return
-	}
-	_ = m.dk.RemoveNetworks(ctx, LabelContainer+"="+c.UUID)
-	st := c.ContainerState
-	st.State, st.DockerID, st.DockerState, st.HostPort, st.Upstream = store.StateDeleted, "", "", nil, ""
-	if _, err := m.st.UpdateContainerState(ctx, c.UUID, st, c.DesiredState, false); err != nil {
-		m.log.Error("remove stopped container", "container", c.UUID, "err", err)
-		return
-	}
-	m.event(ctx, c.UUID, store.LevelInfo, "", "removed the Docker container after being stopped for more than %v", m.o.RemoveStoppedAfter)
-	m.timeline(ctx, c, "", "container_remove_stopped", store.StatusOK, "removed the stopped Docker container of "+c.Title, nil)
-	if fresh, err := m.st.GetContainer(ctx, c.UUID); err == nil {
-		m.publish(fresh)
-	}
+// removeStopped asks the container's worker to remove its long-stopped Docker container (the record stays, state
+// deleted), so the removal never races with a start.
+func (m *Manager) removeStopped(_ context.Context, c *store.Container) {
+	m.mu.Lock()
+	m.worker(c.UUID).removeStopped = true
+	m.kickLocked(c.UUID, false)
+	m.mu.Unlock()
 }
 
 // ErrNoContainer is returned by Upstream for a container that does not exist.
