@@ -1,0 +1,228 @@
+// The container pages end to end against the real binary and Docker engine: create a container through the
+// form, start it and watch the state turn running live, read its logs in the viewer, stop it and delete it
+// through the confirmations. Needs a Docker engine and the test app image.
+
+import { execFileSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { APIRequestContext, Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  launchBrowser,
+  login,
+  openPage,
+  screenshot,
+  startServer,
+  type KioscServer,
+  type TestPage,
+} from './support'
+
+/** The test app image: `KIOSC_TESTAPP_IMAGE`, else the newest kiosc-testapp image on the engine. */
+function testAppImage(): string {
+  if (process.env.KIOSC_TESTAPP_IMAGE) return process.env.KIOSC_TESTAPP_IMAGE
+  const found = execFileSync('docker', ['images', 'kiosc-testapp', '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.endsWith(':<none>'))
+  if (!found[0])
+    throw new Error('no kiosc-testapp image: run the Go tests once (make test) or set KIOSC_TESTAPP_IMAGE')
+  return found[0]
+}
+
+/** Calls kiosc's API with the browser context's session cookie and CSRF token. */
+async function apiCall<T>(req: APIRequestContext, method: string, url: string, data?: unknown): Promise<T> {
+  const me = await req.get('/api/v1/me')
+  const { csrf_token: csrf } = (await me.json()) as { csrf_token: string }
+  const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
+  if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
+  return (res.status() === 204 ? undefined : await res.json()) as T
+}
+
+function leftovers(uuid: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${uuid}`], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((id) => id.trim() !== '')
+}
+
+async function stateOf(page: Page): Promise<string | null> {
+  return page.getByTestId('container-header').getByTestId('container-state').getAttribute('data-state')
+}
+
+describe('container pages', () => {
+  let server: KioscServer
+  let browser: Browser
+  let tp: TestPage
+  let page: Page
+  let project = ''
+  let container = ''
+
+  beforeAll(async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    tp = await openPage(browser, server.url)
+    page = tp.page
+    await page.goto('/login')
+    await login(page, 'admin', server.adminPassword)
+    project = (
+      await apiCall<{ uuid: string }>(tp.context.request, 'POST', '/api/v1/projects', {
+        title: 'Container pages e2e',
+        type: 'PROJECT',
+      })
+    ).uuid
+  })
+
+  afterAll(async () => {
+    if (container) {
+      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => undefined)
+      for (let i = 0; i < 60 && leftovers(container).length > 0; i++) await sleep(500)
+      const ids = leftovers(container)
+      if (ids.length > 0) {
+        try {
+          execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
+        } catch {
+          // Already being removed.
+        }
+      }
+    }
+    await browser?.close()
+    await server?.stop()
+  })
+
+  it('creates a container through the form, with a plain and a secret variable', async () => {
+    const image = testAppImage()
+    await page.goto(`/projects/${project}`)
+    const newButton = page.getByTestId('new-container')
+    if ((await newButton.count()) > 0) await newButton.first().click()
+    else await page.goto(`/projects/${project}/containers/new`)
+    await page.waitForURL((url) => url.pathname === `/projects/${project}/containers/new`)
+    await page.getByTestId('container-form').waitFor()
+
+    // A bad image is refused by the server and the message shows next to the field.
+    await page.getByTestId('field-title').locator('input').fill('Ticker')
+    await page.getByTestId('field-image').locator('input').fill('Not A Valid/Image')
+    await page.getByTestId('field-port').locator('input').fill('8080')
+    await page.getByTestId('form-submit').click()
+    await page.getByTestId('form-error').waitFor()
+    expect(await page.locator('.n-form-item-feedback--error').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/repository name|invalid/i)]),
+    )
+
+    await page.getByTestId('field-image').locator('input').fill(image)
+    await page.getByTestId('env-add').click()
+    const plain = page.getByTestId('env-row').last()
+    await plain.getByTestId('env-key').locator('input').fill('LOG_EVERY')
+    await plain.getByTestId('env-value').locator('input').fill('300ms')
+    await page.getByTestId('env-add-secret').click()
+    const secret = page.getByTestId('env-row').last()
+    await secret.getByTestId('env-key').locator('input').fill('API_TOKEN')
+    await secret.getByTestId('env-value').locator('input').fill('very-secret')
+    expect(await secret.getByTestId('env-value').locator('input').getAttribute('type')).toBe('password')
+    await page.getByTestId('memory-amount').locator('input').fill('64')
+    await page.getByTestId('memory-unit').click()
+    await page.locator('.n-base-select-option', { hasText: 'MiB' }).click()
+    await screenshot(page, 'container-form')
+
+    await page.getByTestId('form-submit').click()
+    await page.waitForURL((url) => /^\/containers\/[0-9a-f-]{36}$/.test(url.pathname))
+    container = new URL(page.url()).pathname.split('/').pop()!
+    await page.getByTestId('container-title').waitFor()
+    expect(await page.getByTestId('container-title').textContent()).toBe('Ticker')
+    expect(await stateOf(page)).toBe('initial')
+
+    const saved = await apiCall<{
+      environment: Record<string, string>
+      secret_environment_keys: string[]
+      memory_limit: number
+    }>(tp.context.request, 'GET', `/api/v1/containers/${container}`)
+    expect(saved.environment).toEqual({ LOG_EVERY: '300ms' })
+    expect(saved.secret_environment_keys).toEqual(['API_TOKEN'])
+    expect(saved.memory_limit).toBe(64 * 1024 * 1024)
+  }, 60_000)
+
+  it('shows a stored secret as set, never its value, in the edit form', async () => {
+    await page.getByTestId('action-edit').click()
+    await page.waitForURL((url) => url.pathname === `/containers/${container}/edit`)
+    const row = page.locator('[data-testid="env-row"][data-key="API_TOKEN"]')
+    await row.getByTestId('env-secret-set').waitFor()
+    expect(await row.textContent()).toContain('••••• (set)')
+    expect(await page.content()).not.toContain('very-secret')
+    expect(await page.getByTestId('memory-amount').locator('input').inputValue()).toBe('64')
+    await screenshot(page, 'container-edit')
+    await page.getByRole('button', { name: 'Cancel', exact: true }).last().click()
+    await page.waitForURL((url) => url.pathname === `/containers/${container}`)
+  }, 30_000)
+
+  it('starts the container and follows its state to running live', async () => {
+    await page.getByTestId('action-start').click()
+    // No reload: the state arrives over the live channel.
+    await expect.poll(() => stateOf(page), { timeout: 90_000, interval: 250 }).toBe('running')
+    await page.getByTestId('action-stop').waitFor()
+    await screenshot(page, 'container-running')
+  }, 120_000)
+
+  it('shows the live logs with stderr lines', async () => {
+    await page.locator('.n-tabs-tab', { hasText: 'Logs' }).click()
+    const viewer = page.getByTestId('log-viewer')
+    await viewer.waitFor()
+    await expect.poll(() => viewer.getAttribute('data-status'), { timeout: 20_000 }).toBe('live')
+    const rows = viewer.locator('.xterm-rows')
+    await expect.poll(async () => (await rows.textContent()) ?? '', { timeout: 30_000 }).toMatch(/tick \d+/)
+    await expect.poll(async () => (await rows.textContent()) ?? '', { timeout: 30_000 }).toMatch(/tock \d+/)
+    const before = Number(await viewer.getAttribute('data-lines'))
+    await expect
+      .poll(async () => Number(await viewer.getAttribute('data-lines')), { timeout: 20_000 })
+      .toBeGreaterThan(before)
+    await screenshot(page, 'container-logs')
+  }, 60_000)
+
+  it('lists kiosc events for the container', async () => {
+    await page.locator('.n-tabs-tab', { hasText: 'Events' }).click()
+    await page.getByTestId('container-event').first().waitFor()
+    expect(await page.getByTestId('container-events').textContent()).toMatch(/created/i)
+    await screenshot(page, 'container-events')
+  }, 30_000)
+
+  it('stops the container after confirming', async () => {
+    await page.getByTestId('action-stop').click()
+    const dialog = page.locator('.n-dialog')
+    await dialog.waitFor()
+    await screenshot(page, 'container-stop-confirm')
+    await dialog.getByRole('button', { name: 'Stop' }).click()
+    await expect.poll(() => stateOf(page), { timeout: 60_000, interval: 250 }).toBe('stopped')
+    await page.locator('.n-tabs-tab', { hasText: 'Overview' }).click()
+    await screenshot(page, 'container-stopped')
+  }, 90_000)
+
+  it('lists the container site-wide with its live state', async () => {
+    await page.getByTestId('app-header').getByText('Containers', { exact: true }).first().click()
+    await page.waitForURL((url) => url.pathname === '/containers')
+    const row = page.locator(`[data-testid="container-row"][data-uuid="${container}"]`)
+    await row.waitFor()
+    expect(await row.getByTestId('container-state').getAttribute('data-state')).toBe('stopped')
+    await screenshot(page, 'containers-list')
+    await row.getByRole('link', { name: 'Ticker' }).click()
+    await page.waitForURL((url) => url.pathname === `/containers/${container}`)
+  }, 30_000)
+
+  it('deletes the container after confirming', async () => {
+    await page.getByTestId('action-delete').click()
+    const dialog = page.locator('.n-dialog')
+    await dialog.waitFor()
+    expect(await dialog.textContent()).toContain('cannot be undone')
+    await dialog.getByRole('button', { name: 'Delete' }).click()
+    await page.waitForURL((url) => url.pathname === `/projects/${project}`)
+    // The record goes once Docker removed the container.
+    await expect
+      .poll(async () => (await tp.context.request.get(`/api/v1/containers/${container}`)).status(), {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe(404)
+    expect(leftovers(container)).toEqual([])
+    container = ''
+    expect(tp.errors).toEqual([])
+  }, 90_000)
+})
