@@ -264,8 +264,10 @@ func (r *mirrorRun) project(ctx context.Context, id string) *store.Project {
 	r.done[id] = p
 	switch e.Level {
 	case LevelReadRoles:
-		keep := r.syncRoles(ctx, p, e)
-		r.removeRoles(ctx, p, keep, false)
+		// Nothing is removed when the current roles could not be read (keep is nil).
+		if keep := r.syncRoles(ctx, p, e); keep != nil {
+			r.removeRoles(ctx, p, keep, false)
+		}
 	case LevelRevoked:
 		// Only owner and delegates stay. Unlike SODAR, which leaves them as they were, kiosc applies the ones the
 		// payload lists, so the roles always match what SODAR sent (also for a project first seen as REVOKED).
@@ -276,8 +278,9 @@ func (r *mirrorRun) project(ctx context.Context, id string) *store.Project {
 				revoked.Roles[id] = re
 			}
 		}
-		keep := r.syncRoles(ctx, p, &revoked)
-		r.removeRoles(ctx, p, keep, true)
+		if keep := r.syncRoles(ctx, p, &revoked); keep != nil {
+			r.removeRoles(ctx, p, keep, true)
+		}
 	}
 	return p
 }
@@ -417,6 +420,16 @@ func sortedRoles(e *Project) []string {
 func (r *mirrorRun) syncRoles(ctx context.Context, p *store.Project, e *Project) map[string]bool {
 	keep := map[string]bool{}
 	kind := kindOf(p.Type)
+	// The current assignments, read once: an unchanged project costs one query, not one per role.
+	current := map[int64]*store.RoleAssignment{}
+	list, err := r.Store.ListProjectRoles(ctx, p.ID)
+	if err != nil {
+		r.note("error", kind, p.UUID, p.Title, "cannot list roles: "+err.Error())
+		return nil
+	}
+	for _, a := range list {
+		current[a.UserID] = a
+	}
 	for _, rid := range sortedRoles(e) {
 		re := e.Roles[rid]
 		name := fmt.Sprintf("%s as %q in %s %q", re.User, re.Role, kind, p.Title)
@@ -450,26 +463,25 @@ func (r *mirrorRun) syncRoles(ctx context.Context, p *store.Project, e *Project)
 			continue
 		}
 		keep[u.Username] = true
-		r.assign(ctx, p, u, role, rid, name)
+		r.assign(ctx, p, u, role, rid, name, current)
 	}
 	return keep
 }
 
-func (r *mirrorRun) assign(ctx context.Context, p *store.Project, u *store.User, role, rid, name string) {
-	prev, err := r.Store.GetRole(ctx, p.ID, u.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		r.skip(KindRole, rid, name, "cannot read the assignment: "+err.Error())
-		return
-	}
-	if prev != nil && prev.Role == role && prev.Source == store.SourceSodar {
+// assign gives u the role in p unless current (the project's assignments by user ID, kept up to date) says it
+// already has it.
+func (r *mirrorRun) assign(ctx context.Context, p *store.Project, u *store.User, role, rid, name string, current map[int64]*store.RoleAssignment) {
+	if prev := current[u.ID]; prev != nil && prev.Role == role && prev.Source == store.SourceSodar {
 		return
 	}
 	a := &store.RoleAssignment{UUID: rid, ProjectID: p.ID, UserID: u.ID, Role: role, Source: store.SourceSodar}
 	var created bool
+	var err error
 	if role == access.RoleOwner {
 		var displaced []*store.RoleAssignment
 		displaced, created, err = r.Store.ReplaceProjectOwner(ctx, a)
 		for _, d := range displaced {
+			delete(current, d.UserID)
 			r.run.Count(KindRole).Removed++
 			r.roleEvent(ctx, "sodar_role_delete", p, d.UUID, d.Username, d.Role,
 				fmt.Sprintf("remove role %q from %s in %q by SODAR (new owner %s)", d.Role, d.Username, p.Title, u.Username))
@@ -481,6 +493,8 @@ func (r *mirrorRun) assign(ctx context.Context, p *store.Project, u *store.User,
 		r.skip(KindRole, rid, name, "cannot assign: "+err.Error())
 		return
 	}
+	a.Username = u.Username
+	current[u.ID] = a
 	if created {
 		r.run.Count(KindRole).Created++
 		r.roleEvent(ctx, "sodar_role_create", p, a.UUID, u.Username, role, fmt.Sprintf("add role %q for %s in %q from SODAR", role, u.Username, p.Title))
