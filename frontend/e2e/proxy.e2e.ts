@@ -160,6 +160,24 @@ describe('reverse proxy', () => {
     expect(tp.errors).toEqual([])
   }, 150_000)
 
+  it('sends a signed-out visitor of an app to the login page and back into the app', async () => {
+    const appPath = `/containers/proxy/${container}/`
+    const anon = await openPage(browser, server.url)
+    try {
+      await anon.page.goto(`${appPath}?from=bookmark`)
+      await anon.page.waitForURL((url) => url.pathname === '/login')
+      expect(new URL(anon.page.url()).searchParams.get('next')).toBe(`${appPath}?from=bookmark`)
+      // Not login(): it waits for kiosc's shell, and this visitor lands in the app instead.
+      await anon.page.locator('input[name="username"]').fill('admin')
+      await anon.page.locator('input[name="password"]').fill(server.adminPassword)
+      await anon.page.locator('input[name="password"]').press('Enter')
+      await anon.page.waitForURL((url) => url.pathname === appPath, { timeout: 30_000 })
+      await anon.page.locator('#send').waitFor()
+    } finally {
+      await anon.context.close()
+    }
+  }, 60_000)
+
   it('shows why an app could not start, with its last log lines, and offers to try again', async () => {
     const req = tp.context.request
     // The app exits with code 3 before it ever answers its probe.
