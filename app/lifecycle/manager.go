@@ -140,8 +140,8 @@ type worker struct {
 	userStart  bool // a user asked for a start: automatic restarts count from zero again
 	// removeStopped asks the next pass to remove the long-stopped Docker container (remove-stopped sweep).
 	removeStopped bool
-	jobs       []*store.Job
-	failures   int
+	jobs          []*store.Job
+	failures      int
 }
 
 // New returns a manager; call Run to start reconciling.
