@@ -1,0 +1,57 @@
+package lifecycle_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+func TestPullAndStartFailuresAndLogRetention(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *lifecycle.Options) { o.LogRetentionLines = 20 })
+	ctx := context.Background()
+	// Nothing listens on this registry port: the pull fails at once.
+	pull := e.create(map[string]any{"image": "127.0.0.1:1/kiosc/missing:1", "registry_auth": map[string]any{"username": "u", "password": "registry-pw"}})
+	start := e.create(map[string]any{"command": "-port 8080", "environment": map[string]any{}})
+	// An entrypoint that does not exist in the image: Docker refuses to start it.
+	bad := e.create(map[string]any{"command": "#!/does/not/exist\n"})
+	chatty := e.create(map[string]any{"environment": map[string]any{"LOG_EVERY": "20ms"}})
+	for _, c := range []*store.Container{pull, start, bad, chatty} {
+		if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.waitState(pull.UUID, store.StateFailed)
+	if c.StateReason != "pull_failed" || c.StateMessage == "" || c.DesiredState != store.StateStopped {
+		t.Errorf("pull: %+v", c.ContainerState)
+	}
+	if strings.Contains(c.StateMessage, "registry-pw") {
+		t.Error("registry password in the state message")
+	}
+	jobs, _, _ := e.st.ListJobs(ctx, pull.UUID, store.Page{})
+	if len(jobs) != 1 || jobs[0].State != store.JobFailed || jobs[0].Step != "pull" {
+		t.Errorf("pull job: %+v", jobs[0])
+	}
+	e.waitState(start.UUID, store.StateRunning)
+	c = e.waitState(bad.UUID, store.StateFailed)
+	if c.StateReason != "start_failed" || c.StateMessage == "" {
+		t.Errorf("bad entrypoint: %+v", c.ContainerState)
+	}
+	e.waitState(chatty.UUID, store.StateRunning)
+	time.Sleep(2 * time.Second) // ~100 lines, well over the retention
+	lines, err := e.m.Logs(ctx, chatty.UUID, time.Time{}, 0)
+	if err != nil || len(lines) == 0 || len(lines) > 20+500 {
+		t.Fatalf("%d lines, %v", len(lines), err)
+	}
+	e.wait(chatty.UUID, "trimmed to the retention", func(*store.Container) bool {
+		lines, _ = e.m.Logs(ctx, chatty.UUID, time.Time{}, 0)
+		return len(lines) <= 20 && len(lines) > 0
+	})
+	if !strings.HasPrefix(lines[len(lines)-1].Line, "tick") && !strings.HasPrefix(lines[len(lines)-1].Line, "tock") {
+		t.Errorf("last line %q", lines[len(lines)-1].Line)
+	}
+}
