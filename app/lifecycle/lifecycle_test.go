@@ -193,7 +193,7 @@ func TestCrashRetriesAndOOM(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	crash := e.create(map[string]any{"environment": map[string]any{"CRASH_AFTER": "3s", "CRASH_CODE": "3"}, "max_retries": 1})
+	crash := e.create(map[string]any{"environment": map[string]any{"CRASH_AFTER": "5s", "CRASH_CODE": "3"}, "max_retries": 1})
 	oom := e.create(map[string]any{"environment": map[string]any{"MEMORY_HOG_MB": "64"}, "memory_limit": 16 << 20})
 	for _, c := range []*store.Container{crash, oom} {
 		if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
