@@ -446,7 +446,7 @@ func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error
 	if !info.StartedAt.IsZero() && info.StartedAt.Before(started) {
 		started = info.StartedAt
 	}
-	target := probeURL(addr, c)
+	target := m.probeURL(addr, c)
 	p.step(ctx, "probe", "waiting for the app at "+probePath(c), nil)
 	err = m.probe(ctx, target, info.ID, started.Add(timeout))
 	switch {
@@ -643,9 +643,11 @@ func probePath(c *store.Container) string {
 	return "/" + strings.TrimPrefix(h, "/")
 }
 
-func probeURL(addr string, c *store.Container) string {
+// probeURL is what the probe requests: the app sees the public prefix unless strip_prefix is set (or in subdomain
+// mode, where apps are served at the root).
+func (m *Manager) probeURL(addr string, c *store.Container) string {
 	path := probePath(c)
-	if !c.StripPrefix {
+	if !c.StripPrefix && m.o.ProxyDomain == "" {
 		bp := ProxyPrefix + c.UUID
 		if !strings.HasPrefix(path, bp) {
 			path = bp + path
