@@ -201,10 +201,10 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		}
 		return c.Redirect(loc, fiber.StatusMovedPermanently)
 	}
-	p.opt.Containers.Touch(t.ContainerUUID)
 	if t.State != StateRunning || t.Addr == "" {
 		return p.notRunning(c, req, t, nav)
 	}
+	p.opt.Containers.Touch(t.ContainerUUID)
 	if isWebsocketUpgrade(c) {
 		return p.tunnel(c, req, t, id)
 	}
