@@ -183,6 +183,18 @@ func TestProjectListAndPermissions(t *testing.T) {
 			t.Error(r.Body)
 		}
 	})
+	t.Run("project with containers", func(t *testing.T) {
+		p := create(t, su, "Busy", "PROJECT", "")
+		pr, _ := e.Store.GetProjectByUUID(context.Background(), p)
+		if err := e.Store.CreateContainer(context.Background(), &store.Container{ProjectID: pr.ID, Title: "app", Image: "nginx"}); err != nil {
+			t.Fatal(err)
+		}
+		r := su.Do("DELETE", "/api/v1/projects/"+p, nil)
+		mustStatus(t, r, 409)
+		if !containsStr(r.Body, "delete its containers first") {
+			t.Error(r.Body)
+		}
+	})
 	t.Run("sodar read-only", func(t *testing.T) {
 		p := &store.Project{Title: "Synced", Type: store.TypeProject, Source: store.SourceSodar}
 		if err := e.Store.CreateProject(context.Background(), p); err != nil {
