@@ -401,7 +401,9 @@ func (h *Containers) stream(conn *websocket.Conn) {
 		return e.Key == id && (e.Type == events.TypeContainerLog || e.Type == events.TypeContainerState)
 	})
 	defer h.Bus.Unsubscribe(sub)
+	readerDone := make(chan struct{})
 	go func() {
+		defer close(readerDone)
 		defer cancel()
 		conn.SetReadLimit(4096)
 		for {
@@ -409,6 +411,11 @@ func (h *Containers) stream(conn *websocket.Conn) {
 				return
 			}
 		}
+	}()
+	// The connection's buffers are recycled when this handler returns, so the reader must have stopped by then.
+	defer func() {
+		_ = conn.Close()
+		<-readerDone
 	}()
 	write := func(v any) error {
 		b, err := json.Marshal(v)

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -283,6 +284,10 @@ func TestConcurrentStartsGiveOneContainer(t *testing.T) {
 	if c, _ := e.st.GetContainer(ctx, c.UUID); c.State != store.StateRunning {
 		t.Errorf("state %s", c.State)
 	}
+	// The requests share one job.
+	if jobs, total, _ := e.st.ListJobs(ctx, c.UUID, store.Page{}); total != 1 || jobs[0].State != store.JobDone {
+		t.Errorf("%d jobs: %+v", total, jobs)
+	}
 }
 
 func TestAdoptionAfterKioscRestart(t *testing.T) {
@@ -346,4 +351,17 @@ func TestScriptCommand(t *testing.T) {
 		lines, _ := e.m.Logs(ctx, c.UUID, time.Time{}, 0)
 		return slices.ContainsFunc(lines, func(l lifecycle.LogLine) bool { return l.Line == "hello from "+c.UUID })
 	})
+}
+
+func TestUpstreamOfMissingContainer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	if _, err := e.m.Upstream(context.Background(), "no-such-container"); !errors.Is(err, lifecycle.ErrNoContainer) {
+		t.Errorf("err = %v", err)
+	}
+	c := e.create(nil)
+	up, err := e.m.Upstream(context.Background(), c.UUID)
+	if err != nil || up.State != store.StateInitial || up.Addr != "" || up.ProjectUUID != e.project.UUID || !up.StripPrefix {
+		t.Errorf("%+v %v", up, err)
+	}
 }

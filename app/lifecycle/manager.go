@@ -123,10 +123,11 @@ type Manager struct {
 	workers   map[string]*worker
 	followers map[string]*follower
 
-	activity sync.Map // container UUID → *atomic.Int64 (unix nanoseconds of the last proxied request)
-	flushed  sync.Map // container UUID → int64 last flushed value
-	selfID   string   // kiosc's own container ID when it runs in Docker
-	down     atomic.Bool
+	activity  sync.Map // container UUID → *atomic.Int64 (unix nanoseconds of the last proxied request)
+	upstreams sync.Map // container UUID → Upstream, refreshed on every published change (the proxy asks per request)
+	flushed   sync.Map // container UUID → int64 last flushed value
+	selfID    string   // kiosc's own container ID when it runs in Docker
+	down      atomic.Bool
 }
 
 // worker serialises the operations of one container.
@@ -140,8 +141,10 @@ type worker struct {
 	userStart  bool // a user asked for a start: automatic restarts count from zero again
 	// removeStopped asks the next pass to remove the long-stopped Docker container (remove-stopped sweep).
 	removeStopped bool
-	jobs          []*store.Job
+	jobs          []*store.Job // waiting for the next pass
+	active        []*store.Job // taken by the pass that runs now
 	failures      int
+	intent        sync.Mutex
 }
 
 // New returns a manager; call Run to start reconciling.
@@ -269,22 +272,26 @@ func (m *Manager) runWorker(uuid string, w *worker) {
 		w.dirty = false
 		ctx, cancel := context.WithCancel(m.ctx)
 		w.cancel = cancel
-		jobs := w.jobs
-		w.jobs = nil
 		m.mu.Unlock()
 
-		p := &pass{m: m, w: w, uuid: uuid, jobs: jobs}
+		w.intent.Lock()
+		m.mu.Lock()
+		jobs := w.jobs
+		w.jobs, w.active = nil, jobs
+		m.mu.Unlock()
+		p := &pass{m: m, w: w, uuid: uuid, jobs: jobs, loaded: w.intent.Unlock}
 		p.run(ctx)
 		cancel()
 
 		m.mu.Lock()
-		w.cancel = nil
+		w.cancel, w.active = nil, nil
 		m.mu.Unlock()
 	}
 }
 
 // publish pushes the container's state to live clients and refreshes the proxy's view of it.
 func (m *Manager) publish(c *store.Container) {
+	m.upstreams.Store(c.UUID, upstreamOf(c))
 	if m.bus == nil {
 		return
 	}
@@ -530,7 +537,8 @@ func (m *Manager) registryAuth(c *store.Container) (*docker.RegistryAuth, error)
 
 // request records the intent of a user action (desired state and a job) before anything happens in Docker, then
 // wakes the worker. Identical pending requests share one job.
-func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, desired string, prep func(c *store.Container, w *worker) error) (*store.Container, error) {
+func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, desired string, prep func(c *store.Container, w *worker) error,
+	mark func(ctx context.Context) error) (*store.Container, error) {
 	c, err := m.st.GetContainer(ctx, uuid)
 	if err != nil {
 		return nil, err
@@ -540,6 +548,15 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, d
 	}
 	m.mu.Lock()
 	w := m.worker(uuid)
+	m.mu.Unlock()
+	// The intent (desired state and job) is written under the worker's intent lock, which a pass also holds while it
+	// takes its jobs and reads the record: a pass sees both or neither.
+	w.intent.Lock()
+	defer w.intent.Unlock()
+	if c, err = m.st.GetContainer(ctx, uuid); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
 	if prep != nil {
 		if err := prep(c, w); err != nil {
 			m.mu.Unlock()
@@ -548,11 +565,19 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, d
 	}
 	coalesced := false
 	for _, j := range w.jobs {
-		if j.Action == action {
-			coalesced = true
+		coalesced = coalesced || j.Action == action
+	}
+	if action != "restart" && (desired == "" || desired == c.DesiredState) {
+		for _, j := range w.active {
+			coalesced = coalesced || j.Action == action
 		}
 	}
 	m.mu.Unlock()
+	if mark != nil {
+		if err := mark(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if desired != "" && desired != c.DesiredState {
 		if err := m.st.UpdateContainerDesired(ctx, uuid, desired); err != nil {
 			return nil, err
@@ -570,6 +595,9 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, d
 		m.event(ctx, uuid, store.LevelInfo, user.Username, "%s requested", action)
 		m.timeline(ctx, c, user.Username, "container_"+action, store.StatusOK, action+" container "+c.Title, nil)
 	}
+	if c, err = m.st.GetContainer(ctx, uuid); err != nil {
+		return nil, err
+	}
 	preempt := action == "stop" || action == "delete" || action == "pause" || action == "restart"
 	m.kick(uuid, preempt)
 	m.publish(c)
@@ -585,7 +613,7 @@ func (m *Manager) Start(ctx context.Context, user *store.User, uuid string) (*st
 			w.userStart = true
 		}
 		return nil
-	})
+	}, nil)
 }
 
 // Open is Start for guests (the lobby): idempotent, no job when the app is already up or on its way.
@@ -611,7 +639,7 @@ func (m *Manager) stopWithReason(ctx context.Context, user *store.User, uuid, re
 	return m.request(ctx, user, uuid, "stop", store.StateStopped, func(c *store.Container, w *worker) error {
 		w.stopReason = reason
 		return nil
-	})
+	}, nil)
 }
 
 // Restart recreates the container with its current configuration.
@@ -621,7 +649,7 @@ func (m *Manager) Restart(ctx context.Context, user *store.User, uuid string) (*
 		w.notBefore = time.Time{}
 		w.userStart = true
 		return nil
-	})
+	}, nil)
 }
 
 // Pause freezes a running container (409 unless it runs).
@@ -631,7 +659,7 @@ func (m *Manager) Pause(ctx context.Context, user *store.User, uuid string) (*st
 			return fmt.Errorf("%w: only a running container can be paused (it is %s)", ErrConflict, c.State)
 		}
 		return nil
-	})
+	}, nil)
 }
 
 // Unpause resumes a paused container (409 unless it is paused).
@@ -641,7 +669,7 @@ func (m *Manager) Unpause(ctx context.Context, user *store.User, uuid string) (*
 			return fmt.Errorf("%w: the container is not paused (it is %s)", ErrConflict, c.State)
 		}
 		return nil
-	})
+	}, nil)
 }
 
 // Delete removes the Docker container, its network and then the record. It answers at once with the container in
@@ -651,11 +679,10 @@ func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*s
 	if err != nil {
 		return nil, err
 	}
-	if err := m.st.MarkContainerDeleting(ctx, uuid); err != nil {
-		return nil, err
-	}
 	_ = c
-	return m.request(ctx, user, uuid, "delete", "", nil)
+	return m.request(ctx, user, uuid, "delete", "", nil, func(ctx context.Context) error {
+		return m.st.MarkContainerDeleting(ctx, uuid)
+	})
 }
 
 // Limits returns the site maxima.

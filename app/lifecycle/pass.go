@@ -30,6 +30,8 @@ type pass struct {
 	jobs []*store.Job
 	c    *store.Container
 	user string
+	// loaded releases the worker's intent lock once the record has been read.
+	loaded func()
 	// desiredWas is the desired state as last read from the store (see store.UpdateContainerState).
 	desiredWas string
 	// stopReason is why the container is being stopped (copied from the worker under its lock).
@@ -42,6 +44,7 @@ var errDied = errors.New("the container stopped before the app answered")
 func (p *pass) run(ctx context.Context) {
 	m := p.m
 	c, err := m.st.GetContainer(ctx, p.uuid)
+	p.loaded()
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
 			m.log.Error("reconcile: load container", "container", p.uuid, "err", err)
@@ -100,7 +103,9 @@ func (p *pass) publishJob(j *store.Job) {
 func (p *pass) step(ctx context.Context, step, msg string, prog *store.Progress) {
 	for _, j := range p.jobs {
 		j.Step, j.Message, j.Progress = step, msg, prog
-		_ = p.m.st.UpdateJob(context.WithoutCancel(ctx), j)
+		if err := p.m.st.UpdateJob(context.WithoutCancel(ctx), j); err != nil {
+			p.m.log.Error("job update", "job", j.UUID, "err", err)
+		}
 		p.publishJob(j)
 	}
 }
@@ -586,6 +591,7 @@ func (p *pass) delete(ctx context.Context) error {
 	m.mu.Unlock()
 	c.State, c.DockerID, c.DockerState, c.Upstream = store.StateDeleted, "", "", ""
 	m.publish(c)
+	m.upstreams.Delete(c.UUID)
 	return nil
 }
 

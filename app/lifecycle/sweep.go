@@ -109,8 +109,11 @@ func (m *Manager) Sweep(ctx context.Context) {
 // stopQuiet stops like a user request but records only the sweep's own timeline event.
 func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason string) (*store.Container, error) {
 	m.mu.Lock()
-	m.worker(uuid).stopReason = reason
+	w := m.worker(uuid)
+	w.stopReason = reason
 	m.mu.Unlock()
+	w.intent.Lock()
+	defer w.intent.Unlock()
 	if err := m.st.UpdateContainerDesired(ctx, uuid, store.StateStopped); err != nil {
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason 
 		return nil, err
 	}
 	m.mu.Lock()
-	m.worker(uuid).jobs = append(m.worker(uuid).jobs, j)
+	w.jobs = append(w.jobs, j)
 	m.kickLocked(uuid, true)
 	m.mu.Unlock()
 	return nil, nil
@@ -148,7 +151,11 @@ type Upstream struct {
 }
 
 // Upstream returns where the proxy reaches the container; the address comes only from kiosc's own Docker state.
+// It is answered from memory, kept current by every state change, so the proxy can ask on every request.
 func (m *Manager) Upstream(ctx context.Context, uuid string) (Upstream, error) {
+	if v, ok := m.upstreams.Load(uuid); ok {
+		return v.(Upstream), nil
+	}
 	c, err := m.st.GetContainer(ctx, uuid)
 	if errors.Is(err, store.ErrNotFound) {
 		return Upstream{}, ErrNoContainer
@@ -156,9 +163,15 @@ func (m *Manager) Upstream(ctx context.Context, uuid string) (Upstream, error) {
 	if err != nil {
 		return Upstream{}, err
 	}
+	u := upstreamOf(c)
+	m.upstreams.LoadOrStore(uuid, u)
+	return u, nil
+}
+
+func upstreamOf(c *store.Container) Upstream {
 	u := Upstream{ContainerUUID: c.UUID, ProjectUUID: c.ProjectUUID, State: c.State, StripPrefix: c.StripPrefix, ContainerPath: c.ContainerPath}
 	if c.State == store.StateRunning {
 		u.Addr = c.Upstream
 	}
-	return u, nil
+	return u
 }
