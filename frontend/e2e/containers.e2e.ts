@@ -178,6 +178,35 @@ describe('container pages', () => {
     await screenshot(page, 'container-logs')
   }, 60_000)
 
+  it('marks an edited running container restart-pending and keeps the logs following across the restart', async () => {
+    await page.getByTestId('action-edit').click()
+    await page.waitForURL((url) => url.pathname === `/containers/${container}/edit`)
+    const row = page.locator('[data-testid="env-row"][data-key="LOG_EVERY"]')
+    await row.getByTestId('env-value').locator('input').fill('250ms')
+    await page.getByTestId('form-submit').click()
+    await page.waitForURL((url) => url.pathname === `/containers/${container}`)
+    await page.getByTestId('restart-pending').waitFor()
+    await screenshot(page, 'container-restart-pending')
+
+    await page.locator('.n-tabs-tab', { hasText: 'Logs' }).click()
+    const viewer = page.getByTestId('log-viewer')
+    await expect.poll(() => viewer.getAttribute('data-status'), { timeout: 20_000 }).toBe('live')
+    await page.getByTestId('restart-pending').getByRole('button', { name: 'Restart now' }).click()
+    await page.locator('.n-dialog').getByRole('button', { name: 'Restart' }).click()
+    await expect.poll(() => stateOf(page), { timeout: 90_000, interval: 250 }).toBe('running')
+    await page.getByTestId('restart-pending').waitFor({ state: 'detached', timeout: 20_000 })
+    // The new process counts its ticks from 1 again; its lines arrive on the same viewer, after the marker it
+    // drew when the state turned running again.
+    const rows = viewer.locator('.xterm-rows > div')
+    const afterRestart = async () => {
+      const text = await rows.allTextContents()
+      const marker = text.findLastIndex((t) => t.includes('──── running ·'))
+      return marker >= 0 && text.slice(marker + 1).some((t) => /\stick 2\s*$/.test(t))
+    }
+    await expect.poll(afterRestart, { timeout: 30_000, interval: 100 }).toBe(true)
+    await screenshot(page, 'container-logs-restart')
+  }, 180_000)
+
   it('lists kiosc events for the container', async () => {
     await page.locator('.n-tabs-tab', { hasText: 'Events' }).click()
     await page.getByTestId('container-event').first().waitFor()
