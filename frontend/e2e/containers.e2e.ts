@@ -236,6 +236,33 @@ describe('container pages', () => {
     await page.waitForURL((url) => url.pathname === `/containers/${container}`)
   }, 30_000)
 
+  it('lists the container on its project page with its live state', async () => {
+    await page.goto(`/projects/${project}`)
+    const row = page.locator(
+      `[data-testid="container-list"] [data-testid="container-row"][data-uuid="${container}"]`,
+    )
+    await row.waitFor()
+    expect(await row.getByTestId('container-state').getAttribute('data-state')).toBe('stopped')
+    await row.getByTestId('row-start').click()
+    await expect
+      .poll(() => row.getByTestId('container-state').getAttribute('data-state'), {
+        timeout: 90_000,
+        interval: 250,
+      })
+      .toBe('running')
+    await screenshot(page, 'project-containers')
+    await row.getByTestId('row-stop').click()
+    await page.locator('.n-dialog').getByRole('button', { name: 'Stop' }).click()
+    await expect
+      .poll(() => row.getByTestId('container-state').getAttribute('data-state'), {
+        timeout: 60_000,
+        interval: 250,
+      })
+      .toBe('stopped')
+    await row.getByRole('link', { name: 'Ticker' }).click()
+    await page.waitForURL((url) => url.pathname === `/containers/${container}`)
+  }, 180_000)
+
   it('deletes the container after confirming', async () => {
     await page.getByTestId('action-delete').click()
     const dialog = page.locator('.n-dialog')
