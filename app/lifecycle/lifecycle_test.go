@@ -316,6 +316,18 @@ func TestAdoptionAfterKioscRestart(t *testing.T) {
 			t.Errorf("%s: Docker containers %+v, record %s", c.Title, l, got.DockerID)
 		}
 	}
+	// Log ingestion resumed after the last stored line: nothing is stored twice.
+	time.Sleep(time.Second)
+	lines, _ := e.m.Logs(ctx, up.UUID, time.Time{}, 0)
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l.Line, "testapp listening") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the start line is stored %d times: %+v", n, lines)
+	}
 	e.waitState(orphan.UUID, store.StateRunning)
 	if err := e.st.DeleteContainer(ctx, orphan.UUID); err != nil {
 		t.Fatal(err)
