@@ -82,7 +82,15 @@ func (h *Live) serve(conn *websocket.Conn) {
 	})
 	defer h.Bus.Unsubscribe(sub)
 
+	readerDone := make(chan struct{})
+	// fasthttp recycles the connection's buffers once this handler returns, so the reader must have stopped by then:
+	// closing the connection ends its ReadMessage, and we wait for it.
+	defer func() {
+		_ = conn.Close()
+		<-readerDone
+	}()
 	go func() { // the read side only detects the close; clients send nothing we act on
+		defer close(readerDone)
 		defer cancel()
 		conn.SetReadLimit(4096)
 		for {
