@@ -1,3 +1,4 @@
+import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
 import type { ContainerInfo } from '@/api/containers'
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
@@ -16,8 +17,20 @@ export function ago(value: string | null | undefined, now = Date.now()): string 
 }
 
 /** When a container reached its current state, for lists: "started 5 minutes ago". */
-export function sinceText(c: ContainerInfo): string {
-  if (c.state === 'running' || c.state === 'paused') return c.started_at ? `started ${ago(c.started_at)}` : ''
-  if (c.stopped_at && c.state !== 'initial') return `stopped ${ago(c.stopped_at)}`
-  return `created ${ago(c.created_at)}`
+export function sinceText(c: ContainerInfo, now = Date.now()): string {
+  if (c.state === 'running' || c.state === 'paused')
+    return c.started_at ? `started ${ago(c.started_at, now)}` : ''
+  if (c.stopped_at && c.state !== 'initial') return `stopped ${ago(c.stopped_at, now)}`
+  return `created ${ago(c.created_at, now)}`
+}
+
+/** The current time, updated every 20 s while the component is mounted, so relative times stay true. */
+export function useNow(): Ref<number> {
+  const now = ref(Date.now())
+  let timer: ReturnType<typeof setInterval> | null = null
+  onMounted(() => {
+    timer = setInterval(() => (now.value = Date.now()), 20_000)
+  })
+  onBeforeUnmount(() => timer && clearInterval(timer))
+  return now
 }
