@@ -143,6 +143,9 @@ func serve(ctx context.Context, args []string) error {
 	select {
 	case err := <-errc:
 		return err
+	case err := <-lifecycleDone:
+		// The reconciler only returns early when it cannot work at all; serving without it would lie about state.
+		return fmt.Errorf("container lifecycle stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -150,7 +153,10 @@ func serve(ctx context.Context, args []string) error {
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	select {
-	case <-lifecycleDone:
+	case lerr := <-lifecycleDone:
+		if err == nil && lerr != nil && !errors.Is(lerr, context.Canceled) {
+			err = lerr
+		}
 	case <-sctx.Done():
 	}
 	return err

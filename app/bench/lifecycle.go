@@ -177,8 +177,11 @@ func benchLifecycleEvents(ctx context.Context) ([]row, error) {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+ln.Addr().String()+"/api/v1/ws",
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+ln.Addr().String()+"/api/v1/ws",
 		http.Header{"Authorization": {"Token " + token}})
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dial /api/v1/ws: %w", err)
 	}
@@ -392,7 +395,7 @@ func benchTestAppImage(ctx context.Context) (string, error) {
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", filepath.Join(dir, "testapp"), "./app/testbed/testapp")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build testapp: %v: %s", err, out)
+		return "", fmt.Errorf("go build testapp: %w: %s", err, out)
 	}
 	bin, err := os.ReadFile(filepath.Join(dir, "testapp"))
 	if err != nil {
@@ -410,7 +413,7 @@ func benchTestAppImage(ctx context.Context) (string, error) {
 	cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", ref, "--label", "kiosc.test=true", dir)
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("docker build: %v: %s", err, out)
+		return "", fmt.Errorf("docker build: %w: %s", err, out)
 	}
 	return ref, nil
 }

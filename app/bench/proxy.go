@@ -300,9 +300,13 @@ func rawWebsocket(ctx context.Context, base, path, token string) (net.Conn, erro
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReaderSize(c, 512)
 	status, err := br.ReadString('\n')
-	if err != nil || !strings.Contains(status, " 101 ") {
+	if err != nil {
 		c.Close()
-		return nil, fmt.Errorf("handshake: %q %v", status, err)
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	if !strings.Contains(status, " 101 ") {
+		c.Close()
+		return nil, fmt.Errorf("handshake: unexpected status %q", status)
 	}
 	for {
 		l, err := br.ReadString('\n')
@@ -325,7 +329,7 @@ func wsPing(c net.Conn) error {
 		return err
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	defer c.SetReadDeadline(time.Time{})
+	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
 	buf := make([]byte, 3)
 	if _, err := io.ReadFull(c, buf); err != nil {
 		return err
@@ -339,7 +343,10 @@ func wsPing(c net.Conn) error {
 // wsEcho measures sequential round trips directly and through kiosc; it returns p50 and p99 of each.
 func wsEcho(ctx context.Context, b *proxyBench) ([2]time.Duration, [2]time.Duration, error) {
 	run := func(u string, h http.Header) ([2]time.Duration, error) {
-		c, _, err := websocket.DefaultDialer.DialContext(ctx, u, h)
+		c, resp, err := websocket.DefaultDialer.DialContext(ctx, u, h)
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
 		if err != nil {
 			return [2]time.Duration{}, err
 		}
@@ -399,7 +406,7 @@ func loadgen(ctx context.Context, u, token string, conns int, d time.Duration) (
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return loadResult{}, fmt.Errorf("load generator: %v: %s", err, stderr.String())
+		return loadResult{}, fmt.Errorf("load generator: %w: %s", err, stderr.String())
 	}
 	var r loadResult
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -499,7 +506,7 @@ func runTestApp(ctx context.Context) (addr string, stop func(), err error) {
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", filepath.Join(dir, "testapp"), "./app/testbed/testapp")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := build.CombinedOutput(); err != nil {
-		return "", nil, fmt.Errorf("go build testapp: %v: %s", err, out)
+		return "", nil, fmt.Errorf("go build testapp: %w: %s", err, out)
 	}
 	bin, err := os.ReadFile(filepath.Join(dir, "testapp"))
 	if err != nil {
@@ -515,7 +522,7 @@ func runTestApp(ctx context.Context) (addr string, stop func(), err error) {
 		cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", ref, "--label", "kiosc.test=true", dir)
 		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", nil, fmt.Errorf("docker build: %v: %s", err, out)
+			return "", nil, fmt.Errorf("docker build: %w: %s", err, out)
 		}
 	}
 	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--label", "kiosc.test=true", "-p", "127.0.0.1::8080", ref).Output()

@@ -31,7 +31,7 @@ func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) || cerrdefs
 // wrap turns the SDK's not-found errors into ErrNotFound so callers need no SDK imports.
 func wrap(err error) error {
 	if err != nil && cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return err
 }

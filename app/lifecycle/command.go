@@ -17,8 +17,8 @@ func SplitCommand(s string) ([]string, error) {
 	inWord := false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
-		switch {
-		case ch == '\\':
+		switch ch {
+		case '\\':
 			if i+1 >= len(s) {
 				return nil, errors.New("ends with an unfinished escape (\\)")
 			}
@@ -27,7 +27,7 @@ func SplitCommand(s string) ([]string, error) {
 				cur.WriteByte(s[i])
 				inWord = true
 			}
-		case ch == '\'':
+		case '\'':
 			end := strings.IndexByte(s[i+1:], '\'')
 			if end < 0 {
 				return nil, fmt.Errorf("unbalanced single quote at position %d", i+1)
@@ -35,7 +35,7 @@ func SplitCommand(s string) ([]string, error) {
 			cur.WriteString(s[i+1 : i+1+end])
 			i += end + 1
 			inWord = true
-		case ch == '"':
+		case '"':
 			j := i + 1
 			for ; j < len(s) && s[j] != '"'; j++ {
 				if s[j] == '\\' && j+1 < len(s) && strings.IndexByte("\\\"$`\n", s[j+1]) >= 0 {
@@ -52,7 +52,7 @@ func SplitCommand(s string) ([]string, error) {
 			}
 			i = j
 			inWord = true
-		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+		case ' ', '\t', '\n', '\r':
 			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()

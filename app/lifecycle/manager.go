@@ -114,10 +114,9 @@ type Manager struct {
 	log  *slog.Logger
 	o    Options
 
-	ctx     context.Context // lifetime of Run; workers stop with it
-	ctxOnce sync.Once
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	ctx    context.Context // lifetime of Run; workers stop with it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	mu        sync.Mutex
 	workers   map[string]*worker

@@ -9,9 +9,6 @@ import (
 	"github.com/bihealth/kiosc/app/store"
 )
 
-// activityFlush is how often a container's last access time is written at most.
-const activityFlush = 30 * time.Second
-
 // Touch records activity on a container (every proxied request and websocket frame). It only stores a timestamp in
 // memory; the sweep writes it to the database at most every 30 seconds.
 func (m *Manager) Touch(uuid string) {

@@ -68,7 +68,7 @@ func TestSweeps(t *testing.T) {
 	if len(lines) == 0 {
 		t.Error("stored logs gone with the Docker container")
 	}
-	c = e.wait(busy.UUID, "accessed", func(c *store.Container) bool { return c.LastAccessAt != nil })
+	e.wait(busy.UUID, "accessed", func(c *store.Container) bool { return c.LastAccessAt != nil })
 	if _, err := e.m.Start(ctx, e.user, life.UUID); err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func (in *Input) Validate(create bool, lim Limits) map[string]string {
 			case reservedEnv(k):
 				errs[field+"."+k] = "KIOSC_* variables are set by kiosc"
 			default:
-				if _, ok := v.(string); !ok && !(nullOK && v == nil) {
+				if _, ok := v.(string); !ok && (!nullOK || v != nil) {
 					errs[field+"."+k] = "must be a string"
 				}
 			}

@@ -110,7 +110,7 @@ func TestThroughLifecycle(t *testing.T) {
 	}
 
 	// Silence: the sweep stops it as idle, and the stop closes the tunnel.
-	expectClosed(t, ws)
+	_ = expectClosed(t, ws)
 	if st := state(); st.DesiredState != store.StateStopped || st.StateReason != "idle" {
 		t.Fatalf("after idling: %s/%s (desired %s)", st.State, st.StateReason, st.DesiredState)
 	}

@@ -102,7 +102,7 @@ func TestLargeBodies(t *testing.T) {
 			k, err := r.Body.Read(buf)
 			// Spot-check the pattern on every read.
 			if k > 0 {
-				(&pattern{off: n, n: n + int64(k)}).Read(want[:k])
+				_, _ = (&pattern{off: n, n: n + int64(k)}).Read(want[:k])
 				if buf[0] != want[0] || buf[k-1] != want[k-1] {
 					t.Fatalf("corrupted at offset %d", n)
 				}

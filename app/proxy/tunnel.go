@@ -56,7 +56,8 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 	h := &c.Request().Header
 	h.SetRequestURI(upstreamURI(req, t))
 	bw := bufio.NewWriterSize(up, 4<<10)
-	if err := h.Write(bw); err == nil {
+	err = h.Write(bw)
+	if err == nil {
 		err = bw.Flush()
 	}
 	if err != nil {

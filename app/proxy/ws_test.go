@@ -163,7 +163,7 @@ func TestWebsocket(t *testing.T) {
 		waitFor(t, "two tunnels", func() bool { return e.proxy.Tunnels() == 2 })
 		e.bus.Publish(events.Event{Type: events.TypeContainerState, Key: e.strip, ProjectUUID: e.project.UUID,
 			Data: map[string]any{"uuid": e.strip, "state": "stopping"}})
-		expectClosed(t, c1)
+		_ = expectClosed(t, c1)
 		// The other container's tunnel still works.
 		if err := c2.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
 			t.Fatal(err)
@@ -189,7 +189,7 @@ func TestWebsocket(t *testing.T) {
 		if _, err := e.auth.Logout(t.Context(), id); err != nil {
 			t.Fatal(err)
 		}
-		expectClosed(t, c) // RecheckInterval is 500 ms in tests
+		_ = expectClosed(t, c) // RecheckInterval is 500 ms in tests
 	})
 
 	t.Run("closing the proxy closes every tunnel", func(t *testing.T) {
@@ -204,7 +204,7 @@ func TestWebsocket(t *testing.T) {
 		}
 		e.proxy.Close()
 		for _, c := range conns {
-			expectClosed(t, c)
+			_ = expectClosed(t, c)
 		}
 		waitFor(t, "no tunnels", func() bool { return e.proxy.Tunnels() == 0 })
 		if _, resp, err := dialWS(t, e, e.keep, cookie, ""); err == nil || resp == nil || resp.StatusCode != 503 {

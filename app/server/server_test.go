@@ -52,7 +52,9 @@ func TestRoutes(t *testing.T) {
 
 func TestReadyzReportsTheFailingDependency(t *testing.T) {
 	e := apitest.New(t, apitest.Options{Ready: map[string]server.Pinger{
-		"docker": func(context.Context) error { return errors.New("docker engine unreachable at unix:///var/run/docker.sock") },
+		"docker": func(context.Context) error {
+			return errors.New("docker engine unreachable at unix:///var/run/docker.sock")
+		},
 	}})
 	r := e.Send(httptest.NewRequest("GET", "/readyz", nil))
 	if r.StatusCode != 503 || !strings.Contains(r.JSON["reason"].(string), "docker: docker engine unreachable") {

@@ -149,7 +149,7 @@ func ensureImage(ctx context.Context, cli *client.Client, logf func(string, ...a
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+ver.Arch)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./app/testbed/testapp: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./app/testbed/testapp: %w\n%s", err, out)
 	}
 	data, err := os.ReadFile(bin)
 	if err != nil {
