@@ -46,7 +46,7 @@ test: docker-engine chromium build test-go test-web test-e2e ## run every test (
 	@echo "all tests passed"
 
 test-go:
-	KIOSC_REQUIRE_DOCKER=1 go test $(GOTEST_FLAGS) ./...
+	KIOSC_REQUIRE_DOCKER=1 go test $(GOTEST_FLAGS) . ./app/...
 
 test-web: node_modules/.package-lock.json
 	npm test
@@ -58,7 +58,7 @@ $(GOLANGCI):
 	GOBIN=$(TOOLS) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
 lint: $(GOLANGCI) node_modules/.package-lock.json ## golangci-lint, eslint, prettier, vue-tsc
-	$(GOLANGCI) run ./...
+	$(GOLANGCI) run . ./app/...
 	npm run lint
 	npm run typecheck
 

@@ -277,8 +277,11 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		}
 		m.follow(c.UUID, info.ID)
 	default:
-		code := info.ExitCode
 		wasUp := slices.Contains([]string{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
+		if wasUp && info.ExitCode == 137 && !info.OOMKilled {
+			info = m.settleOOM(ctx, info)
+		}
+		code := info.ExitCode
 		if wasUp || c.State == store.StateStopping {
 			c.ExitCode, c.OOMKilled, c.Upstream = &code, info.OOMKilled, ""
 			if !info.FinishedAt.IsZero() {
@@ -296,6 +299,26 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		return p.save(ctx, false)
 	}
 	return nil
+}
+
+// settleOOM re-reads a container killed by SIGKILL. Docker records an OOM kill from an event that can arrive just
+// after the exit, so a fresh exit 137 is checked again for up to a second before it is reported as a plain crash.
+func (m *Manager) settleOOM(ctx context.Context, info *docker.ContainerInfo) *docker.ContainerInfo {
+	for range 5 {
+		select {
+		case <-ctx.Done():
+			return info
+		case <-time.After(200 * time.Millisecond):
+		}
+		fresh, err := m.dk.Inspect(ctx, info.ID)
+		if err != nil {
+			return info
+		}
+		if fresh.OOMKilled {
+			return fresh
+		}
+	}
+	return info
 }
 
 // crashed records an exit nobody asked for and decides on an automatic restart.
