@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -498,32 +496,9 @@ func loadgenMain(args []string) int {
 // runTestApp builds the test app image (FROM scratch, tagged by the binary's hash like the test helpers do) if the
 // engine lacks it and runs it with its port published on 127.0.0.1; stop removes the container.
 func runTestApp(ctx context.Context) (addr string, stop func(), err error) {
-	dir, err := os.MkdirTemp("", "kiosc-bench-testapp-")
+	ref, err := benchTestAppImage(ctx)
 	if err != nil {
 		return "", nil, err
-	}
-	defer os.RemoveAll(dir)
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", filepath.Join(dir, "testapp"), "./app/testbed/testapp")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", nil, fmt.Errorf("go build testapp: %w: %s", err, out)
-	}
-	bin, err := os.ReadFile(filepath.Join(dir, "testapp"))
-	if err != nil {
-		return "", nil, err
-	}
-	sum := sha256.Sum256(bin)
-	ref := "kiosc-testapp:" + hex.EncodeToString(sum[:])[:16]
-	if exec.CommandContext(ctx, "docker", "image", "inspect", ref).Run() != nil {
-		df := "FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT [\"/testapp\"]\n"
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
-			return "", nil, err
-		}
-		cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", ref, "--label", "kiosc.test=true", dir)
-		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", nil, fmt.Errorf("docker build: %w: %s", err, out)
-		}
 	}
 	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--label", "kiosc.test=true", "-p", "127.0.0.1::8080", ref).Output()
 	if err != nil {
