@@ -58,6 +58,7 @@ describe('container pages', () => {
   let page: Page
   let project = ''
   let container = ''
+  const extra: string[] = []
 
   beforeAll(async () => {
     server = await startServer()
@@ -75,10 +76,10 @@ describe('container pages', () => {
   })
 
   afterAll(async () => {
-    if (container) {
-      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => undefined)
-      for (let i = 0; i < 60 && leftovers(container).length > 0; i++) await sleep(500)
-      const ids = leftovers(container)
+    for (const uuid of [container, ...extra].filter(Boolean)) {
+      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${uuid}`).catch(() => undefined)
+      for (let i = 0; i < 60 && leftovers(uuid).length > 0; i++) await sleep(500)
+      const ids = leftovers(uuid)
       if (ids.length > 0) {
         try {
           execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
@@ -262,6 +263,32 @@ describe('container pages', () => {
     await row.getByRole('link', { name: 'Ticker' }).click()
     await page.waitForURL((url) => url.pathname === `/containers/${container}`)
   }, 180_000)
+
+  it('shows why an app that crashed during start-up is not running', async () => {
+    const crashing = (
+      await apiCall<{ uuid: string }>(tp.context.request, 'POST', `/api/v1/projects/${project}/containers`, {
+        title: 'Crashing app',
+        image: testAppImage(),
+        container_port: 8080,
+        environment: { STARTUP_DELAY: '30s', CRASH_AFTER: '1s', CRASH_CODE: '3' },
+      })
+    ).uuid
+    extra.push(crashing)
+    await page.goto(`/containers/${crashing}`)
+    await page.getByTestId('action-start').click()
+    const alert = page.getByTestId('state-alert')
+    await alert.waitFor({ timeout: 90_000 })
+    expect(['failed', 'exited']).toContain(await stateOf(page))
+    await expect
+      .poll(async () => (await alert.textContent()) ?? '', { timeout: 20_000 })
+      .toMatch(/code 3/i)
+    await screenshot(page, 'container-failed')
+    await page.getByRole('button', { name: 'Use dark theme' }).click()
+    await screenshot(page, 'container-failed-dark')
+    await page.getByRole('button', { name: 'Use light theme' }).click()
+    await page.goto(`/containers/${container}`)
+    await page.getByTestId('container-title').waitFor()
+  }, 120_000)
 
   it('deletes the container after confirming', async () => {
     await page.getByTestId('action-delete').click()

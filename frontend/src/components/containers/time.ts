@@ -6,6 +6,8 @@ const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
 /** "3 minutes ago" for a timestamp, or '' when missing. */
 export function ago(value: string | null | undefined, now = Date.now()): string {
   if (!value) return ''
+  // `now` may be a tick behind (see useNow); never show the past as the future.
+  now = Math.max(now, Date.now())
   const t = new Date(value).getTime()
   if (Number.isNaN(t)) return ''
   const s = Math.round((t - now) / 1000)
