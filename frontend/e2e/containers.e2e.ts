@@ -279,9 +279,7 @@ describe('container pages', () => {
     const alert = page.getByTestId('state-alert')
     await alert.waitFor({ timeout: 90_000 })
     expect(['failed', 'exited']).toContain(await stateOf(page))
-    await expect
-      .poll(async () => (await alert.textContent()) ?? '', { timeout: 20_000 })
-      .toMatch(/code 3/i)
+    await expect.poll(async () => (await alert.textContent()) ?? '', { timeout: 20_000 }).toMatch(/code 3/i)
     await screenshot(page, 'container-failed')
     await page.getByRole('button', { name: 'Use dark theme' }).click()
     await screenshot(page, 'container-failed-dark')
