@@ -6,6 +6,7 @@ import { defineComponent, h } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import type { ContainerInfo, ProjectPermissions } from '@/api/containers'
 import { useLiveStore } from '@/stores/live'
+import { useSessionStore } from '@/stores/session'
 import ContainerList from '../ContainerList.vue'
 
 const perms = (manage: boolean): ProjectPermissions => ({
@@ -47,6 +48,16 @@ async function setup(manage: boolean) {
     'fetch',
     vi.fn(async () => new Response(JSON.stringify({ items: [container({})], total: 1 }), { status: 200 })),
   )
+  useSessionStore().user = {
+    username: 'alice',
+    name: 'Alice',
+    email: '',
+    is_superuser: false,
+    is_active: true,
+    source: 'local',
+    created_at: '2026-01-01T00:00:00Z',
+    last_login_at: null,
+  }
   const live = useLiveStore()
   const handlers: Record<string, (d: unknown) => void> = {}
   vi.spyOn(live, 'subscribe').mockImplementation(((type: string, handler: (d: unknown) => void) => {
