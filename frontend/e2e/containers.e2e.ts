@@ -288,6 +288,35 @@ describe('container pages', () => {
     await page.getByTestId('container-title').waitFor()
   }, 120_000)
 
+  it('shows a guest the app without management actions or logs', async () => {
+    const req = tp.context.request
+    const password = 'guest-password-1234'
+    await apiCall(req, 'POST', '/api/v1/users', { username: 'gina', password, name: 'Gina Guest' })
+    await apiCall(req, 'PUT', `/api/v1/projects/${project}/roles/gina`, { role: 'guest' })
+    const guest = await openPage(browser, server.url)
+    try {
+      await guest.page.goto(`/containers/${container}`)
+      await guest.page.waitForURL((url) => url.pathname === '/login')
+      await login(guest.page, 'gina', password)
+      await guest.page.waitForURL((url) => url.pathname === `/containers/${container}`)
+      await guest.page.getByTestId('container-title').waitFor()
+      await guest.page.getByTestId('action-open').waitFor()
+      for (const id of ['action-start', 'action-stop', 'action-edit', 'action-delete']) {
+        expect(await guest.page.getByTestId(id).count(), id).toBe(0)
+      }
+      expect(await guest.page.locator('.n-tabs-tab', { hasText: 'Logs' }).count()).toBe(0)
+      await screenshot(guest.page, 'container-guest')
+      await guest.page.goto(`/projects/${project}`)
+      await guest.page.locator(`[data-testid="container-row"][data-uuid="${container}"]`).waitFor()
+      expect(await guest.page.getByTestId('new-container').count()).toBe(0)
+      expect(await guest.page.getByTestId('row-start').count()).toBe(0)
+      expect(guest.errors).toEqual([])
+      expect(guest.failedResponses.filter((r) => !r.startsWith('GET 401 /api/v1/me'))).toEqual([])
+    } finally {
+      await guest.context.close()
+    }
+  }, 60_000)
+
   it('deletes the container after confirming', async () => {
     await page.getByTestId('action-delete').click()
     const dialog = page.locator('.n-dialog')
