@@ -122,8 +122,22 @@ describe('container pages', () => {
     await secret.getByTestId('env-value').locator('input').fill('very-secret')
     expect(await secret.getByTestId('env-value').locator('input').getAttribute('type')).toBe('password')
     await page.getByTestId('memory-amount').locator('input').fill('64')
-    await page.getByTestId('memory-unit').click()
-    await page.locator('.n-base-select-option', { hasText: 'MiB' }).click()
+    const unit = page.getByTestId('memory-unit')
+    await expect
+      .poll(
+        async () => {
+          if (!(await unit.textContent())?.includes('MiB')) {
+            await unit.click()
+            await page
+              .locator('.n-base-select-option', { hasText: 'MiB' })
+              .click({ timeout: 2000 })
+              .catch(() => {})
+          }
+          return unit.textContent()
+        },
+        { timeout: 15_000 },
+      )
+      .toContain('MiB')
     await screenshot(page, 'container-form')
 
     await page.getByTestId('form-submit').click()
@@ -206,6 +220,24 @@ describe('container pages', () => {
     }
     await expect.poll(afterRestart, { timeout: 30_000, interval: 100 }).toBe(true)
     await screenshot(page, 'container-logs-restart')
+
+    // Scrolling up to read stops following; the switch says so.
+    const followSwitch = page.getByTestId('log-follow')
+    expect(await followSwitch.getAttribute('aria-checked')).toBe('true')
+    // More lines than the terminal has rows, so there is something to scroll back to.
+    await expect
+      .poll(async () => Number(await viewer.getAttribute('data-lines')), { timeout: 30_000 })
+      .toBeGreaterThan(60)
+    await viewer.locator('.xterm').hover()
+    await expect
+      .poll(
+        async () => {
+          await page.mouse.wheel(0, -400)
+          return followSwitch.getAttribute('aria-checked')
+        },
+        { timeout: 20_000 },
+      )
+      .toBe('false')
   }, 180_000)
 
   it('lists kiosc events for the container', async () => {
