@@ -279,7 +279,7 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 	default:
 		wasUp := slices.Contains([]string{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
 		if wasUp && info.ExitCode == 137 && !info.OOMKilled {
-			info = m.settleOOM(ctx, info)
+			info = m.settleOOM(ctx, c.UUID, info)
 		}
 		code := info.ExitCode
 		if wasUp || c.State == store.StateStopping {
@@ -301,10 +301,20 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 	return nil
 }
 
-// settleOOM re-reads a container killed by SIGKILL. Docker records an OOM kill from an event that can arrive just
-// after the exit, so a fresh exit 137 is checked again for up to a second before it is reported as a plain crash.
-func (m *Manager) settleOOM(ctx context.Context, info *docker.ContainerInfo) *docker.ContainerInfo {
+// settleOOM decides whether a container killed by SIGKILL ran out of memory. Docker reports an OOM kill by an oom
+// event that can arrive just after the exit, and Engine 20.10 does not always set State.OOMKilled, so a fresh exit
+// 137 is checked for up to a second, against both, before it is reported as a plain crash.
+func (m *Manager) settleOOM(ctx context.Context, uuid string, info *docker.ContainerInfo) *docker.ContainerInfo {
+	oomEvent := func() bool {
+		t, ok := m.oomSeen.LoadAndDelete(uuid)
+		return ok && time.Since(t.(time.Time)) < time.Minute
+	}
 	for range 5 {
+		if oomEvent() {
+			fresh := *info
+			fresh.OOMKilled = true
+			return &fresh
+		}
 		select {
 		case <-ctx.Done():
 			return info

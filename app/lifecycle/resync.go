@@ -28,6 +28,10 @@ func (m *Manager) watchEvents(ready chan<- struct{}) {
 			failures = 0
 			since = e.Time
 			if id := e.Labels[LabelContainer]; id != "" {
+				if e.Action == "oom" {
+					// Engine 20.10 does not always set State.OOMKilled; the oom event is the reliable sign.
+					m.oomSeen.Store(id, time.Now())
+				}
 				m.kick(id, false)
 			}
 		}
