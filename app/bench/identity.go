@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/bihealth/kiosc/app/access"
@@ -18,20 +16,12 @@ import (
 // benchIdentity measures the permission checks on every proxied request and API call, the reload after a role
 // change, and API token authentication, on a site of 2,000 projects in 100 categories and 500 users.
 func benchIdentity(ctx context.Context) ([]row, error) {
-	dir, err := os.MkdirTemp("", "kiosc-bench-")
+	st, done, err := tempStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(filepath.Join(dir, "kiosc.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+	defer done()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := st.Migrate(ctx, os.DirFS("migrations"), log); err != nil {
-		return nil, err
-	}
 	const categories, perCategory, users = 100, 20, 500
 	var projects []*store.Project
 	for c := range categories {

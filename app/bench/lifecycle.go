@@ -60,13 +60,10 @@ func setupLifecycle(ctx context.Context, run bool) (*lifecycleBench, error) {
 		return nil, err
 	}
 	b := &lifecycleBench{dir: dir, image: image, bus: events.New(nil)}
-	if b.st, err = store.Open(filepath.Join(dir, "kiosc.db")); err != nil {
+	if b.st, err = openStore(ctx, dir); err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := b.st.Migrate(ctx, os.DirFS("migrations"), log); err != nil {
-		return nil, err
-	}
 	if b.dk, err = docker.New(); err != nil {
 		return nil, err
 	}

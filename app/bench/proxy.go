@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -100,15 +99,12 @@ func setupProxyBench(ctx context.Context) (*proxyBench, error) {
 		return nil, err
 	}
 	b.cleanup = append(b.cleanup, func() { os.RemoveAll(dir) })
-	st, err := store.Open(filepath.Join(dir, "kiosc.db"))
+	st, err := openStore(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	b.cleanup = append(b.cleanup, func() { st.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := st.Migrate(ctx, os.DirFS("migrations"), log); err != nil {
-		return nil, err
-	}
 	keys, err := secrets.New([]byte("bench-bench-bench-bench-bench-32"))
 	if err != nil {
 		return nil, err

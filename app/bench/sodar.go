@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -49,20 +47,12 @@ func sodarPayload(cats, projects, users, rolesPerProject, shift int) []byte {
 // benchSodar measures mirroring a large SODAR site: the first sync (everything created), a sync without changes,
 // and one where a share of the roles changed.
 func benchSodar(ctx context.Context) ([]row, error) {
-	dir, err := os.MkdirTemp("", "kiosc-bench-")
+	st, done, err := tempStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(filepath.Join(dir, "kiosc.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+	defer done()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := st.Migrate(ctx, os.DirFS("migrations"), log); err != nil {
-		return nil, err
-	}
 	if err := st.CreateUser(ctx, &store.User{Username: "admin", IsActive: true, IsSuperuser: true, Source: store.SourceLocal}); err != nil {
 		return nil, err
 	}
