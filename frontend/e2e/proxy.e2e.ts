@@ -126,13 +126,11 @@ describe('reverse proxy', () => {
 
     await page.goto(`/projects/${project}`)
     await page.getByTestId('containers-section').waitFor()
+    // The project page's Open button starts a top-level navigation in a new tab; follow that tab.
     const link = page.locator(`a[href*="${appPath}"]`).first()
-    if ((await link.count()) > 0) {
-      await link.click()
-    } else {
-      // The project page lists no "open" link yet: navigate like a bookmark would.
-      await page.goto(appPath)
-    }
+    await link.waitFor()
+    const [tab] = await Promise.all([page.context().waitForEvent('page'), link.click()])
+    page = tab
 
     await page.waitForURL((url) => url.pathname === `/lobby/${container}`)
     const lobby = page.getByTestId('lobby')
