@@ -66,8 +66,8 @@ dev: node_modules/.package-lock.json ## Vite dev server with hot reload on :5173
 	@echo "start the API server in another terminal: make build && bin/kiosc serve"
 	npm run dev
 
-bench: docker-engine build ## print the benchmark table
-	KIOSC_REQUIRE_DOCKER=1 go run ./app/bench
+bench: docker-engine build ## print the benchmark table (BENCH=proxy runs only the sections whose title matches)
+	KIOSC_REQUIRE_DOCKER=1 go run ./app/bench $(BENCH)
 
 clean: ## remove build output
 	rm -rf bin frontend/dist/assets frontend/dist/index.html test-artifacts

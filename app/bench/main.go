@@ -42,6 +42,9 @@ func main() {
 	defer cancel()
 	failed := false
 	for _, s := range sections() {
+		if !selected(s.Title, os.Args[1:]) {
+			continue
+		}
 		if !report(ctx, os.Stdout, s) {
 			failed = true
 		}
@@ -49,6 +52,20 @@ func main() {
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// selected reports whether a section runs: all do without arguments, otherwise those whose title contains one of
+// them (case-insensitive), e.g. `make bench BENCH=proxy`.
+func selected(title string, filters []string) bool {
+	if len(filters) == 0 {
+		return true
+	}
+	for _, f := range filters {
+		if strings.Contains(strings.ToLower(title), strings.ToLower(f)) {
+			return true
+		}
+	}
+	return false
 }
 
 func report(ctx context.Context, w io.Writer, s section) bool {
