@@ -4,40 +4,19 @@
 
 import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { APIRequestContext, Browser, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  apiCall,
   launchBrowser,
   login,
   openPage,
   screenshot,
   startServer,
+  testAppImage,
   type KioscServer,
   type TestPage,
 } from './support'
-
-/** The test app image: `KIOSC_TESTAPP_IMAGE`, else the newest kiosc-testapp image on the engine. */
-function testAppImage(): string {
-  if (process.env.KIOSC_TESTAPP_IMAGE) return process.env.KIOSC_TESTAPP_IMAGE
-  const found = execFileSync('docker', ['images', 'kiosc-testapp', '--format', '{{.Repository}}:{{.Tag}}'], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.endsWith(':<none>'))
-  if (!found[0])
-    throw new Error('no kiosc-testapp image: run the Go tests once (make test) or set KIOSC_TESTAPP_IMAGE')
-  return found[0]
-}
-
-/** Calls kiosc's API with the browser context's session cookie and CSRF token. */
-async function apiCall<T>(req: APIRequestContext, method: string, url: string, data?: unknown): Promise<T> {
-  const me = await req.get('/api/v1/me')
-  const { csrf_token: csrf } = (await me.json()) as { csrf_token: string }
-  const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
-  if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
-  return (res.status() === 204 ? undefined : await res.json()) as T
-}
 
 function leftovers(uuid: string): string[] {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${uuid}`], {

@@ -3,62 +3,20 @@
 // over a websocket tunnelled by kiosc. Needs a Docker engine and the test app image.
 
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { APIRequestContext, Browser, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  apiCall,
   launchBrowser,
   login,
   openPage,
-  repoRoot,
+  testAppImage,
   screenshot,
   startServer,
   type KioscServer,
   type TestPage,
 } from './support'
-
-/** A kiosc-testapp image on the engine, built from app/testbed/testapp if there is none yet. */
-function testAppImage(): string {
-  const found = execFileSync('docker', ['images', 'kiosc-testapp', '--format', '{{.Repository}}:{{.Tag}}'], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.endsWith(':<none>'))
-  if (found.length > 0) return found[0]
-  const dir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-testapp-'))
-  try {
-    execFileSync('go', ['build', '-trimpath', '-o', path.join(dir, 'testapp'), './app/testbed/testapp'], {
-      cwd: repoRoot,
-      env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux' },
-      stdio: 'inherit',
-    })
-    writeFileSync(
-      path.join(dir, 'Dockerfile'),
-      'FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT ["/testapp"]\n',
-    )
-    const ref = 'kiosc-testapp:e2e'
-    execFileSync('docker', ['build', '-q', '-t', ref, '--label', 'kiosc.test=true', dir], {
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      stdio: 'inherit',
-    })
-    return ref
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Calls kiosc's API with the browser context's session cookie and CSRF token. */
-async function apiCall<T>(req: APIRequestContext, method: string, url: string, data?: unknown): Promise<T> {
-  const me = await req.get('/api/v1/me')
-  const { csrf_token: csrf } = (await me.json()) as { csrf_token: string }
-  const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
-  if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
-  return (res.status() === 204 ? undefined : await res.json()) as T
-}
 
 describe('reverse proxy', () => {
   let server: KioscServer

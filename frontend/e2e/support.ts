@@ -1,15 +1,21 @@
 // Shared pieces of the browser tests: a real kiosc server on a free port with a throw-away data dir,
 // Debian's Chromium driven by playwright-core, and signing in through the login page.
 
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import {
+  chromium,
+  type APIRequestContext,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from 'playwright-core'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 export const screenshotDir = path.join(repoRoot, 'test-artifacts', 'screenshots')
@@ -267,4 +273,50 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.waitForTimeout(400)
   await page.screenshot({ path: file, fullPage: true })
   return file
+}
+
+/** The test app image: `KIOSC_TESTAPP_IMAGE`, else a kiosc-testapp image on the engine, built from app/testbed/testapp if there is none yet. */
+export function testAppImage(): string {
+  if (process.env.KIOSC_TESTAPP_IMAGE) return process.env.KIOSC_TESTAPP_IMAGE
+  const found = execFileSync('docker', ['images', 'kiosc-testapp', '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.endsWith(':<none>'))
+  if (found.length > 0) return found[0]
+  const dir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-testapp-'))
+  try {
+    execFileSync('go', ['build', '-trimpath', '-o', path.join(dir, 'testapp'), './app/testbed/testapp'], {
+      cwd: repoRoot,
+      env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux' },
+      stdio: 'inherit',
+    })
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      'FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT ["/testapp"]\n',
+    )
+    const ref = 'kiosc-testapp:e2e'
+    execFileSync('docker', ['build', '-q', '-t', ref, '--label', 'kiosc.test=true', dir], {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      stdio: 'inherit',
+    })
+    return ref
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Calls kiosc's API with the browser context's session cookie and CSRF token. */
+export async function apiCall<T>(
+  req: APIRequestContext,
+  method: string,
+  url: string,
+  data?: unknown,
+): Promise<T> {
+  const me = await req.get('/api/v1/me')
+  const { csrf_token: csrf } = (await me.json()) as { csrf_token: string }
+  const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
+  if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
+  return (res.status() === 204 ? undefined : await res.json()) as T
 }
