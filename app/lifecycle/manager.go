@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -91,6 +92,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// BackoffBase is the first automatic-restart delay (default 2 s), doubling up to 2 minutes.
 	BackoffBase time.Duration
+	// InterfaceAddrs lists this host's interface addresses (default net.InterfaceAddrs); in default-bridge mode the
+	// proxy goes to a container's bridge address when one of them is on that network, else to the published port.
+	InterfaceAddrs func() ([]net.Addr, error)
 }
 
 // Errors of requests.
@@ -166,6 +170,9 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	}
 	if o.NetworkMode == "" {
 		o.NetworkMode = NetworkDefaultBridge
+	}
+	if o.InterfaceAddrs == nil {
+		o.InterfaceAddrs = net.InterfaceAddrs
 	}
 	if !o.HostBindIP.IsValid() {
 		o.HostBindIP = netip.MustParseAddr("127.0.0.1")

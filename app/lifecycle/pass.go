@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -664,7 +665,41 @@ func (m *Manager) upstream(ctx context.Context, c *store.Container, info *docker
 	}
 	port := info.HostPort
 	c.HostPort = &port
+	// When kiosc shares the host's network with Docker's bridge, it goes to the container's bridge address: the
+	// published port is served by Docker's userland proxy, an extra copy of every byte that costs about as much CPU
+	// per request as a small app itself. The published port stays for everyone else (kiosc inside a container,
+	// a remote engine).
+	if ip := info.IPs[defaultBridge]; ip != "" && m.onLocalNetwork(ip) {
+		return net.JoinHostPort(ip, strconv.Itoa(c.ContainerPort)), nil
+	}
 	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// defaultBridge is the name of Docker's default network.
+const defaultBridge = "bridge"
+
+// onLocalNetwork reports whether ip lies on a network one of this host's (non-loopback) interfaces is attached to,
+// i.e. whether kiosc reaches it without a router or Docker's port publishing.
+func (m *Manager) onLocalNetwork(ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	ifaddrs, err := m.o.InterfaceAddrs()
+	if err != nil {
+		m.log.Warn("listing network interfaces", "err", err)
+		return false
+	}
+	for _, a := range ifaddrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() {
+			continue
+		}
+		if pfx, err := netip.ParsePrefix(n.String()); err == nil && pfx.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // probePath is the path the probe requests.

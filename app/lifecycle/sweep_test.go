@@ -2,6 +2,8 @@ package lifecycle_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -87,6 +89,12 @@ func TestPrivateBridgesAndModeChange(t *testing.T) {
 	if c.NetworkMode != lifecycle.NetworkDefaultBridge || c.HostPort == nil {
 		t.Fatalf("default bridge: %+v", c.ContainerState)
 	}
+	// kiosc on the Docker host goes to the container's bridge address, past Docker's userland proxy.
+	if info, err := e.dk.Inspect(ctx, c.DockerID); err != nil {
+		t.Fatal(err)
+	} else if up, _ := e.m.Upstream(ctx, c.UUID); up.Addr != info.IPs["bridge"]+":8080" {
+		t.Errorf("upstream %q, want the bridge address %s:8080", up.Addr, info.IPs["bridge"])
+	}
 	first := c.DockerID
 	// kiosc restarts with the other mode: the running container is recreated on its own network.
 	e.stop()
@@ -165,5 +173,23 @@ func TestDockerUnreachable(t *testing.T) {
 	c = e.waitState(c.UUID, store.StateRunning)
 	if l := e.dockerContainers(c.UUID); len(l) != 1 || l[0].ID != c.DockerID {
 		t.Errorf("after recovery: %+v", l)
+	}
+}
+
+func TestDefaultBridgeWithoutLocalBridgeUsesPublishedPort(t *testing.T) {
+	t.Parallel()
+	// As when kiosc runs inside a container or the engine is remote: no interface of kiosc's is on the bridge.
+	e := newEnv(t, func(o *lifecycle.Options) {
+		o.InterfaceAddrs = func() ([]net.Addr, error) { return nil, nil }
+	})
+	ctx := context.Background()
+	c := e.create(nil)
+	if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	c = e.waitState(c.UUID, store.StateRunning)
+	up, _ := e.m.Upstream(ctx, c.UUID)
+	if c.HostPort == nil || up.Addr != fmt.Sprintf("127.0.0.1:%d", *c.HostPort) {
+		t.Errorf("upstream %q, host port %v", up.Addr, c.HostPort)
 	}
 }
