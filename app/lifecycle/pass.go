@@ -678,16 +678,21 @@ func (m *Manager) upstream(ctx context.Context, c *store.Container, info *docker
 // defaultBridge is the name of Docker's default network.
 const defaultBridge = "bridge"
 
-// onLocalNetwork reports whether ip lies on a network one of this host's (non-loopback) interfaces is attached to,
-// i.e. whether kiosc reaches it without a router or Docker's port publishing.
+// onLocalNetwork reports whether kiosc reaches ip directly on one of this host's networks.
 func (m *Manager) onLocalNetwork(ip string) bool {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return false
-	}
 	ifaddrs, err := m.o.InterfaceAddrs()
 	if err != nil {
 		m.log.Warn("listing network interfaces", "err", err)
+		return false
+	}
+	return OnLocalNetwork(ifaddrs, ip)
+}
+
+// OnLocalNetwork reports whether ip lies on a network one of the (non-loopback) interface addresses is on, i.e.
+// whether it is reached without a router or Docker's port publishing.
+func OnLocalNetwork(ifaddrs []net.Addr, ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
 		return false
 	}
 	for _, a := range ifaddrs {

@@ -43,6 +43,21 @@ func (c *ttlCache[V]) get(key string) (V, bool) {
 	return e.v, true
 }
 
+// getBytes is get for a key held as bytes; the lookup does not copy it.
+func (c *ttlCache[V]) getBytes(key []byte) (V, bool) {
+	var zero V
+	if c.ttl <= 0 {
+		return zero, false
+	}
+	c.mu.RLock()
+	e, ok := c.m[string(key)]
+	c.mu.RUnlock()
+	if !ok || time.Now().UnixNano() >= e.expires {
+		return zero, false
+	}
+	return e.v, true
+}
+
 // generation is read before fetching a value and passed to put.
 func (c *ttlCache[V]) generation() uint64 { return c.gen.Load() }
 

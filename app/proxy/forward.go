@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,7 +41,10 @@ func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, 
 	r := c.Request()
 	clientClose := r.Header.ConnectionClose()
 	p.prepareHeaders(c, req, t, id, false)
-	r.SetRequestURI("http://" + t.Addr + upstreamURI(req, t))
+	uri := uriBufPool.Get().(*[]byte)
+	*uri = appendUpstreamURL((*uri)[:0], t, req)
+	r.SetRequestURIBytes(*uri)
+	uriBufPool.Put(uri)
 	r.UseHostHeader = true // the browser's Host reaches the app
 	resp := c.Response()
 	resp.Header.SetNoDefaultContentType(true)
@@ -49,6 +54,24 @@ func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, 
 	}
 	cleanResponse(&resp.Header, clientClose)
 	return nil
+}
+
+// uriBufPool holds the buffers upstream URLs are assembled in (SetRequestURIBytes copies them).
+var uriBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// appendUpstreamURL appends "http://<addr><upstream path and query>".
+func appendUpstreamURL(b []byte, t Target, req request) []byte {
+	b = append(b, "http://"...)
+	b = append(b, t.Addr...)
+	if !t.StripPrefix {
+		return append(b, req.original...)
+	}
+	b = append(b, req.rest...)
+	if req.query != "" {
+		b = append(b, '?')
+		b = append(b, req.query...)
+	}
+	return b
 }
 
 // upstreamURI is the path and query the app sees: without the prefix when stripping, else the original.
@@ -82,19 +105,36 @@ func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, er
 // Expect is answered by kiosc's server itself (100 Continue) before the body is streamed on.
 var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Expect"}
 
+// connectionTokens calls f with each header name listed in a Connection header, except the ones every connection
+// may carry (close, keep-alive, upgrade).
+func connectionTokens(v []byte, f func(name []byte)) {
+	for len(v) > 0 {
+		var tok []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			tok, v = v, nil
+		}
+		tok = bytes.TrimSpace(tok)
+		if len(tok) == 0 || bytes.EqualFold(tok, []byte("close")) || bytes.EqualFold(tok, []byte("keep-alive")) ||
+			bytes.EqualFold(tok, []byte("upgrade")) {
+			continue
+		}
+		f(tok)
+	}
+}
+
 // prepareHeaders makes the request safe and informative for the app: kiosc's own credentials are removed, the
-// forwarding headers are set, and headers a client could spoof are replaced.
+// forwarding headers are set, and headers a client could spoof are replaced. It runs for every proxied request,
+// so it works on the header bytes without copying them.
 func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Identity, upgrade bool) {
 	h := &c.Request().Header
 
 	// Hop-by-hop headers, including those named in Connection; an upgrade keeps Connection and Upgrade.
 	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
-		for _, name := range strings.Split(string(conn), ",") {
-			name = strings.TrimSpace(name)
-			switch strings.ToLower(name) {
-			case "", "close", "keep-alive", "upgrade":
-				continue
-			}
+		var named []string
+		connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
+		for _, name := range named {
 			h.Del(name)
 		}
 	}
@@ -107,9 +147,11 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 	}
 
 	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
-	h.DelCookie(api.SessionCookie)
+	if len(h.Peek(fiber.HeaderCookie)) > 0 {
+		h.DelCookie(api.SessionCookie)
+	}
 	h.Del(api.CSRFHeader)
-	if _, ok := kioscToken(string(h.Peek(fiber.HeaderAuthorization))); ok {
+	if _, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
 		h.Del(fiber.HeaderAuthorization)
 	}
 
@@ -127,21 +169,19 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 
 	// Forwarding headers: kept from a trusted front proxy, otherwise set from what kiosc sees.
 	trusted := c.IsProxyTrusted()
-	peer := c.Context().RemoteIP().String()
+	var ipBuf [64]byte
+	peer := appendIP(ipBuf[:0], c.Context().RemoteIP())
 	if prior := h.Peek(fiber.HeaderXForwardedFor); trusted && len(prior) > 0 {
-		h.Set(fiber.HeaderXForwardedFor, string(prior)+", "+peer)
+		v := append(append(append(make([]byte, 0, len(prior)+2+len(peer)), prior...), ", "...), peer...)
+		h.SetBytesV(fiber.HeaderXForwardedFor, v)
 	} else {
-		h.Set(fiber.HeaderXForwardedFor, peer)
+		h.SetBytesV(fiber.HeaderXForwardedFor, peer)
 	}
 	if !trusted || len(h.Peek(fiber.HeaderXForwardedProto)) == 0 {
-		scheme := "http"
-		if p.opt.BaseURL != nil && p.opt.BaseURL.Scheme != "" {
-			scheme = p.opt.BaseURL.Scheme
-		}
-		h.Set(fiber.HeaderXForwardedProto, scheme)
+		h.Set(fiber.HeaderXForwardedProto, p.scheme)
 	}
 	if !trusted || len(h.Peek(fiber.HeaderXForwardedHost)) == 0 {
-		h.Set(fiber.HeaderXForwardedHost, string(h.Host()))
+		h.SetBytesV(fiber.HeaderXForwardedHost, h.Host())
 	}
 	if !trusted {
 		h.Del("Forwarded")
@@ -151,6 +191,15 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 	if t.StripPrefix {
 		h.Set("X-Forwarded-Prefix", req.prefix)
 	}
+}
+
+// appendIP appends the textual form of ip (IPv4-mapped addresses as IPv4) without allocating.
+func appendIP(b []byte, ip net.IP) []byte {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return append(b, ip.String()...)
+	}
+	return a.Unmap().AppendTo(b)
 }
 
 // cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie.

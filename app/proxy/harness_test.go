@@ -65,7 +65,7 @@ func (f *fakeContainers) touched(uuid string) int {
 // env is a kiosc server with the proxy on a real TCP listener, a project with members of every role, and one
 // test app container behind two container records (prefix stripped and kept).
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	base    string // http://127.0.0.1:port
 	st      *store.Store
 	auth    *auth.Service
@@ -107,7 +107,7 @@ func newEnvWith(t *testing.T, stripApp, keepApp string) *env {
 }
 
 // newBase creates the store, authentication, bus and a project; serve starts kiosc.
-func newBase(t *testing.T) *env {
+func newBase(t testing.TB) *env {
 	t.Helper()
 	st := storetest.New(t)
 	keys, err := secrets.New([]byte("0123456789abcdef0123456789abcdef"))

@@ -5,6 +5,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -73,10 +74,14 @@ type Proxy struct {
 	opt     Options
 	client  *fasthttp.Client
 	tunnels *registry
-	ids     *ttlCache[*auth.Identity]
-	targets *ttlCache[Target]
-	stop    chan struct{}
-	done    chan struct{}
+	// tokens and sessions map an API token or a session cookie to its identity.
+	tokens   *ttlCache[*auth.Identity]
+	sessions *ttlCache[*auth.Identity]
+	targets  *ttlCache[Target]
+	// scheme is X-Forwarded-Proto for requests that did not come through a trusted front proxy.
+	scheme string
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // New builds the proxy and starts its background work (closing tunnels on state changes, re-checking credentials);
@@ -95,13 +100,18 @@ func New(opt Options) *Proxy {
 		opt.CacheTTL = 2 * time.Second
 	}
 	p := &Proxy{
-		opt:     opt,
-		client:  newClient(opt.DialTimeout),
-		tunnels: newRegistry(),
-		ids:     newTTLCache[*auth.Identity](opt.CacheTTL),
-		targets: newTTLCache[Target](opt.CacheTTL),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		opt:      opt,
+		client:   newClient(opt.DialTimeout),
+		tunnels:  newRegistry(),
+		tokens:   newTTLCache[*auth.Identity](opt.CacheTTL),
+		sessions: newTTLCache[*auth.Identity](opt.CacheTTL),
+		targets:  newTTLCache[Target](opt.CacheTTL),
+		scheme:   "http",
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	if opt.BaseURL != nil && opt.BaseURL.Scheme != "" {
+		p.scheme = opt.BaseURL.Scheme
 	}
 	go p.watch()
 	return p
@@ -225,18 +235,21 @@ func (p *Proxy) target(ctx context.Context, uuid string) (Target, error) {
 }
 
 // identify resolves the caller from a kiosc API token or the session cookie. An Authorization header that is not a
-// kiosc token belongs to the app (e.g. its own Basic auth) and is ignored here.
+// kiosc token belongs to the app (e.g. its own Basic auth) and is ignored here. Cache hits read the raw header bytes
+// without copying them.
 func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	ctx := c.UserContext()
-	if key, ok := kioscToken(c.Get(fiber.HeaderAuthorization)); ok {
-		if id, ok := p.ids.get("t:" + key); ok {
+	h := &c.Request().Header
+	if raw, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
+		if id, ok := p.tokens.getBytes(raw); ok {
 			return id, nil
 		}
-		gen := p.ids.generation()
+		key := string(raw)
+		gen := p.tokens.generation()
 		id, err := p.opt.Auth.TokenIdentity(ctx, key)
 		switch {
 		case err == nil:
-			p.ids.put("t:"+key, id, gen)
+			p.tokens.put(key, id, gen)
 			return id, nil
 		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrInactive):
 			return nil, &api.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
@@ -244,18 +257,19 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 			return nil, err
 		}
 	}
-	cookie := c.Cookies(api.SessionCookie)
-	if cookie == "" {
+	raw := h.Cookie(api.SessionCookie)
+	if len(raw) == 0 {
 		return nil, nil
 	}
-	if id, ok := p.ids.get("s:" + cookie); ok {
+	if id, ok := p.sessions.getBytes(raw); ok {
 		return id, nil
 	}
-	gen := p.ids.generation()
+	cookie := string(raw)
+	gen := p.sessions.generation()
 	id, err := p.opt.Auth.SessionIdentity(ctx, cookie)
 	switch {
 	case err == nil:
-		p.ids.put("s:"+cookie, id, gen)
+		p.sessions.put(cookie, id, gen)
 		return id, nil
 	case errors.Is(err, auth.ErrNoSession), errors.Is(err, auth.ErrInactive):
 		return nil, nil
@@ -264,11 +278,19 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	}
 }
 
-// kioscToken returns the key of an "Authorization: Token|Bearer kiosc_..." header.
-func kioscToken(h string) (string, bool) {
-	key, ok := api.BearerToken(h)
-	if !ok || !strings.HasPrefix(key, auth.TokenPrefix) {
-		return "", false
+// kioscTokenBytes returns the key of an "Authorization: Token|Bearer kiosc_..." header (a slice of h).
+func kioscTokenBytes(h []byte) ([]byte, bool) {
+	h = bytes.TrimSpace(h)
+	sp := bytes.IndexByte(h, ' ')
+	if sp < 0 {
+		return nil, false
+	}
+	if scheme := h[:sp]; !bytes.EqualFold(scheme, []byte("token")) && !bytes.EqualFold(scheme, []byte("bearer")) {
+		return nil, false
+	}
+	key := bytes.TrimSpace(h[sp+1:])
+	if !bytes.HasPrefix(key, []byte(auth.TokenPrefix)) {
+		return nil, false
 	}
 	return key, true
 }
@@ -314,8 +336,9 @@ func LobbyURL(uuid, next string) string {
 // IsNavigation reports whether a request is a top-level browser navigation (which may be redirected to a page)
 // rather than a script's or a sub-resource request (which gets a status code).
 func IsNavigation(c *fiber.Ctx) bool {
-	if mode := c.Get("Sec-Fetch-Mode"); mode != "" {
-		return strings.EqualFold(mode, "navigate")
+	h := &c.Request().Header
+	if mode := h.Peek("Sec-Fetch-Mode"); len(mode) > 0 {
+		return bytes.EqualFold(mode, []byte("navigate"))
 	}
-	return c.Method() == fiber.MethodGet && strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+	return h.IsGet() && bytes.Contains(h.Peek(fiber.HeaderAccept), []byte("text/html"))
 }

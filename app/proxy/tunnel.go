@@ -315,7 +315,8 @@ func stateOf(data any) string {
 func (p *Proxy) recheck() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p.ids.forget("")
+	p.tokens.forget("")
+	p.sessions.forget("")
 	for _, uuid := range p.tunnels.containers() {
 		t, err := p.opt.Containers.Upstream(ctx, uuid)
 		if (err == nil && t.State != StateRunning) || errors.Is(err, store.ErrNotFound) {

@@ -153,6 +153,10 @@ func readyz(checks map[string]Pinger) fiber.Handler {
 
 // observe records request metrics and logs failures; streamed responses are measured to their first byte.
 func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
+	codes := make([]string, 600) // status labels, so that counting a request does not format a number
+	for i := range codes {
+		codes[i] = strconv.Itoa(i)
+	}
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -173,12 +177,21 @@ func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
 		if route == "/" && c.Path() != "/" {
 			route = "spa"
 		}
-		m.HTTPRequests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-		m.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		if status >= 500 {
-			log.Warn("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+		code := ""
+		if status >= 0 && status < len(codes) {
+			code = codes[status]
 		} else {
-			log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+			code = strconv.Itoa(status)
+		}
+		m.HTTPRequests.WithLabelValues(c.Method(), route, code).Inc()
+		m.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		level := slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		// Checked first: building the attributes costs more than the rest of this middleware.
+		if ctx := c.UserContext(); log.Enabled(ctx, level) {
+			log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
 		}
 		return err
 	}
