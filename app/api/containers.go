@@ -173,6 +173,9 @@ func (h *Containers) create(c *fiber.Ctx) error {
 	if err := Decode(c, &in); err != nil {
 		return err
 	}
+	if err := fillFromTemplate(ctx, h.Store, h.Checker, u, &in); err != nil {
+		return err
+	}
 	ct, err := h.Manager.Create(ctx, u, p, &in)
 	if err != nil {
 		return managerError(err)
