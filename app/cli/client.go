@@ -47,9 +47,11 @@ type Command struct {
 // clientGroups lists the command groups by name.
 func clientGroups() map[string][]Command {
 	return map[string][]Command{
-		"project": projectCommands(),
-		"token":   tokenCommands(),
-		"admin":   adminCommands(),
+		"project":   projectCommands(),
+		"token":     tokenCommands(),
+		"admin":     adminCommands(),
+		"template":  templateCommands(),
+		"container": containerCommands(),
 	}
 }
 
