@@ -77,30 +77,44 @@ func (m *Manager) Sweep(ctx context.Context) {
 	for _, c := range records {
 		switch {
 		case c.State == store.StateRunning && c.DesiredState == store.StateRunning:
-			if life := effective(c.MaxLifetime, m.o.MaxLifetime); life > 0 && c.StartedAt != nil && now.Sub(*c.StartedAt) > life {
-				m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: maximum lifetime of %v reached", life)
-				m.timeline(ctx, c, "", "container_lifetime_stop", store.StatusOK, "stopped "+c.Title+" after its maximum lifetime",
-					map[string]any{"max_lifetime_seconds": life.Seconds()})
-				_, _ = m.stopQuiet(ctx, sys, c.UUID, "max_lifetime")
-				continue
-			}
-			idle := effective(c.MaxIdle, m.o.MaxIdle)
-			last := m.lastAccess(c)
-			if last == nil || (c.ReadyAt != nil && c.ReadyAt.After(*last)) {
-				last = c.ReadyAt
-			}
-			if idle > 0 && last != nil && now.Sub(*last) > idle {
-				m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: idle for more than %v", idle)
-				m.timeline(ctx, c, "", "container_idle_stop", store.StatusOK, "stopped "+c.Title+" after being idle",
-					map[string]any{"max_idle_seconds": idle.Seconds()})
-				_, _ = m.stopQuiet(ctx, sys, c.UUID, "idle")
-			}
-		case m.o.RemoveStoppedAfter > 0 && c.DockerID != "" && c.DesiredState != store.StateRunning &&
-			(c.State == store.StateStopped || c.State == store.StateExited || c.State == store.StateFailed) &&
-			c.StoppedAt != nil && now.Sub(*c.StoppedAt) > m.o.RemoveStoppedAfter:
+			m.sweepRunning(ctx, c, now, sys)
+		case m.stoppedTooLong(c, now):
 			m.removeStopped(ctx, c)
 		}
 	}
+	m.scheduledMaintenance(ctx, now)
+}
+
+// sweepRunning stops a running app past its maximum lifetime or idle time and returns the reason (max_lifetime,
+// idle), or "" when it may keep running.
+func (m *Manager) sweepRunning(ctx context.Context, c *store.Container, now time.Time, sys *store.User) string {
+	if life := effective(c.MaxLifetime, m.o.MaxLifetime); life > 0 && c.StartedAt != nil && now.Sub(*c.StartedAt) > life {
+		m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: maximum lifetime of %v reached", life)
+		m.timeline(ctx, c, "", "container_lifetime_stop", store.StatusOK, "stopped "+c.Title+" after its maximum lifetime",
+			map[string]any{"max_lifetime_seconds": life.Seconds()})
+		_, _ = m.stopQuiet(ctx, sys, c.UUID, "max_lifetime")
+		return "max_lifetime"
+	}
+	idle := effective(c.MaxIdle, m.o.MaxIdle)
+	last := m.lastAccess(c)
+	if last == nil || (c.ReadyAt != nil && c.ReadyAt.After(*last)) {
+		last = c.ReadyAt
+	}
+	if idle > 0 && last != nil && now.Sub(*last) > idle {
+		m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: idle for more than %v", idle)
+		m.timeline(ctx, c, "", "container_idle_stop", store.StatusOK, "stopped "+c.Title+" after being idle",
+			map[string]any{"max_idle_seconds": idle.Seconds()})
+		_, _ = m.stopQuiet(ctx, sys, c.UUID, "idle")
+		return "idle"
+	}
+	return ""
+}
+
+// stoppedTooLong reports whether c's Docker container has been stopped longer than KIOSC_REMOVE_STOPPED_AFTER.
+func (m *Manager) stoppedTooLong(c *store.Container, now time.Time) bool {
+	return m.o.RemoveStoppedAfter > 0 && c.DockerID != "" && c.DesiredState != store.StateRunning &&
+		(c.State == store.StateStopped || c.State == store.StateExited || c.State == store.StateFailed) &&
+		c.StoppedAt != nil && now.Sub(*c.StoppedAt) > m.o.RemoveStoppedAfter
 }
 
 // stopQuiet stops like a user request but records only the sweep's own timeline event.
