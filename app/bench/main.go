@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,6 +41,23 @@ func sections() []section {
 func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	// KIOSC_BENCH_CPUPROFILE=file writes a CPU profile of kiosc's side of the run (the load generator is a separate
+	// process), for `go tool pprof`.
+	if path := os.Getenv("KIOSC_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	failed := false
 	for _, s := range sections() {
 		if !selected(s.Title, os.Args[1:]) {
@@ -50,6 +68,8 @@ func main() {
 		}
 	}
 	if failed {
+		cancel()
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

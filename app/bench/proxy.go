@@ -30,6 +30,7 @@ import (
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/proxy"
 	"github.com/bihealth/kiosc/app/secrets"
@@ -56,17 +57,26 @@ const (
 	benchContainer   = "0b5e7c1a-0000-4000-8000-000000000001"
 )
 
-// benchFake is the lifecycle stand-in: one running container.
-type benchFake struct{ t proxy.Target }
+// benchFake is the lifecycle stand-in: one running container whose address the bench may switch.
+type benchFake struct {
+	mu sync.Mutex
+	t  proxy.Target
+}
 
-func (f benchFake) Upstream(context.Context, string) (proxy.Target, error) { return f.t, nil }
-func (f benchFake) Touch(string)                                           {}
+func (f *benchFake) Upstream(context.Context, string) (proxy.Target, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t, nil
+}
+func (f *benchFake) Touch(string) {}
 
 // proxyBench holds what the proxy sections share.
 type proxyBench struct {
 	appAddr   string // test app container, published port
+	upstream  string // where kiosc goes: the bridge address when kiosc is on that network (as the lifecycle decides)
 	kioscBase string // http://127.0.0.1:port
 	token     string
+	fake      *benchFake
 	proxy     *proxy.Proxy
 	cleanup   []func()
 }
@@ -87,12 +97,15 @@ func setupProxyBench(ctx context.Context) (*proxyBench, error) {
 			b.close()
 		}
 	}()
-	addr, stop, err := runTestApp(ctx)
+	addr, bridgeIP, stop, err := runTestApp(ctx)
 	if err != nil {
 		return nil, err
 	}
 	b.cleanup = append(b.cleanup, stop)
-	b.appAddr = addr
+	b.appAddr, b.upstream = addr, addr
+	if ifaddrs, err := net.InterfaceAddrs(); err == nil && lifecycle.OnLocalNetwork(ifaddrs, bridgeIP) {
+		b.upstream = net.JoinHostPort(bridgeIP, "8080")
+	}
 
 	dir, err := os.MkdirTemp("", "kiosc-bench-proxy-")
 	if err != nil {
@@ -131,8 +144,9 @@ func setupProxyBench(ctx context.Context) (*proxyBench, error) {
 	}
 	b.kioscBase = "http://" + ln.Addr().String()
 	base, _ := url.Parse(b.kioscBase)
-	fake := benchFake{proxy.Target{ContainerUUID: benchContainer, ProjectUUID: proj.UUID, State: proxy.StateRunning, Addr: addr, StripPrefix: true}}
-	b.proxy = proxy.New(proxy.Options{Containers: fake, Auth: authSvc, Checker: access.NewChecker(st), Bus: events.New(nil), BaseURL: base, Log: log})
+	b.fake = &benchFake{t: proxy.Target{ContainerUUID: benchContainer, ProjectUUID: proj.UUID, State: proxy.StateRunning,
+		Addr: b.upstream, StripPrefix: true}}
+	b.proxy = proxy.New(proxy.Options{Containers: b.fake, Auth: authSvc, Checker: access.NewChecker(st), Bus: events.New(nil), BaseURL: base, Log: log})
 	srv := server.New(server.Deps{Log: log, Auth: authSvc, Metrics: metrics.New("bench", nil),
 		SPA: fstest.MapFS{"index.html": {Data: []byte("kiosc")}}, Root: []server.Module{b.proxy}, OnShutdown: []func(){b.proxy.Close}})
 	go func() { _ = srv.Serve(ln) }()
@@ -143,6 +157,14 @@ func setupProxyBench(ctx context.Context) (*proxyBench, error) {
 	})
 	ok = true
 	return b, nil
+}
+
+// setUpstream points the container at addr, past the proxy's short target cache.
+func (b *proxyBench) setUpstream(addr string) {
+	b.fake.mu.Lock()
+	b.fake.t.Addr = addr
+	b.fake.mu.Unlock()
+	time.Sleep(2500 * time.Millisecond)
 }
 
 // proxyURL is the kiosc URL of a path of the test app.
@@ -162,6 +184,7 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	defer b.close()
+	hostPort := b.appAddr[strings.LastIndexByte(b.appAddr, ':')+1:]
 	var rows []row
 	for _, tc := range []struct {
 		name, path string
@@ -178,24 +201,51 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 		if _, err := loadgen(ctx, b.proxyURL(tc.path), b.token, tc.conns, time.Second); err != nil {
 			return nil, err
 		}
+		userland := cpuOf(dockerProxyPID(hostPort))
 		direct, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", tc.conns, benchDuration)
 		if err != nil {
 			return nil, err
 		}
+		userland = cpuOf(dockerProxyPID(hostPort)) - userland
+		self := cpuOf(os.Getpid())
 		through, err := loadgen(ctx, b.proxyURL(tc.path), b.token, tc.conns, benchDuration)
 		if err != nil {
 			return nil, err
 		}
+		self = cpuOf(os.Getpid()) - self
 		ratio := through.RPS / direct.RPS
 		verdict := "ok"
 		if ratio < 0.8 || through.P99-direct.P99 > time.Millisecond {
 			verdict = "BELOW TARGET"
 		}
+		directNote := fmt.Sprintf("%d connection(s), %v", tc.conns, benchDuration)
+		if userland > 0 {
+			directNote += fmt.Sprintf("; Docker's userland proxy behind the port: %.0f µs CPU per request", perRequest(userland, direct))
+		}
 		rows = append(rows,
-			row{tc.name + ", direct", direct.String(), fmt.Sprintf("%d connection(s), %v", tc.conns, benchDuration)},
+			row{tc.name + ", direct", direct.String(), directNote},
 			row{tc.name + ", through kiosc", through.String(),
-				fmt.Sprintf("ratio %.2f, p99 %+.2f ms (%s: >= 0.80, <= +1 ms)", ratio, ms(through.P99-direct.P99), verdict)},
+				fmt.Sprintf("ratio %.2f, p99 %+.2f ms (%s: >= 0.80, <= +1 ms); kiosc: %.0f µs CPU per request",
+					ratio, ms(through.P99-direct.P99), verdict, perRequest(self, through))},
 		)
+	}
+	if b.upstream != b.appAddr {
+		// What kiosc costs where it cannot reach the bridge (inside a container, remote engine): its hop comes on top
+		// of Docker's userland proxy.
+		b.setUpstream(b.appAddr)
+		direct, err := loadgen(ctx, "http://"+b.appAddr+"/health", "", benchConcurrency, benchDuration)
+		if err != nil {
+			return nil, err
+		}
+		through, err := loadgen(ctx, b.proxyURL("/health"), b.token, benchConcurrency, benchDuration)
+		if err != nil {
+			return nil, err
+		}
+		b.setUpstream(b.upstream)
+		rows = append(rows,
+			row{"small responses, through kiosc to the published port", through.String(),
+				fmt.Sprintf("ratio %.2f to direct (%s), p99 %+.2f ms: kiosc's hop on top of Docker's userland proxy, as when kiosc cannot reach the bridge (inside a container, remote engine)",
+					through.RPS/direct.RPS, direct.String(), ms(through.P99-direct.P99))})
 	}
 	d, t, err := wsEcho(ctx, b)
 	if err != nil {
@@ -204,7 +254,7 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 	rows = append(rows,
 		row{"websocket echo, direct", fmt.Sprintf("p50 %.3f ms, p99 %.3f ms", ms(d[0]), ms(d[1])), fmt.Sprintf("%d sequential round trips of 64 bytes", wsRoundTrips)},
 		row{"websocket echo, through kiosc", fmt.Sprintf("p50 %.3f ms, p99 %.3f ms", ms(t[0]), ms(t[1])), fmt.Sprintf("p99 %+.3f ms", ms(t[1]-d[1]))},
-		row{"method", "", fmt.Sprintf("load generator: this binary re-executed as a separate process (fasthttp client, GOMAXPROCS=1) on the same %d-CPU machine as kiosc and the app (load average before: %s); kiosc authenticates an API token and checks the role on every request", runtime.NumCPU(), loadAvg)},
+		row{"method", "", fmt.Sprintf("direct = the container's published port on 127.0.0.1 (%s); kiosc goes to %s as the lifecycle would. Load generator: this binary re-executed as a separate process (fasthttp client, GOMAXPROCS=1) on the same %d-CPU machine as kiosc and the app (load average before: %s); kiosc authenticates an API token and checks the role on every request", b.appAddr, b.upstream, runtime.NumCPU(), loadAvg)},
 	)
 	return rows, nil
 }
@@ -491,36 +541,96 @@ func loadgenMain(args []string) int {
 
 // runTestApp builds the test app image (FROM scratch, tagged by the binary's hash like the test helpers do) if the
 // engine lacks it and runs it with its port published on 127.0.0.1; stop removes the container.
-func runTestApp(ctx context.Context) (addr string, stop func(), err error) {
+func runTestApp(ctx context.Context) (addr, bridgeIP string, stop func(), err error) {
 	ref, err := benchTestAppImage(ctx)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--label", "kiosc.test=true", "-p", "127.0.0.1::8080", ref).Output()
 	if err != nil {
-		return "", nil, fmt.Errorf("docker run %s: %w", ref, err)
+		return "", "", nil, fmt.Errorf("docker run %s: %w", ref, err)
 	}
 	id := strings.TrimSpace(string(out))
 	stop = func() { _ = exec.Command("docker", "rm", "-f", id).Run() }
 	out, err = exec.CommandContext(ctx, "docker", "port", id, "8080/tcp").Output()
 	if err != nil {
 		stop()
-		return "", nil, fmt.Errorf("docker port: %w", err)
+		return "", "", nil, fmt.Errorf("docker port: %w", err)
 	}
 	addr = strings.TrimSpace(strings.Split(string(out), "\n")[0])
+	out, err = exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", id).Output()
+	if err != nil {
+		stop()
+		return "", "", nil, fmt.Errorf("docker inspect: %w", err)
+	}
+	bridgeIP = strings.TrimSpace(string(out))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return addr, stop, nil
+				return addr, bridgeIP, stop, nil
 			}
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", nil, errors.New("test app did not answer /health within 30 s")
+			return "", "", nil, errors.New("test app did not answer /health within 30 s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// cpuOf returns the CPU time (user + system) a process has used so far; 0 when it cannot be read.
+func cpuOf(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticksPerSecond
+}
+
+// dockerProxyPID finds Docker's userland proxy process serving a published host port (0 if there is none, e.g.
+// with the userland proxy disabled).
+func dockerProxyPID(hostPort string) int {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmd), "\x00")
+		if len(args) == 0 || !strings.HasSuffix(args[0], "docker-proxy") {
+			continue
+		}
+		for i, a := range args {
+			if a == "-host-port" && i+1 < len(args) && args[i+1] == hostPort {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// perRequest is CPU time per request of a load run, in microseconds.
+func perRequest(cpu time.Duration, r loadResult) float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(cpu) / float64(time.Microsecond) / float64(r.Requests)
 }
