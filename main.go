@@ -124,6 +124,7 @@ func serve(ctx context.Context, args []string) error {
 			&api.Roles{Store: st, Checker: checker, Timeline: recorder},
 			&api.Timeline{Store: st, Checker: checker},
 			&api.Containers{Manager: containers, Store: st, Checker: checker, Bus: bus, BaseURL: cfg.BaseURL},
+			&api.Admin{Docker: containers},
 			&api.Templates{Store: st, Checker: checker, Manager: containers, Timeline: recorder},
 			&api.OpenAPI{},
 		},

@@ -108,6 +108,7 @@ func apiModules() []server.Module {
 		&api.Roles{},
 		&api.Timeline{},
 		&api.Containers{},
+		&api.Admin{},
 		&api.Templates{},
 		&api.OpenAPI{},
 	}

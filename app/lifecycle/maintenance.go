@@ -32,6 +32,9 @@ var Tasks = []string{TaskCleanupUnused, TaskRemoveStopped, TaskStopAll, TaskStop
 // ErrUnknownTask is returned for a maintenance task name that does not exist.
 var ErrUnknownTask = errors.New("unknown maintenance task")
 
+// ErrDockerUnavailable wraps failures to list the Docker host's objects.
+var ErrDockerUnavailable = errors.New("Docker engine unreachable")
+
 // CleanupInterval is how often cleanup-unused runs by itself.
 const CleanupInterval = 24 * time.Hour
 
@@ -164,7 +167,7 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 	}
 	inv, err := dk.Inventory(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrDockerUnavailable, err)
 	}
 	ref := func(c *store.Container) ContainerRef {
 		return ContainerRef{UUID: c.UUID, Title: c.Title, Project: c.ProjectUUID, ProjectTitle: titles[c.ProjectUUID]}
@@ -573,7 +576,7 @@ func (m *Manager) cleanupUnused(ctx context.Context, _ *store.User, r *Maintenan
 	}
 	inv, err := dk.Inventory(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrDockerUnavailable, err)
 	}
 	records, _, err := m.st.ListContainers(ctx, store.ContainerFilter{})
 	if err != nil {
