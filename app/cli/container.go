@@ -743,9 +743,6 @@ func containerAction(action string) func(ctx context.Context, e *Env, args []str
 	}
 }
 
-// errWaitFailed marks a container that did not reach the state an action asked for.
-var errWaitFailed = errors.New("container did not get there")
-
 // runAction posts an action and, with wait, follows the container until it reaches the action's goal.
 func runAction(ctx context.Context, e *Env, c *Client, action, id string, wait bool, timeout time.Duration, asJSON bool) error {
 	var live *websocket.Conn
@@ -844,27 +841,71 @@ func ctReadWS(ctx context.Context, conn *websocket.Conn) (<-chan []byte, <-chan 
 	return msgs, errc
 }
 
-// waiter decides when an action is done from the container's successive states.
+// waiter decides when an action is done from the container's successive states and the action's job.
 type waiter struct {
 	action string
 	answer containerView // the action's answer: the state right after the request
 	last   string
+	// job is the background job doing the action (the newest job of that action after the request; identical
+	// requests share one). Until it has finished, a failure state may be left over from an earlier attempt: right
+	// after `start` the record still shows why the last start failed.
+	job     string
+	jobDone bool
+	jobErr  string
 }
 
-// check reports whether v ends the wait, and the error if it ends in failure. A failure state counts only when it
-// was written after the request (updated_at after the answer's): right after a start the record may still show the
-// failure of an earlier attempt.
+// jobView is a job as the API and the live stream show it.
+type jobView struct {
+	UUID    string `json:"uuid"`
+	Job     string `json:"job"` // the live stream's name for the UUID
+	Action  string `json:"action"`
+	State   string `json:"state"`
+	Message string `json:"message"`
+}
+
+// findJob looks up the job of the action just requested; it may already have finished.
+func (w *waiter) findJob(ctx context.Context, c *Client) error {
+	var jobs struct {
+		Items []jobView `json:"items"`
+	}
+	if err := c.Do(ctx, "GET", containerPath(w.answer.UUID, "/jobs")+"?limit=20", nil, &jobs); err != nil {
+		return err
+	}
+	for _, j := range jobs.Items { // newest first
+		if j.Action == w.action {
+			w.job = j.UUID
+			w.jobUpdate(j)
+			return nil
+		}
+	}
+	// No job: the request changed nothing the worker needs to act on; states after the answer decide.
+	w.jobDone = true
+	return nil
+}
+
+// jobUpdate notes the job's state.
+func (w *waiter) jobUpdate(j jobView) {
+	if j.State == "done" || j.State == "failed" {
+		w.jobDone = true
+		if j.State == "failed" {
+			w.jobErr = j.Message
+		}
+	}
+}
+
+// check reports whether v ends the wait, and the error if it ends in failure.
 func (w *waiter) check(v *containerView) (bool, error) {
-	fresh := v.UpdatedAt.After(w.answer.UpdatedAt)
 	fail := func() (bool, error) {
 		msg := v.stateText()
 		if v.StateMessage != "" {
 			msg += ": " + v.StateMessage
+		} else if w.jobErr != "" {
+			msg += ": " + w.jobErr
 		}
 		if v.State == "exited" && v.ExitCode != nil {
 			msg += fmt.Sprintf(" (exit code %d)", *v.ExitCode)
 		}
-		return true, fmt.Errorf("%w: container %s is %s", errWaitFailed, v.UUID, msg)
+		return true, fmt.Errorf("container %s: %s", v.UUID, msg)
 	}
 	switch w.action {
 	case "start", "restart":
@@ -875,7 +916,7 @@ func (w *waiter) check(v *containerView) (bool, error) {
 			}
 			return false, nil
 		}
-		if !fresh {
+		if !w.jobDone {
 			return false, nil
 		}
 		switch {
@@ -884,21 +925,23 @@ func (w *waiter) check(v *containerView) (bool, error) {
 		case v.State == "exited" && (v.DesiredState != "running" || v.Retries >= v.MaxRetries):
 			return fail()
 		case v.DesiredState != "running":
-			return true, fmt.Errorf("%w: container %s is now meant to be %s (someone else asked)", errWaitFailed, v.UUID, v.DesiredState)
+			return true, fmt.Errorf("container %s: now meant to be %s (someone else asked)", v.UUID, v.DesiredState)
+		case w.jobErr != "" && v.State != "starting" && v.State != "pulling" && v.State != "creating":
+			return fail()
 		}
 	case "stop":
 		switch v.State {
 		case "stopped", "exited", "initial", "deleted":
 			return true, nil
 		}
-		if !fresh {
+		if !w.jobDone {
 			return false, nil
 		}
-		if v.State == "failed" {
+		if v.State == "failed" || w.jobErr != "" {
 			return fail()
 		}
 		if v.DesiredState != "stopped" {
-			return true, fmt.Errorf("%w: container %s is now meant to be %s (someone else asked)", errWaitFailed, v.UUID, v.DesiredState)
+			return true, fmt.Errorf("container %s: now meant to be %s (someone else asked)", v.UUID, v.DesiredState)
 		}
 	}
 	return false, nil
@@ -917,9 +960,9 @@ func (w *waiter) print(e *Env, v *containerView) {
 	fmt.Fprintf(e.Stdout, "%s  %s\n", time.Now().Format("15:04:05"), line)
 }
 
-// follow waits for the action's goal. State changes come from the live event stream /api/v1/ws; a slow GET of the
-// container every few seconds covers the moments the stream cannot (it could not be opened, it dropped this client
-// for being slow, or a proxy in between does not pass websockets).
+// follow waits for the action's goal. State changes and job progress come from the live event stream /api/v1/ws;
+// a slow GET of the container and its jobs every few seconds covers what the stream cannot (it could not be
+// opened, it dropped this client for being slow, or a proxy in between does not pass websockets).
 func (w *waiter) follow(ctx context.Context, e *Env, c *Client, live *websocket.Conn, timeout time.Duration) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -950,13 +993,22 @@ func (w *waiter) follow(ctx context.Context, e *Env, c *Client, live *websocket.
 	if done, err := w.check(&current); done {
 		return w.refetch(ctx, c, currentRaw), err
 	}
+	if err := w.findJob(ctx, c); err != nil {
+		return nil, err
+	}
+	if done, err := w.check(&current); done {
+		return w.refetch(ctx, c, currentRaw), err
+	}
+	timedOut := func() (json.RawMessage, error) {
+		if ctx.Err() == context.DeadlineExceeded {
+			return currentRaw, fmt.Errorf("gave up waiting after %s: container %s is %s", timeout, current.UUID, current.stateText())
+		}
+		return currentRaw, ctx.Err()
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			if ctx.Err() == context.DeadlineExceeded {
-				return currentRaw, fmt.Errorf("%w: gave up after %s; container %s is %s", errWaitFailed, timeout, current.UUID, current.stateText())
-			}
-			return currentRaw, ctx.Err()
+			return timedOut()
 		case b, ok := <-msgs:
 			if !ok {
 				// The stream ended; the poll carries on, now more often.
@@ -968,19 +1020,39 @@ func (w *waiter) follow(ctx context.Context, e *Env, c *Client, live *websocket.
 				Type string          `json:"type"`
 				Data json.RawMessage `json:"data"`
 			}
-			if json.Unmarshal(b, &ev) != nil || ev.Type != "container.state" {
+			if json.Unmarshal(b, &ev) != nil {
 				continue
 			}
-			if done, err := handle(ev.Data); done {
-				return currentRaw, err
+			switch ev.Type {
+			case "container.state":
+				if done, err := handle(ev.Data); done {
+					return currentRaw, err
+				}
+			case "job.progress":
+				var j jobView
+				if json.Unmarshal(ev.Data, &j) != nil || j.Job == "" || j.Job != w.job || w.jobDone {
+					continue
+				}
+				w.jobUpdate(j)
+				if done, err := w.check(&current); done {
+					return w.refetch(ctx, c, currentRaw), err
+				}
 			}
 		case <-poll.C:
 			var raw json.RawMessage
 			if err := c.Do(ctx, "GET", containerPath(w.answer.UUID, ""), nil, &raw); err != nil {
 				if ctx.Err() != nil {
-					continue
+					return timedOut()
 				}
 				return currentRaw, err
+			}
+			if !w.jobDone {
+				if err := w.findJob(ctx, c); err != nil {
+					if ctx.Err() != nil {
+						return timedOut()
+					}
+					return currentRaw, err
+				}
 			}
 			if done, err := handle(raw); done {
 				return currentRaw, err
