@@ -148,3 +148,63 @@ export interface LiveEventMap {
 
 /** A message type pushed on `/api/v1/ws`. */
 export type LiveEventType = keyof LiveEventMap
+
+/** Configuration fields a template carries and a diff may list (SPEC 10); the title is never compared. */
+export type TemplateField =
+  | 'description'
+  | 'image'
+  | 'command'
+  | 'environment'
+  | 'container_port'
+  | 'container_path'
+  | 'heartbeat_url'
+  | 'strip_prefix'
+  | 'startup_timeout'
+  | 'max_idle'
+  | 'max_lifetime'
+  | 'memory_limit'
+  | 'cpu_limit'
+  | 'pids_limit'
+  | 'max_retries'
+  | 'pull_policy'
+
+/** A site template (`project` null) or project template; never holds secrets or registry credentials. */
+export interface Template {
+  uuid: string
+  project: string | null
+  /** The site template a project template was copied from, null when none. */
+  site_template: string | null
+  title: string
+  description: string
+  image: string
+  command: string
+  environment: Record<string, string>
+  container_port: number
+  container_path: string
+  heartbeat_url: string
+  strip_prefix: boolean
+  startup_timeout: number
+  max_idle: number
+  max_lifetime: number
+  memory_limit: number
+  cpu_limit: number
+  pids_limit: number
+  max_retries: number
+  pull_policy: 'if-missing' | 'always'
+  created_by: string
+  created_at: string
+  updated_at: string
+}
+
+/** One field that differs from the upstream template. */
+export interface TemplateFieldDiff {
+  field: TemplateField
+  current: unknown
+  upstream: unknown
+}
+
+/** Answer of the diff endpoints: the upstream template (null when none) and the differing fields. */
+export interface TemplateDiff {
+  upstream: { uuid: string; title: string; project: string | null; updated_at: string } | null
+  fields: TemplateFieldDiff[]
+}
