@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,7 +211,7 @@ func showContainer(w io.Writer, raw json.RawMessage) error {
 	keys := append([]string{}, ctShowOrder...)
 	var extra []string
 	for k := range m {
-		if !ctContains(ctShowOrder, k) {
+		if !slices.Contains(ctShowOrder, k) {
 			extra = append(extra, k)
 		}
 	}
@@ -256,15 +257,6 @@ func showContainer(w io.Writer, raw json.RawMessage) error {
 	}
 	table(w, rows)
 	return nil
-}
-
-func ctContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ctShowValue formats one field: strings bare, null as "-", sizes and durations with a human hint.
@@ -931,13 +923,19 @@ func (w *waiter) check(v *containerView) (bool, error) {
 		}
 	case "stop":
 		switch v.State {
-		case "stopped", "exited", "initial", "deleted":
+		case "stopped", "exited", "initial", "deleted", "not_found":
 			return true, nil
+		case "failed":
+			// A container kiosc could not get running has been stopped (or never ran): stopping it is done once
+			// the job has run, or at once if there is none.
+			if w.jobDone && w.jobErr == "" {
+				return true, nil
+			}
 		}
 		if !w.jobDone {
 			return false, nil
 		}
-		if v.State == "failed" || w.jobErr != "" {
+		if w.jobErr != "" {
 			return fail()
 		}
 		if v.DesiredState != "stopped" {
@@ -1131,7 +1129,7 @@ var ctFinished = map[string]bool{"initial": true, "stopped": true, "exited": tru
 
 func containerLogs(ctx context.Context, e *Env, args []string) error {
 	fs := newFlags("container logs", e)
-	tail := fs.Int("tail", 500, "number of stored lines to show (at most 10000)")
+	tail := fs.Int("tail", 500, "number of stored lines to show, at most 10000 (0 with --since: all since then)")
 	since := fs.String("since", "", "only lines since then: a duration back from now (10m, 2h) or an RFC 3339 time")
 	follow := fs.Bool("follow", false, "keep printing new lines until interrupted or the container stops")
 	fs.BoolVar(follow, "f", false, "short for --follow")
@@ -1228,6 +1226,17 @@ func followLogs(ctx context.Context, e *Env, c *Client, v containerView, tail in
 	events, _ := ctReadWS(ctx, live)
 	// After a stop, lines Docker wrote just before it may still be on their way: they get a moment to arrive.
 	var drain <-chan time.Time
+	// The container may have stopped between the first look and the subscription.
+	if err := c.Do(ctx, "GET", containerPath(v.UUID, ""), nil, &v); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if ctFinished[v.State] && v.DesiredState != "running" {
+		fmt.Fprintf(e.Stderr, "(container %s is %s)\n", v.UUID, v.stateText())
+		drain = time.After(time.Second)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -1239,11 +1248,11 @@ func followLogs(ctx context.Context, e *Env, c *Client, v containerView, tail in
 				err := <-lineErr
 				var ce *websocket.CloseError
 				if errors.As(err, &ce) {
-					switch {
-					case ce.Code == websocket.CloseNormalClosure:
+					switch ce.Code {
+					case websocket.CloseNormalClosure:
 						fmt.Fprintf(e.Stderr, "(container %s was deleted)\n", v.UUID)
 						return nil
-					case ce.Code == websocket.CloseTryAgainLater:
+					case websocket.CloseTryAgainLater:
 						return fmt.Errorf("the log stream was dropped: this client could not keep up")
 					default:
 						return fmt.Errorf("the log stream ended: %s", ce.Text)

@@ -108,6 +108,9 @@ func TestContainerCreateShowListEdit(t *testing.T) {
 		"--command", "serve --fast", "--memory", "512m", "--cpus", "1.5", "--pids", "100", "--max-idle", "2h",
 		"--startup-timeout", "90", "--max-lifetime", "7d", "--strip-prefix=false", "--max-retries", "2", "--pull-policy", "always",
 		"--json"))
+	if strings.Contains(r.stdout+r.stderr, secret) {
+		t.Errorf("create shows the secret:\n%s", r.stdout)
+	}
 	var created map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &created); err != nil {
 		t.Fatalf("create --json: %v\n%s", err, r.stdout)
@@ -224,6 +227,20 @@ func TestContainerCreateShowListEdit(t *testing.T) {
 		}
 	}
 
+	// Registry credentials: the password from stdin, write-only; --no-registry-auth removes them.
+	r = mustOK(t, s.run("registry-pass\n", "container", "edit", id, "--registry-user", "robot", "--registry-password", "-", "--json"))
+	if !strings.Contains(r.stdout, `"has_registry_auth": true`) || strings.Contains(r.stdout, "registry-pass") {
+		t.Errorf("registry auth: %s", r.stdout)
+	}
+	r = mustOK(t, s.run("", "container", "edit", id, "--no-registry-auth", "--json"))
+	if !strings.Contains(r.stdout, `"has_registry_auth": false`) {
+		t.Errorf("no registry auth: %s", r.stdout)
+	}
+	badFile := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(badFile, []byte(`{"image": "nginx:1", "imagee": "typo"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// Errors: the API's message with the field, exit 1; usage errors exit 2.
 	for _, c := range []struct {
 		args []string
@@ -235,6 +252,8 @@ func TestContainerCreateShowListEdit(t *testing.T) {
 		{[]string{"container", "create", "--project", s.project.UUID, "--image", "nginx:1", "--port", "70000"}, 1, "container_port"},
 		{[]string{"container", "edit", id, "--pull-policy", "sometimes"}, 1, "pull_policy"},
 		{[]string{"container", "show", uuid.NewString()}, 1, "404"},
+		{[]string{"container", "create", "--project", s.project.UUID, "--from-file", badFile}, 1, "imagee"},
+		{[]string{"container", "create", "--project", s.project.UUID, "--image", "nginx:1", "--registry-user", "u"}, 2, "--registry-password"},
 		{[]string{"container", "create", "--image", "nginx:1"}, 2, "--project"},
 		{[]string{"container", "create", "--project", s.project.UUID, "--memory", "lots"}, 2, "--memory"},
 		{[]string{"container", "create", "--project", s.project.UUID, "--max-idle", "1.5s"}, 2, "--max-idle"},
@@ -397,5 +416,12 @@ func TestContainerStartFailureOnRealEngine(t *testing.T) {
 	r = s.run("", "container", "start", id, "--wait", "--timeout", "1s", "--json")
 	if r.code != 1 || !strings.Contains(r.stderr, "gave up waiting after 1s") {
 		t.Errorf("timeout: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Stopping it is done once kiosc has stopped the attempt, whether it failed or not.
+	if r := s.run("", "container", "stop", id, "--wait", "--timeout", "1m"); r.code != 0 {
+		t.Errorf("stop after a failed start: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := mustOK(t, s.run("", "container", "delete", id, "--yes")); !strings.Contains(r.stdout, "being deleted") {
+		t.Errorf("delete: %s", r.stdout)
 	}
 }
