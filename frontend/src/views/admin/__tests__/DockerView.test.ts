@@ -1,0 +1,231 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import type { DockerOverview } from '@/api/admin'
+import { formatSize, shortId } from '@/api/admin'
+import type { Container } from '@/api/types'
+import { useLiveStore } from '@/stores/live'
+import DockerView from '@/views/admin/DockerView.vue'
+
+const jupyter = { uuid: 'c1', title: 'Jupyter', project: 'p1', project_title: 'Cohort' }
+
+function overview(): DockerOverview {
+  return {
+    instance: 'inst-1',
+    containers: [
+      {
+        ...jupyter,
+        image: 'jupyter/base:1',
+        state: 'running',
+        state_reason: '',
+        desired_state: 'running',
+        docker_id: '0123456789abcdef0123',
+        docker_name: 'kiosc-c1-jupyter',
+        docker_state: 'running',
+        docker_status: 'Up 5 minutes',
+        missing: false,
+        networks: ['bridge'],
+      },
+      {
+        uuid: 'c2',
+        title: 'Shiny',
+        project: 'p1',
+        project_title: 'Cohort',
+        image: 'rocker/shiny',
+        state: 'not_found',
+        state_reason: '',
+        desired_state: 'stopped',
+        docker_id: null,
+        docker_name: '',
+        docker_state: 'missing',
+        docker_status: '',
+        missing: true,
+        networks: [],
+      },
+    ],
+    orphaned: [],
+    unmanaged: [
+      {
+        id: 'fedcba9876543210',
+        name: 'other-app',
+        image: 'nginx:1',
+        state: 'running',
+        status: 'Up 2 hours',
+        created: '2026-01-01T00:00:00Z',
+        kiosc_instance: 'inst-2',
+        kiosc_container: 'x',
+        networks: ['bridge'],
+      },
+      {
+        id: 'aaaa9876543210',
+        name: 'postgres',
+        image: 'postgres:16',
+        state: 'exited',
+        status: 'Exited (0) 1 day ago',
+        created: '2026-01-01T00:00:00Z',
+        kiosc_instance: '',
+        kiosc_container: '',
+        networks: [],
+      },
+    ],
+    networks: [
+      {
+        id: 'net123456789abcdef',
+        name: 'bridge',
+        driver: 'bridge',
+        scope: 'local',
+        internal: false,
+        created: '2026-01-01T00:00:00Z',
+        kiosc: false,
+        kiosc_instance: '',
+        docker_containers: 2,
+        containers: [jupyter],
+      },
+    ],
+    volumes: [
+      {
+        name: 'pgdata',
+        driver: 'local',
+        mountpoint: '/var/lib/docker/volumes/pgdata/_data',
+        created: null,
+        docker_containers: 1,
+        containers: [],
+      },
+    ],
+    images: [
+      {
+        id: 'sha256:1111222233334444',
+        tags: ['jupyter/base:1'],
+        size: 3 * 1024 * 1024,
+        created: '2026-01-01T00:00:00Z',
+        dangling: false,
+        docker_containers: 1,
+        containers: [jupyter],
+      },
+      {
+        id: 'sha256:5555666677778888',
+        tags: [],
+        size: 2048,
+        created: '2026-01-01T00:00:00Z',
+        dangling: true,
+        docker_containers: 0,
+        containers: [],
+      },
+    ],
+  }
+}
+
+async function setup(answer: () => Response) {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  const fetch = vi.fn(async () => answer())
+  vi.stubGlobal('fetch', fetch)
+  const live = useLiveStore()
+  const handlers: Record<string, (d: unknown) => void> = {}
+  vi.spyOn(live, 'subscribe').mockImplementation(((type: string, handler: (d: unknown) => void) => {
+    handlers[type] = handler
+    return () => {}
+  }) as typeof live.subscribe)
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [
+      { path: '/', component: { render: () => null } },
+      { path: '/containers/:uuid', name: 'container', component: { render: () => null } },
+    ],
+  })
+  const wrapper = mount(DockerView, { global: { plugins: [pinia, router] }, attachTo: document.body })
+  await flushPromises()
+  return { wrapper, handlers, fetch }
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
+
+afterEach(() => {
+  document.body.innerHTML = ''
+  vi.useRealTimers()
+})
+
+describe('DockerView', () => {
+  it('shows every section, with missing containers first and highlighted', async () => {
+    const { wrapper } = await setup(() => json(overview()))
+    const known = wrapper.find('[data-testid="docker-known"]')
+    expect(known.text()).toContain('kiosc containers (2)')
+    const rows = known.findAll('tbody tr')
+    expect(rows[0]!.text()).toContain('Shiny')
+    expect(rows[0]!.classes()).toContain('row-missing')
+    expect(rows[0]!.find('[data-testid="docker-state"]').attributes('data-state')).toBe('missing')
+    expect(rows[1]!.text()).toContain('Up 5 minutes')
+    expect(rows[1]!.text()).toContain('0123456789ab')
+    expect(rows[1]!.find('a').attributes('href')).toBe('/containers/c1')
+    expect(wrapper.find('[data-testid="docker-missing"]').text()).toContain(
+      'One container has lost its Docker container',
+    )
+
+    const unmanaged = wrapper.find('[data-testid="docker-unmanaged"]').text()
+    expect(unmanaged).toContain('other-app')
+    expect(unmanaged).toContain('other kiosc')
+    expect(unmanaged).toContain('postgres')
+    const networks = wrapper.find('[data-testid="docker-networks"]').text()
+    expect(networks).toContain('Jupyter')
+    expect(networks).toContain('+1 not kiosc')
+    expect(wrapper.find('[data-testid="docker-volumes"]').text()).toContain('pgdata')
+    const images = wrapper.find('[data-testid="docker-images"]').text()
+    expect(images).toContain('jupyter/base:1')
+    expect(images).toContain('3.0 MiB')
+    expect(images).toContain('dangling')
+    expect(wrapper.find('[data-testid="docker-orphaned"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('follows kiosc state live and lists Docker again on refresh', async () => {
+    let n = 0
+    const { wrapper, handlers, fetch } = await setup(() => {
+      n++
+      const o = overview()
+      if (n > 1) o.unmanaged = []
+      return json(o)
+    })
+    const row = () => wrapper.find('[data-testid="docker-known"]').findAll('tbody tr')[1]!
+    handlers['container.state']!({
+      uuid: 'c1',
+      title: 'Jupyter',
+      project: 'p1',
+      state: 'stopped',
+      state_reason: 'maintenance',
+      desired_state: 'stopped',
+      docker_id: '0123456789abcdef0123',
+      docker_state: 'exited',
+    } as Container)
+    await flushPromises()
+    expect(row().find('[data-testid="container-state"]').attributes('data-state')).toBe('stopped')
+    expect(row().find('[data-testid="docker-state"]').attributes('data-state')).toBe('exited')
+    expect(row().text()).not.toContain('Up 5 minutes')
+    expect(fetch).toHaveBeenCalledTimes(1)
+
+    await wrapper.find('[data-testid="docker-refresh"]').trigger('click')
+    await flushPromises()
+    expect(fetch).toHaveBeenCalledTimes(2)
+    expect(wrapper.find('[data-testid="docker-unmanaged"]').text()).toContain('(0)')
+    wrapper.unmount()
+  })
+
+  it('says so when Docker does not answer', async () => {
+    const { wrapper } = await setup(() =>
+      json(
+        { error: { code: 'docker_unavailable', message: 'Docker engine unreachable: connection refused' } },
+        503,
+      ),
+    )
+    expect(wrapper.find('[data-testid="docker-error"]').text()).toContain('Docker engine unreachable')
+    wrapper.unmount()
+  })
+
+  it('formats sizes and IDs', () => {
+    expect(formatSize(512)).toBe('512 B')
+    expect(formatSize(1536)).toBe('1.5 KiB')
+    expect(formatSize(300 * 1024 * 1024)).toBe('300 MiB')
+    expect(shortId('sha256:0123456789abcdef')).toBe('0123456789ab')
+  })
+})
