@@ -103,13 +103,13 @@ func serve(ctx context.Context, args []string) error {
 
 	root = append(root, api.SodarLinks{})
 	prox := proxy.New(proxy.Options{Containers: proxyContainers{containers}, Auth: authSvc, Checker: checker, Bus: bus,
-		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy")})
+		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Domain: cfg.ProxyDomain, Sessions: st})
 	root = append(root, prox)
 	sodarAPI, sodarSync := sodarSite(cfg, st, &api.Recorder{Store: st, Bus: bus, Log: log}, log)
 
 	srv := server.New(server.Deps{
 		Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
-		Root: root, OnShutdown: []func(){prox.Close},
+		Front: []server.Module{prox.Subdomains()}, Root: root, OnShutdown: []func(){prox.Close},
 		Ready: map[string]server.Pinger{
 			"database": st.Ping,
 			"docker":   func(ctx context.Context) error { _, err := dock.Ping(ctx); return err },

@@ -698,7 +698,11 @@ func (m *Manager) Limits() Limits { return m.o.Limits }
 // basePath returns the public path prefix of c (with trailing slash) and its public URL.
 func (m *Manager) basePath(c *store.Container) (string, string) {
 	if m.o.ProxyDomain != "" {
-		return "/", "https://" + c.UUID + "." + m.o.ProxyDomain + "/"
+		scheme := "https"
+		if m.o.BaseURL != nil && m.o.BaseURL.Scheme != "" {
+			scheme = m.o.BaseURL.Scheme
+		}
+		return "/", scheme + "://" + c.UUID + "." + m.o.ProxyDomain + "/"
 	}
 	bp := ProxyPrefix + c.UUID + "/"
 	base := ""

@@ -61,7 +61,9 @@ func optStr(s string) *string {
 	return &s
 }
 
-// NewView renders a container record.
+// NewView renders a container record. Its proxy_url is the app's entry on kiosc's origin in both proxy modes: in
+// subdomain mode the proxy checks access there, where kiosc's session cookie is, and hands the browser over to the
+// app's own origin with a one-time token.
 func NewView(c *store.Container) View {
 	env := c.Environment
 	if env == nil {

@@ -90,7 +90,7 @@ func upstreamURI(req request, t Target) string {
 func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, err error) error {
 	p.opt.Log.Warn("proxy: app did not answer", "container", t.ContainerUUID, "addr", t.Addr, "err", err)
 	if nav {
-		return c.Redirect(LobbyURL(req.uuid, req.original), fiber.StatusFound)
+		return c.Redirect(p.lobbyLocation(req), fiber.StatusFound)
 	}
 	msg := "the app did not answer"
 	if errors.Is(err, fasthttp.ErrNoFreeConns) {
@@ -149,6 +149,7 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
 	if len(h.Peek(fiber.HeaderCookie)) > 0 {
 		h.DelCookie(api.SessionCookie)
+		h.DelCookie(AppCookie)
 	}
 	h.Del(api.CSRFHeader)
 	if _, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
@@ -205,6 +206,7 @@ func appendIP(b []byte, ip net.IP) []byte {
 // cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie.
 func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
 	h.DelCookie(api.SessionCookie)
+	h.DelCookie(AppCookie)
 	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
 		for _, name := range strings.Split(string(conn), ",") {
 			switch name = strings.TrimSpace(name); strings.ToLower(name) {

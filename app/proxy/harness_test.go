@@ -79,6 +79,8 @@ type env struct {
 	appAddr string
 	// strip and keep are container UUIDs served from the test app; the keep one runs the app with BASE_PATH.
 	strip, keep string
+	// domain, when set before serve, turns on subdomain mode.
+	domain string
 }
 
 // Container UUIDs of the fake lifecycle; the keep one's app is started with BASE_PATH set to its prefix.
@@ -136,10 +138,11 @@ func (e *env) serve(containers proxy.Containers) {
 	e.base = "http://" + ln.Addr().String()
 	baseURL, _ := url.Parse(e.base)
 	e.proxy = proxy.New(proxy.Options{Containers: containers, Auth: e.auth, Checker: access.NewChecker(e.st), Bus: e.bus,
-		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond})
+		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond, Domain: e.domain, Sessions: e.st})
 	srv := server.New(server.Deps{
 		Log: e.log, Auth: e.auth, Metrics: metrics.New("test", nil),
 		SPA:        fstest.MapFS{"index.html": {Data: []byte("<title>kiosc</title>")}},
+		Front:      []server.Module{e.proxy.Subdomains()},
 		Root:       []server.Module{e.proxy},
 		OnShutdown: []func(){e.proxy.Close},
 	})

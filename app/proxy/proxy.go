@@ -1,7 +1,8 @@
 // Package proxy is kiosc's reverse proxy in path mode (/containers/proxy/<uuid>/<rest>): it authenticates and
 // authorizes every request, sends browsers of apps that are not running to the lobby, streams HTTP bodies both ways
 // with bounded memory, and tunnels websocket upgrades byte for byte while tracking the tunnels so that stopping a
-// container or kiosc closes them.
+// container or kiosc closes them. In subdomain mode it also serves each app at the root of its own origin
+// (subdomain.go).
 package proxy
 
 import (
@@ -67,6 +68,11 @@ type Options struct {
 	// of a logout or revoked token taking up to CacheTTL to reach the proxy. Container state changes evict targets
 	// at once.
 	CacheTTL time.Duration
+	// Domain enables subdomain mode (KIOSC_PROXY_DOMAIN): apps are also served at <uuid>.<Domain>, which may carry
+	// a port for development (see Subdomains).
+	Domain string
+	// Sessions (required with Domain) resolves the kiosc sessions that app cookies refer to.
+	Sessions SessionStore
 }
 
 // Proxy serves /containers/proxy/<uuid>/...
@@ -82,6 +88,7 @@ type Proxy struct {
 	scheme string
 	stop   chan struct{}
 	done   chan struct{}
+	sub    *subdomains // subdomain mode, nil when off
 }
 
 // New builds the proxy and starts its background work (closing tunnels on state changes, re-checking credentials);
@@ -112,6 +119,9 @@ func New(opt Options) *Proxy {
 	}
 	if opt.BaseURL != nil && opt.BaseURL.Scheme != "" {
 		p.scheme = opt.BaseURL.Scheme
+	}
+	if opt.Domain != "" {
+		p.sub = newSubdomains(opt, p.scheme)
 	}
 	go p.watch()
 	return p
@@ -152,6 +162,8 @@ type request struct {
 	query string
 	// original is the raw path and query as the browser sent them.
 	original string
+	// app is set for requests on an app's own origin (subdomain mode), where prefix is empty.
+	app bool
 }
 
 // parseRequest splits the raw request URI; it keeps the percent-encoding exactly as sent.
@@ -202,6 +214,10 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	}
 	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
 		return err
+	}
+	if p.sub != nil && nav && id.Session != nil && t.State == StateRunning && t.Addr != "" {
+		// Subdomain mode: browsers use the app on its own origin; scripts with tokens keep using this URL.
+		return p.hop(c, req, id)
 	}
 	if req.rest == "" {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
@@ -317,7 +333,7 @@ func (p *Proxy) authorize(ctx context.Context, u *store.User, projectUUID string
 // notRunning sends navigations to the lobby, which starts the app and shows progress; other requests get 503.
 func (p *Proxy) notRunning(c *fiber.Ctx, req request, t Target, nav bool) error {
 	if nav {
-		return c.Redirect(LobbyURL(req.uuid, req.original), fiber.StatusFound)
+		return c.Redirect(p.lobbyLocation(req), fiber.StatusFound)
 	}
 	c.Set(fiber.HeaderRetryAfter, "5")
 	c.Set(fiber.HeaderCacheControl, "no-store")

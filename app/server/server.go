@@ -41,6 +41,9 @@ type Deps struct {
 	SPA            fs.FS
 	// Ready maps a dependency name ("database", "docker") to its check.
 	Ready map[string]Pinger
+	// Front modules are mounted before every route (the host dispatch of the proxy's subdomain mode, so that an
+	// app's origin never serves kiosc's own pages, API or health endpoints).
+	Front []Module
 	// Root modules are mounted before anything else that needs authentication (OIDC endpoints, the reverse
 	// proxy, subdomain dispatch); they apply api.Authenticate themselves where needed.
 	Root []Module
@@ -83,6 +86,9 @@ func New(d Deps) *Server {
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	app.Use(observe(d.Metrics, d.Log))
+	for _, m := range d.Front {
+		m.Register(app)
+	}
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", readyz(d.Ready))

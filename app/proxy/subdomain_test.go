@@ -1,0 +1,490 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/bihealth/kiosc/app/docker/dockertest"
+	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// testDomain is the proxy domain of the subdomain tests; every name under it reaches the test server.
+const testDomain = "apps.test"
+
+// movableUUID is a container whose state the tests change.
+const movableUUID = "7f1c2e0a-0000-4000-8000-0000000000aa"
+
+// newSubEnv is the proxy env in subdomain mode: strip and keep run the test app, movable too (until a test stops it).
+func newSubEnv(t *testing.T) *env {
+	t.Helper()
+	dockertest.Client(t)
+	app, _ := dockertest.RunTestApp(t, dockertest.RunOptions{})
+	e := newBase(t)
+	e.domain = testDomain
+	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
+	e.fake, e.appAddr, e.strip, e.keep = fake, app, stripUUID, keepUUID
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: app, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: app})
+	fake.set(proxy.Target{ContainerUUID: movableUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: app, StripPrefix: true})
+	e.serve(fake)
+	return e
+}
+
+// appURL is a URL on a container's own origin.
+func appURL(uuid, path string) string { return "http://" + uuid + "." + testDomain + path }
+
+// dialServer connects to the test server whatever host was asked for (the names under testDomain do not resolve).
+func (e *env) dialServer(ctx context.Context, _, _ string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", strings.TrimPrefix(e.base, "http://"))
+}
+
+// appClient reaches app origins without following redirects; with a jar it keeps cookies per host like a browser.
+func (e *env) appClient(jar http.CookieJar, follow bool) *http.Client {
+	c := &http.Client{Jar: jar, Transport: &http.Transport{DialContext: e.dialServer, DisableCompression: true}}
+	if !follow {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return c
+}
+
+// send sends a request with extra headers ("Name: value").
+func send(t *testing.T, c *http.Client, method, u string, headers ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+var (
+	navHeaders    = []string{"Sec-Fetch-Mode: navigate", "Accept: text/html"}
+	scriptHeaders = []string{"Sec-Fetch-Mode: cors", "Accept: application/json"}
+)
+
+// hopLocation opens a container path on kiosc's origin as a logged-in browser and returns where it is sent.
+func hopLocation(t *testing.T, e *env, uuid, rest, cookie string) string {
+	t.Helper()
+	r := do(t, "GET", e.url(uuid, rest), cookie, nil, navHeaders...)
+	body := readAll(t, r)
+	if r.StatusCode != http.StatusFound {
+		t.Fatalf("status %d: %s", r.StatusCode, body)
+	}
+	return r.Header.Get("Location")
+}
+
+// appCookie runs the token exchange for a container and returns the app cookie.
+func appCookie(t *testing.T, e *env, uuid, cookie string) *http.Cookie {
+	t.Helper()
+	r := send(t, e.appClient(nil, false), "GET", hopLocation(t, e, uuid, "/", cookie), navHeaders...)
+	readAll(t, r)
+	for _, c := range r.Cookies() {
+		if c.Name == proxy.AppCookie {
+			return c
+		}
+	}
+	t.Fatalf("no app cookie (status %d)", r.StatusCode)
+	return nil
+}
+
+func TestSubdomainExchange(t *testing.T) {
+	e := newSubEnv(t)
+	gina := e.member("gina", "guest")
+	cookie, csrf := e.session(gina)
+	plain := e.appClient(nil, false)
+
+	t.Run("navigation on kiosc's origin hops to the app's origin with a token", func(t *testing.T) {
+		loc, err := url.Parse(hopLocation(t, e, e.strip, "/echo?x=1", cookie))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc.Scheme != "http" || loc.Host != e.strip+"."+testDomain || loc.Path != proxy.AuthPath {
+			t.Fatalf("Location %s", loc)
+		}
+		if loc.Query().Get("next") != "/echo?x=1" || len(loc.Query().Get("token")) < 40 {
+			t.Fatalf("query %v", loc.Query())
+		}
+	})
+
+	t.Run("the exchange sets a host-only app cookie and goes to next", func(t *testing.T) {
+		r := send(t, plain, "GET", hopLocation(t, e, e.strip, "/echo?x=1", cookie), navHeaders...)
+		readAll(t, r)
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/echo?x=1" {
+			t.Fatalf("status %d, Location %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		sc := r.Header.Get("Set-Cookie")
+		for _, want := range []string{proxy.AppCookie + "=", "path=/", "HttpOnly", "SameSite=Lax", "expires="} {
+			if !strings.Contains(strings.ToLower(sc), strings.ToLower(want)) {
+				t.Errorf("Set-Cookie %q lacks %q", sc, want)
+			}
+		}
+		for _, never := range []string{"domain=", "secure", cookie} {
+			if strings.Contains(strings.ToLower(sc), strings.ToLower(never)) {
+				t.Errorf("Set-Cookie %q has %q", sc, never)
+			}
+		}
+		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("Cache-Control %q", cc)
+		}
+	})
+
+	t.Run("a token is single use", func(t *testing.T) {
+		loc := hopLocation(t, e, e.strip, "/", cookie)
+		if r := send(t, plain, "GET", loc, navHeaders...); r.StatusCode != http.StatusFound {
+			t.Fatalf("first use: %d %s", r.StatusCode, readAll(t, r))
+		}
+		r := send(t, plain, "GET", loc, navHeaders...)
+		body := readAll(t, r)
+		if r.StatusCode != http.StatusForbidden || !strings.Contains(body, "already been used") ||
+			!strings.Contains(body, e.base+proxy.PathPrefix+e.strip+"/") || r.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("second use: %d %s", r.StatusCode, body)
+		}
+		r = send(t, plain, "GET", loc, scriptHeaders...)
+		body = readAll(t, r)
+		if r.StatusCode != http.StatusForbidden || !strings.Contains(body, `"code":"invalid_app_token"`) {
+			t.Fatalf("script: %d %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("a token of another container is refused and used up", func(t *testing.T) {
+		loc := hopLocation(t, e, e.strip, "/", cookie)
+		other := strings.Replace(loc, e.strip, e.keep, 1)
+		r := send(t, plain, "GET", other, navHeaders...)
+		if body := readAll(t, r); r.StatusCode != http.StatusForbidden || !strings.Contains(body, "another app") {
+			t.Fatalf("foreign: %d %s", r.StatusCode, body)
+		}
+		r = send(t, plain, "GET", loc, navHeaders...)
+		if body := readAll(t, r); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("after a foreign use: %d %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("unknown and missing tokens", func(t *testing.T) {
+		for _, q := range []string{"?token=nope&next=/", "?next=/"} {
+			r := send(t, plain, "GET", appURL(e.strip, proxy.AuthPath+q), scriptHeaders...)
+			if body := readAll(t, r); r.StatusCode != http.StatusForbidden || !strings.Contains(body, "invalid_app_token") {
+				t.Fatalf("%s: %d %s", q, r.StatusCode, body)
+			}
+		}
+	})
+
+	t.Run("next must be a path on the app's origin", func(t *testing.T) {
+		for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example"} {
+			loc := strings.Replace(hopLocation(t, e, e.strip, "/", cookie), "next=%2F", "next="+url.QueryEscape(next), 1)
+			r := send(t, plain, "GET", loc, navHeaders...)
+			readAll(t, r)
+			if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/" {
+				t.Fatalf("%s: %d -> %q", next, r.StatusCode, r.Header.Get("Location"))
+			}
+		}
+	})
+
+	ac := appCookie(t, e, e.strip, cookie)
+
+	t.Run("the app sees root paths and none of kiosc's credentials", func(t *testing.T) {
+		for _, uuid := range []string{e.strip, e.keep} {
+			c := appCookie(t, e, uuid, cookie)
+			got := decodeEcho(t, send(t, plain, "GET", appURL(uuid, "/echo?x=1&y=%2F"), append(scriptHeaders,
+				"Cookie: other=1; "+proxy.AppCookie+"="+c.Value+"; kiosc_session="+cookie, "X-CSRF-Token: "+csrf,
+				"X-Kiosc-User: mallory", "X-Forwarded-Prefix: /evil")...))
+			if got.RequestURI != "/echo?x=1&y=%2F" || got.Host != uuid+"."+testDomain {
+				t.Fatalf("%s: request %q host %q", uuid, got.RequestURI, got.Host)
+			}
+			h := http.Header(got.Headers)
+			if h.Get("Cookie") != "other=1" || h.Get("X-Kiosc-User") != "gina" || h.Get("X-Forwarded-Prefix") != "" ||
+				h.Get("X-Forwarded-Host") != uuid+"."+testDomain || h.Get("X-Forwarded-Proto") != "http" || h.Get("X-Csrf-Token") != "" {
+				t.Fatalf("%s: headers %v", uuid, h)
+			}
+			raw, _ := json.Marshal(got.Headers)
+			for _, secret := range []string{c.Value, cookie, csrf, proxy.AppCookie, "kiosc_session"} {
+				if strings.Contains(string(raw), secret) {
+					t.Fatalf("%s: %q reached the app: %s", uuid, secret, raw)
+				}
+			}
+		}
+	})
+
+	t.Run("an app cookie only opens its own app", func(t *testing.T) {
+		r := send(t, plain, "GET", appURL(e.keep, "/echo"), append(scriptHeaders, "Cookie: "+proxy.AppCookie+"="+ac.Value)...)
+		if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d: %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("a tampered app cookie is no cookie", func(t *testing.T) {
+		bad := strings.Replace(ac.Value, ".", ".9", 1)
+		r := send(t, plain, "GET", appURL(e.strip, "/echo"), append(scriptHeaders, "Cookie: "+proxy.AppCookie+"="+bad)...)
+		if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d: %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("the role is checked on every request", func(t *testing.T) {
+		ctx := context.Background()
+		if err := e.st.UpdateRole(ctx, &store.RoleAssignment{ProjectID: e.project.ID, UserID: gina.ID, Role: "viewer", Source: "local"}); err != nil {
+			t.Fatal(err)
+		}
+		r := send(t, plain, "GET", appURL(e.strip, "/echo"), append(scriptHeaders, "Cookie: "+proxy.AppCookie+"="+ac.Value)...)
+		if body := readAll(t, r); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d: %s", r.StatusCode, body)
+		}
+		if err := e.st.UpdateRole(ctx, &store.RoleAssignment{ProjectID: e.project.ID, UserID: gina.ID, Role: "guest", Source: "local"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("logging out of kiosc ends app access", func(t *testing.T) {
+		ctx := context.Background()
+		cookie2, _ := e.session(gina)
+		c := appCookie(t, e, e.strip, cookie2)
+		get := func() int {
+			r := send(t, plain, "GET", appURL(e.strip, "/echo"), append(scriptHeaders, "Cookie: "+proxy.AppCookie+"="+c.Value)...)
+			readAll(t, r)
+			return r.StatusCode
+		}
+		if st := get(); st != http.StatusOK {
+			t.Fatalf("before logout: %d", st)
+		}
+		id, err := e.auth.SessionIdentity(ctx, cookie2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.auth.Logout(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the app cookie to stop working", func() bool { return get() == http.StatusUnauthorized })
+	})
+}
+
+func TestSubdomainNavigation(t *testing.T) {
+	e := newSubEnv(t)
+	cookie, _ := e.session(e.member("gina", "guest"))
+	viewer, _ := e.session(e.member("vera", "viewer"))
+	stranger, _ := e.session(e.member("sam", ""))
+	plain := e.appClient(nil, false)
+
+	t.Run("anonymous navigation goes to kiosc's origin and login", func(t *testing.T) {
+		r := send(t, plain, "GET", appURL(e.strip, "/echo?x=1"), navHeaders...)
+		readAll(t, r)
+		want := e.url(e.strip, "/echo?x=1")
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != want {
+			t.Fatalf("status %d, Location %q, want %q", r.StatusCode, r.Header.Get("Location"), want)
+		}
+		r = do(t, "GET", want, "", nil, navHeaders...)
+		readAll(t, r)
+		if r.Header.Get("Location") != "/login?next="+url.QueryEscape(proxy.PathPrefix+e.strip+"/echo?x=1") {
+			t.Fatalf("kiosc's origin: %d %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		r = send(t, plain, "GET", appURL(e.strip, "/echo"), scriptHeaders...)
+		if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("script: %d %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("a logged-in browser goes round and lands on the app", func(t *testing.T) {
+		jar, _ := cookiejar.New(nil)
+		base, _ := url.Parse(e.base)
+		jar.SetCookies(base, []*http.Cookie{{Name: "kiosc_session", Value: cookie}})
+		b := e.appClient(jar, true)
+		var hops []string
+		b.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+			hops = append(hops, req.URL.String())
+			return nil
+		}
+		got := decodeEcho(t, send(t, b, "GET", appURL(e.strip, "/echo?x=1"), navHeaders...))
+		if got.RequestURI != "/echo?x=1" || len(hops) != 3 || !strings.HasPrefix(hops[0], e.url(e.strip, "/echo")) ||
+			!strings.Contains(hops[1], proxy.AuthPath) {
+			t.Fatalf("%q after %v", got.RequestURI, hops)
+		}
+		// With the cookie in the jar, the app answers at once.
+		hops = nil
+		decodeEcho(t, send(t, b, "GET", appURL(e.strip, "/echo"), navHeaders...))
+		if len(hops) != 0 {
+			t.Fatalf("hops %v", hops)
+		}
+		if strings.Contains(strings.Join(headerValues(jar, appURL(e.strip, "/")), ";"), "kiosc_session") {
+			t.Fatal("kiosc's session cookie would be sent to the app's origin")
+		}
+	})
+
+	t.Run("viewers get 403 and non-members 404 on kiosc's origin", func(t *testing.T) {
+		for _, tc := range []struct {
+			cookie string
+			status int
+		}{{viewer, 403}, {stranger, 404}} {
+			r := do(t, "GET", e.url(e.strip, "/"), tc.cookie, nil, navHeaders...)
+			if body := readAll(t, r); r.StatusCode != tc.status || r.Header.Get("Location") != "" {
+				t.Fatalf("status %d, want %d: %s", r.StatusCode, tc.status, body)
+			}
+		}
+	})
+
+	t.Run("scripts with API tokens work on both origins", func(t *testing.T) {
+		tok := e.token(e.member("script", "guest"))
+		got := decodeEcho(t, send(t, plain, "GET", appURL(e.strip, "/echo"), "Authorization: Token "+tok))
+		if got.Headers["Authorization"] != nil || got.RequestURI != "/echo" {
+			t.Fatalf("app origin: %+v", got)
+		}
+		got = decodeEcho(t, do(t, "GET", e.url(e.strip, "/echo"), "", nil, append(navHeaders, "Authorization: Bearer "+tok)...))
+		if got.Headers["Authorization"] != nil || got.RequestURI != "/echo" {
+			t.Fatalf("kiosc's origin: %+v", got)
+		}
+		r := send(t, plain, "GET", appURL(e.strip, "/echo"), "Authorization: Token kiosc_wrong")
+		if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("bad token: %d %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("hosts under the domain that are not an app get 404", func(t *testing.T) {
+		for _, host := range []string{"nope." + testDomain, "a.b." + testDomain, e.strip + ".x." + testDomain,
+			e.strip[:35] + "." + testDomain} {
+			for _, path := range []string{"/", "/healthz", "/api/v1/session"} {
+				req, _ := http.NewRequest("GET", e.base+path, nil)
+				req.Host = host
+				r, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body := readAll(t, r); r.StatusCode != http.StatusNotFound || !strings.Contains(body, "not_found") {
+					t.Fatalf("%s%s: %d %s", host, path, r.StatusCode, body)
+				}
+			}
+		}
+	})
+
+	t.Run("host matching ignores case and the port; kiosc's own host is kiosc", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", e.base+"/echo", nil)
+		req.Host = strings.ToUpper(e.strip+"."+testDomain) + ":8443"
+		r, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("app host: %d %s", r.StatusCode, body)
+		}
+		r = do(t, "GET", e.base+"/healthz", "", nil)
+		if body := readAll(t, r); r.StatusCode != http.StatusOK {
+			t.Fatalf("kiosc: %d %s", r.StatusCode, body)
+		}
+	})
+
+	t.Run("an app that is not running: lobby on kiosc's origin, 503 for scripts", func(t *testing.T) {
+		c := appCookie(t, e, movableUUID, cookie)
+		e.fake.set(proxy.Target{ContainerUUID: movableUUID, ProjectUUID: e.project.UUID, State: "stopped", StripPrefix: true})
+		e.bus.Publish(events.Event{Type: events.TypeContainerState, Key: movableUUID, ProjectUUID: e.project.UUID,
+			Data: map[string]any{"state": "stopped"}})
+		withCookie := "Cookie: " + proxy.AppCookie + "=" + c.Value
+		want := e.base + proxy.LobbyURL(movableUUID, proxy.PathPrefix+movableUUID+"/echo?x=1")
+		waitFor(t, "the lobby redirect", func() bool {
+			r := send(t, plain, "GET", appURL(movableUUID, "/echo?x=1"), append(navHeaders, withCookie)...)
+			readAll(t, r)
+			return r.StatusCode == http.StatusFound && r.Header.Get("Location") == want
+		})
+		r := send(t, plain, "GET", appURL(movableUUID, "/echo"), append(scriptHeaders, withCookie)...)
+		body := readAll(t, r)
+		if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" ||
+			!strings.Contains(body, "container_not_running") {
+			t.Fatalf("script: %d %s", r.StatusCode, body)
+		}
+		// The lobby's next, opened on kiosc's origin, also goes to the lobby while the app is not running.
+		r = do(t, "GET", e.url(movableUUID, "/echo?x=1"), cookie, nil, navHeaders...)
+		readAll(t, r)
+		if r.Header.Get("Location") != proxy.LobbyURL(movableUUID, proxy.PathPrefix+movableUUID+"/echo?x=1") {
+			t.Fatalf("kiosc's origin: %d %q", r.StatusCode, r.Header.Get("Location"))
+		}
+	})
+}
+
+// headerValues lists the cookies a jar would send to u.
+func headerValues(jar http.CookieJar, u string) []string {
+	parsed, _ := url.Parse(u)
+	var out []string
+	for _, c := range jar.Cookies(parsed) {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func TestSubdomainWebsocket(t *testing.T) {
+	e := newSubEnv(t)
+	cookie, _ := e.session(e.member("gina", "guest"))
+	c := appCookie(t, e, e.strip, cookie)
+	tok := e.token(e.member("script", "guest"))
+	dial := func(headers http.Header) (*websocket.Conn, *http.Response, error) {
+		d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, NetDialContext: e.dialServer}
+		return d.Dial("ws://"+e.strip+"."+testDomain+"/ws", headers)
+	}
+	own := "http://" + e.strip + "." + testDomain
+
+	t.Run("the app's own origin with the app cookie", func(t *testing.T) {
+		ws, resp, err := dial(http.Header{"Cookie": {proxy.AppCookie + "=" + c.Value}, "Origin": {own}})
+		if err != nil {
+			t.Fatalf("dial: %v (%v)", err, resp)
+		}
+		defer ws.Close()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := ws.ReadMessage(); err != nil || string(msg) != "hello" {
+			t.Fatalf("echo %q %v", msg, err)
+		}
+	})
+
+	for _, tc := range []struct{ name, origin string }{
+		{"kiosc's origin", e.base},
+		{"another app's origin", "http://" + e.keep + "." + testDomain},
+		{"a foreign origin", "https://evil.example"},
+		{"the right host with another scheme", "https://" + e.strip + "." + testDomain},
+		{"no origin", ""},
+	} {
+		t.Run("refused from "+tc.name, func(t *testing.T) {
+			h := http.Header{"Cookie": {proxy.AppCookie + "=" + c.Value}}
+			if tc.origin != "" {
+				h.Set("Origin", tc.origin)
+			}
+			ws, resp, err := dial(h)
+			if err == nil {
+				ws.Close()
+				t.Fatal("tunnel opened")
+			}
+			if resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("%v (%v)", err, resp)
+			}
+		})
+	}
+
+	t.Run("an API token without origin", func(t *testing.T) {
+		ws, resp, err := dial(http.Header{"Authorization": {"Token " + tok}})
+		if err != nil {
+			t.Fatalf("dial: %v (%v)", err, resp)
+		}
+		_ = ws.Close()
+	})
+
+	t.Run("anonymous", func(t *testing.T) {
+		_, resp, err := dial(http.Header{"Origin": {own}})
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%v (%v)", err, resp)
+		}
+	})
+}
