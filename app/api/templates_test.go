@@ -316,3 +316,45 @@ func TestTemplatesAPI(t *testing.T) {
 		expect(t, admin.Do("GET", "/api/v1/templates/"+site["uuid"].(string), nil), 404, "gone")
 	})
 }
+
+func TestContainerApplyRestart(t *testing.T) {
+	te := newTemplateEnv(t)
+	ctx := context.Background()
+	admin := te.Login("admin", "admin-password")
+	site := admin.Do("POST", "/api/v1/templates", map[string]any{"title": "Web", "image": "nginx:1"})
+	expect(t, site, 201, "site template")
+	r := admin.Do("POST", "/api/v1/projects/"+te.project.UUID+"/containers", map[string]any{"template": site.JSON["uuid"]})
+	expect(t, r, 201, "container from a site template")
+	id := r.JSON["uuid"].(string)
+	if r.JSON["title"] != "Web" {
+		t.Errorf("title comes from the template when not given: %v", r.JSON["title"])
+	}
+	if _, err := te.Store.UpdateContainerState(ctx, id, store.ContainerState{State: store.StateRunning, DesiredState: store.StateRunning,
+		DockerID: "abc123"}, store.StateStopped, false); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, admin.Do("PATCH", "/api/v1/templates/"+site.JSON["uuid"].(string), map[string]any{"image": "nginx:2"}), 200, "change the template")
+
+	r = admin.Do("POST", "/api/v1/containers/"+id+"/apply", map[string]any{"fields": []string{"image"}, "restart": true})
+	// The restart runs in the background (against an engine that is down here); stop the manager's workers when
+	// the test ends.
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = te.m.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	expect(t, r, 202, "apply with restart")
+	if r.JSON["image"] != "nginx:2" || r.JSON["desired_state"] != store.StateRunning {
+		t.Errorf("after apply with restart %v", r.JSON)
+	}
+	jobs, _, err := te.Store.ListJobs(ctx, id, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	for _, j := range jobs {
+		restarted = restarted || j.Action == "restart"
+	}
+	if !restarted {
+		t.Errorf("no restart job: %+v", jobs)
+	}
+}
