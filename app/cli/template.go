@@ -53,10 +53,10 @@ func templateCommands() []Command {
 	return []Command{
 		{Name: "list", Args: "[--project UUID]", Summary: "site templates, or the templates of a project", Run: templateList},
 		{Name: "show", Args: "UUID", Summary: "one template's fields", Run: templateShow},
-		{Name: "create", Args: "--title T --image I [--project UUID] [--file FIELDS.json] ...", Summary: "create a site (superuser) or project template", Run: templateCreate},
-		{Name: "copy", Args: "UUID --project UUID|--site [--title T]", Summary: "copy a template into a project or the site templates", Run: templateCopy},
+		{Name: "create", Args: "--title T --image I [--project UUID] [flags]", Summary: "create a site (superuser) or project template", Run: templateCreate},
+		{Name: "copy", Args: "UUID --project UUID|--site", Summary: "copy a template into a project or the site templates", Run: templateCopy},
 		{Name: "diff", Args: "UUID [--container]", Summary: "fields that differ from the upstream template", Run: templateDiffCmd},
-		{Name: "apply", Args: "UUID --fields F,G|--all [--container] [--restart]", Summary: "copy fields from the upstream template", Run: templateApply},
+		{Name: "apply", Args: "UUID --fields F,G|--all [flags]", Summary: "copy fields from the upstream template", Run: templateApply},
 	}
 }
 
