@@ -359,7 +359,8 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 			t.Description = "Remove the Docker containers of apps stopped longer than KIOSC_REMOVE_STOPPED_AFTER. " +
 				"Their records stay (state deleted) and can be started again."
 			if m.o.RemoveStoppedAfter > 0 {
-				t.Schedule = fmt.Sprintf("every %v, for containers stopped longer than %v", m.o.SweepInterval, m.o.RemoveStoppedAfter)
+				t.Schedule = fmt.Sprintf("every %s, for containers stopped longer than %s", humanDuration(m.o.SweepInterval),
+					humanDuration(m.o.RemoveStoppedAfter))
 			} else {
 				t.Schedule = "never (KIOSC_REMOVE_STOPPED_AFTER is 0)"
 			}
@@ -370,7 +371,10 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 		case TaskStopIdle:
 			t.Description = "Stop the apps idle longer than their maximum idle time or running longer than their maximum " +
 				"lifetime, now instead of at the next sweep."
-			t.Schedule = fmt.Sprintf("every %v", m.o.SweepInterval)
+			t.Schedule = "every " + humanDuration(m.o.SweepInterval)
+			if m.o.MaxIdle > 0 {
+				t.Schedule += ", site maximum idle time " + humanDuration(m.o.MaxIdle)
+			}
 		}
 		if v, err := m.st.GetSetting(ctx, settingLastRunStart+name); err == nil {
 			var r MaintenanceResult
@@ -540,7 +544,8 @@ func (m *Manager) removeStoppedNow(ctx context.Context, _ *store.User, r *Mainte
 			n++
 		}
 	}
-	r.Summary = fmt.Sprintf("removed %d Docker %s stopped longer than %v", n, plural(n, "container"), m.o.RemoveStoppedAfter)
+	r.Summary = fmt.Sprintf("removed %d Docker %s stopped longer than %s", n, plural(n, "container"),
+		humanDuration(m.o.RemoveStoppedAfter))
 	return nil
 }
 
@@ -681,6 +686,22 @@ func (m *Manager) scheduledMaintenance(ctx context.Context, now time.Time) {
 	if _, err := m.RunMaintenance(ctx, &store.User{Username: store.SystemUser}, TaskCleanupUnused); err != nil && ctx.Err() == nil {
 		m.log.Warn("scheduled cleanup-unused failed", "err", err)
 	}
+}
+
+// humanDuration writes a duration in its largest whole unit ("7 days", "8 h", "30 s"), else Go's form.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		n := int(d / (24 * time.Hour))
+		return fmt.Sprintf("%d %s", n, plural(n, "day"))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	case d >= time.Second && d%time.Second == 0:
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return d.String()
 }
 
 func plural(n int, word string) string {

@@ -240,6 +240,18 @@ func TestMaintenanceRemoveStopped(t *testing.T) {
 	if ev := siteEvent(t, e, "maintenance_remove_stopped"); ev == nil || !strings.Contains(ev.Description, "removed 1 Docker container") {
 		t.Errorf("site-wide event %+v", ev)
 	}
+	tasks, err := e.m.MaintenanceTasks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedules := map[string]string{}
+	for _, x := range tasks {
+		schedules[x.Name] = x.Schedule
+	}
+	if schedules[lifecycle.TaskRemoveStopped] != "every 1 h, for containers stopped longer than 3 s" ||
+		schedules[lifecycle.TaskCleanupUnused] != "daily" || schedules[lifecycle.TaskStopAll] != "on demand only" {
+		t.Errorf("schedules %v", schedules)
+	}
 }
 
 func TestMaintenanceRemoveStoppedDisabled(t *testing.T) {
