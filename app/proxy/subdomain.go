@@ -477,7 +477,7 @@ func (p *Proxy) exchangeFailed(c *fiber.Ctx, uuid, next string, err error) error
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Cannot open the app - kiosc</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2328}
-a.button{display:inline-block;margin-top:1rem;padding:.4rem 1rem;border-radius:4px;background:#2b6cb0;color:#fff;text-decoration:none}</style>
+a.button{display:inline-block;margin-top:1rem;padding:.4rem 1rem;border-radius:4px;background:#0f6e7f;color:#fff;text-decoration:none}</style>
 </head><body><h1>Cannot open the app</h1><p>` + html.EscapeString(strings.ToUpper(msg[:1])+msg[1:]) + `.</p>
 <a class="button" href="` + html.EscapeString(again) + `">Open the app again</a></body></html>`)
 }

@@ -68,6 +68,8 @@ export interface StartOptions {
   /** Extra arguments after `serve --listen ... --data-dir ...`. */
   args?: string[]
   readyTimeoutMs?: number
+  /** Port to listen on instead of a free one (for settings that name the port, such as KIOSC_PROXY_DOMAIN). */
+  port?: number
 }
 
 interface Process {
@@ -87,7 +89,7 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
   if (!existsSync(bin)) {
     throw new Error(`kiosc binary not found at ${bin}: build it first (make build) or set KIOSC_BIN`)
   }
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const url = `http://127.0.0.1:${port}`
   const dataDir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-'))
   const adminPassword = randomBytes(18).toString('base64url')
