@@ -201,6 +201,7 @@ describe('DockerView', () => {
     await flushPromises()
     expect(row().find('[data-testid="container-state"]').attributes('data-state')).toBe('stopped')
     expect(row().find('[data-testid="docker-state"]').attributes('data-state')).toBe('exited')
+    expect(row().find('[data-testid="state-reason"]').text()).toBe('maintenance')
     expect(row().text()).not.toContain('Up 5 minutes')
     expect(fetch).toHaveBeenCalledTimes(1)
 

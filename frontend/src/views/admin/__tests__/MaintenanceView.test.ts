@@ -120,6 +120,7 @@ describe('MaintenanceView', () => {
     expect(result.find('[data-testid="maintenance-summary"]').text()).toBe('Stopped 1 container.')
     expect(result.text()).toContain('Jupyter')
     expect(result.find('[data-testid="container-state"]').attributes('data-state')).toBe('stopped')
+    expect(result.text()).toContain('maintenance')
     expect(result.text()).toContain('took 2.5 s')
     expect(wrapper.find('[data-testid="task-stop-all"] [data-testid="task-last-run"]').text()).toContain(
       'by admin: stopped 1 container',
