@@ -171,7 +171,7 @@ func isUUID(b []byte) bool {
 				return false
 			}
 		default:
-			if !(ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f' || ch >= 'A' && ch <= 'F') {
+			if (ch < '0' || ch > '9') && (ch < 'a' || ch > 'f') && (ch < 'A' || ch > 'F') {
 				return false
 			}
 		}

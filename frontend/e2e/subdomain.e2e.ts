@@ -65,7 +65,10 @@ describe('subdomain mode', () => {
   it('opens an app on its own origin, without kiosc’s session, and talks to it over a websocket', async () => {
     const req = tp.context.request
     const project = (
-      await apiCall<{ uuid: string }>(req, 'POST', '/api/v1/projects', { title: 'Subdomain e2e', type: 'PROJECT' })
+      await apiCall<{ uuid: string }>(req, 'POST', '/api/v1/projects', {
+        title: 'Subdomain e2e',
+        type: 'PROJECT',
+      })
     ).uuid
     container = (
       await apiCall<{ uuid: string }>(req, 'POST', `/api/v1/projects/${project}/containers`, {
@@ -95,7 +98,9 @@ describe('subdomain mode', () => {
     await expect.poll(async () => out.textContent(), { timeout: 20_000 }).toContain('open')
     await app.locator('#msg').fill('hello on its own origin')
     await app.locator('#send').click()
-    await expect.poll(async () => out.textContent(), { timeout: 20_000 }).toContain('recv: hello on its own origin')
+    await expect
+      .poll(async () => out.textContent(), { timeout: 20_000 })
+      .toContain('recv: hello on its own origin')
 
     // Neither kiosc's session nor the HttpOnly app cookie is visible to the app's scripts, and neither reaches it.
     const cookies = await app.evaluate(() => document.cookie)
