@@ -250,11 +250,11 @@ func Options() []Option {
 			}
 			// A port is allowed for development (apps.localhost:8080); behind a front proxy there is none.
 			host, port, hasPort := strings.Cut(v, ":")
+			if strings.ContainsAny(host, "/:*@ ") || strings.HasPrefix(port, "//") || !strings.Contains(host, ".") && host != "localhost" {
+				return errors.New("must be a DNS domain such as apps.example.org (no scheme or wildcard; a port only for development)")
+			}
 			if n, err := strconv.Atoi(port); hasPort && (err != nil || n < 1 || n > 65535) {
 				return errors.New("the port after the domain must be a number from 1 to 65535")
-			}
-			if strings.ContainsAny(host, "/:*@ ") || !strings.Contains(host, ".") && host != "localhost" {
-				return errors.New("must be a DNS domain such as apps.example.org (no scheme or wildcard; a port only for development)")
 			}
 			c.ProxyDomain = v
 			return nil
