@@ -386,14 +386,19 @@ func (s *subdomains) issue(uuid string, id *auth.Identity) (string, error) {
 	return tok, nil
 }
 
-// Reasons a token exchange fails.
-var (
-	errTokenMissing = errors.New("the sign-in link has no token")
-	errTokenUnknown = errors.New("this sign-in link is not valid")
-	errTokenUsed    = errors.New("this sign-in link has already been used")
-	errTokenExpired = errors.New("this sign-in link has expired (links are valid for 60 seconds)")
-	errTokenForeign = errors.New("this sign-in link belongs to another app")
-	errTokenSession = errors.New("your kiosc session has ended")
+// tokenError is why a token exchange was refused (as opposed to a failure of kiosc itself).
+type tokenError string
+
+func (e tokenError) Error() string { return string(e) }
+
+// Reasons a token exchange is refused.
+const (
+	errTokenMissing tokenError = "the sign-in link has no token"
+	errTokenUnknown tokenError = "this sign-in link is not valid"
+	errTokenUsed    tokenError = "this sign-in link has already been used"
+	errTokenExpired tokenError = "this sign-in link has expired (links are valid for 60 seconds)"
+	errTokenForeign tokenError = "this sign-in link belongs to another app"
+	errTokenSession tokenError = "your kiosc session has ended"
 )
 
 // redeem consumes a token for the container. A used token stays known (as used) until it would have expired, so
@@ -435,12 +440,12 @@ func (p *Proxy) exchange(c *fiber.Ctx, req request) error {
 	if err == nil {
 		tok, err = p.sub.checkSession(c.UserContext(), tok)
 	}
+	var refused tokenError
+	if errors.As(err, &refused) {
+		return p.exchangeFailed(c, req.uuid, next, refused)
+	}
 	if err != nil {
-		if !errors.Is(err, errTokenMissing) && !errors.Is(err, errTokenUnknown) && !errors.Is(err, errTokenUsed) &&
-			!errors.Is(err, errTokenExpired) && !errors.Is(err, errTokenForeign) && !errors.Is(err, errTokenSession) {
-			return err
-		}
-		return p.exchangeFailed(c, req.uuid, next, err)
+		return err
 	}
 	c.Cookie(&fiber.Cookie{
 		Name: AppCookie, Value: p.sub.appCookieValue(tok.user, tok.session, req.uuid, tok.expires),
@@ -464,9 +469,9 @@ func (s *subdomains) checkSession(ctx context.Context, t appToken) (appToken, er
 }
 
 // exchangeFailed answers a failed exchange: a page with a way back for browsers, JSON for everything else.
-func (p *Proxy) exchangeFailed(c *fiber.Ctx, uuid, next string, err error) error {
+func (p *Proxy) exchangeFailed(c *fiber.Ctx, uuid, next string, why tokenError) error {
 	again := p.sub.kioscEntry(uuid, next)
-	msg := err.Error() + "; open the app again from kiosc"
+	msg := string(why) + "; open the app again from kiosc"
 	if !IsNavigation(c) {
 		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": fiber.Map{
 			"code": "invalid_app_token", "message": msg, "open": again,
