@@ -33,25 +33,25 @@ type adminOverview struct {
 	Orphaned  []adminDockerContainer `json:"orphaned"`
 	Unmanaged []adminDockerContainer `json:"unmanaged"`
 	Networks  []struct {
-		ID               string         `json:"id"`
-		Name             string         `json:"name"`
-		Driver           string         `json:"driver"`
-		Kiosc            bool           `json:"kiosc"`
-		DockerContainers int            `json:"docker_containers"`
+		ID               string     `json:"id"`
+		Name             string     `json:"name"`
+		Driver           string     `json:"driver"`
+		Kiosc            bool       `json:"kiosc"`
+		DockerContainers int        `json:"docker_containers"`
 		Containers       []adminRef `json:"containers"`
 	} `json:"networks"`
 	Volumes []struct {
-		Name             string         `json:"name"`
-		Driver           string         `json:"driver"`
-		DockerContainers int            `json:"docker_containers"`
+		Name             string     `json:"name"`
+		Driver           string     `json:"driver"`
+		DockerContainers int        `json:"docker_containers"`
 		Containers       []adminRef `json:"containers"`
 	} `json:"volumes"`
 	Images []struct {
-		ID               string         `json:"id"`
-		Tags             []string       `json:"tags"`
-		Size             int64          `json:"size"`
-		Dangling         bool           `json:"dangling"`
-		DockerContainers int            `json:"docker_containers"`
+		ID               string     `json:"id"`
+		Tags             []string   `json:"tags"`
+		Size             int64      `json:"size"`
+		Dangling         bool       `json:"dangling"`
+		DockerContainers int        `json:"docker_containers"`
 		Containers       []adminRef `json:"containers"`
 	} `json:"images"`
 }
@@ -218,7 +218,7 @@ func adminMaintenance(ctx context.Context, e *Env, args []string) error {
 		if len(r.Items) > 0 {
 			rows := [][]string{{"KIND", "ID", "NAME", "RESULT"}}
 			for _, it := range r.Items {
-				result := "done"
+				var result string
 				switch {
 				case it.Error != "":
 					result = "failed: " + it.Error

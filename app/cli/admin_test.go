@@ -37,7 +37,9 @@ func (h *hostAdmin) DockerOverview(context.Context) (*lifecycle.DockerOverview, 
 	}, nil
 }
 
-func (h *hostAdmin) MaintenanceTasks(context.Context) ([]lifecycle.MaintenanceTask, error) { return nil, nil }
+func (h *hostAdmin) MaintenanceTasks(context.Context) ([]lifecycle.MaintenanceTask, error) {
+	return nil, nil
+}
 
 func (h *hostAdmin) RunMaintenance(_ context.Context, u *store.User, task string) (*lifecycle.MaintenanceResult, error) {
 	h.tasks = append(h.tasks, task)

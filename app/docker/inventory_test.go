@@ -70,7 +70,9 @@ func TestInventory(t *testing.T) {
 	if _, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: volName, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = cli.VolumeRemove(context.Background(), volName, client.VolumeRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = cli.VolumeRemove(context.Background(), volName, client.VolumeRemoveOptions{Force: true})
+	})
 	cr, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "kiosc-test-" + case_,
 		Config: &container.Config{Image: image, Labels: labels},
 		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(netName),

@@ -493,7 +493,9 @@ func (m *Manager) stopAll(ctx context.Context, user *store.User, r *MaintenanceR
 		}
 		ids = append(ids, c.UUID)
 	}
-	m.settle(ctx, r, ids, func(c *store.Container) bool { return !slices.Contains(up, c.State) || c.DesiredState != store.StateStopped })
+	m.settle(ctx, r, ids, func(c *store.Container) bool {
+		return !slices.Contains(up, c.State) || c.DesiredState != store.StateStopped
+	})
 	r.Summary = fmt.Sprintf("stopped %d %s", len(ids), plural(len(ids), "container"))
 	return nil
 }
@@ -512,7 +514,9 @@ func (m *Manager) stopIdle(ctx context.Context, user *store.User, r *Maintenance
 			ids = append(ids, c.UUID)
 		}
 	}
-	m.settle(ctx, r, ids, func(c *store.Container) bool { return !slices.Contains(up, c.State) || c.DesiredState != store.StateStopped })
+	m.settle(ctx, r, ids, func(c *store.Container) bool {
+		return !slices.Contains(up, c.State) || c.DesiredState != store.StateStopped
+	})
 	r.Summary = fmt.Sprintf("stopped %d idle %s", len(ids), plural(len(ids), "container"))
 	return nil
 }
