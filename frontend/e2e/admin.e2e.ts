@@ -90,7 +90,7 @@ describe('admin Docker and maintenance pages', () => {
     await row.waitFor()
     expect(await row.getByTestId('container-state').getAttribute('data-state')).toBe('running')
     expect(await row.getByTestId('docker-state').getAttribute('data-state')).toBe('running')
-    expect(await row.textContent()).toMatch(/Up (Less than a second|\d+ seconds?|About a minute)/)
+    expect(await row.textContent()).toContain('Up ')
     expect(
       await page.getByTestId('docker-networks').locator('tbody tr', { hasText: 'bridge' }).textContent(),
     ).toContain(title)
