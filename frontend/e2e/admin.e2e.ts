@@ -161,7 +161,7 @@ describe('admin Docker and maintenance pages', () => {
         expect(await user.page.getByTestId('docker-known').count()).toBe(0)
         expect(await user.page.getByTestId('maintenance-tasks').count()).toBe(0)
       }
-      await screenshot(user.page, 'admin-docker-forbidden')
+      await screenshot(user.page, 'admin-forbidden')
       expect((await user.context.request.get('/api/v1/admin/docker')).status()).toBe(403)
       const me = (await (await user.context.request.get('/api/v1/me')).json()) as { csrf_token: string }
       const run = await user.context.request.post('/api/v1/admin/maintenance/stop-all', {
