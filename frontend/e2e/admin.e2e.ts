@@ -2,12 +2,12 @@
 // sees a running app on the Docker page, stops every app with stop-all and sees it stopped for maintenance; a
 // user without superuser rights gets neither the pages nor the API.
 
-import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
+  deleteContainer,
   launchBrowser,
   login,
   openPage,
@@ -22,14 +22,6 @@ interface ContainerAnswer {
   uuid: string
   state: string
   state_reason: string
-}
-
-function leftovers(uuid: string): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${uuid}`], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .filter((id) => id.trim() !== '')
 }
 
 describe('admin Docker and maintenance pages', () => {
@@ -74,10 +66,7 @@ describe('admin Docker and maintenance pages', () => {
 
   afterAll(async () => {
     if (container) {
-      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => undefined)
-      for (let i = 0; i < 60 && leftovers(container).length > 0; i++) await sleep(500)
-      const ids = leftovers(container)
-      if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
+      await deleteContainer(tp.context.request, container)
     }
     await browser?.close()
     await server?.stop()

@@ -2,12 +2,12 @@
 // form, start it and watch the state turn running live, read its logs in the viewer, stop it and delete it
 // through the confirmations. Needs a Docker engine and the test app image.
 
-import { execFileSync } from 'node:child_process'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
+  deleteContainer,
+  dockerContainersOf,
   launchBrowser,
   login,
   openPage,
@@ -17,14 +17,6 @@ import {
   type KioscServer,
   type TestPage,
 } from './support'
-
-function leftovers(uuid: string): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${uuid}`], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .filter((id) => id.trim() !== '')
-}
 
 async function stateOf(page: Page): Promise<string | null> {
   return page.getByTestId('container-header').getByTestId('container-state').getAttribute('data-state')
@@ -56,16 +48,7 @@ describe('container pages', () => {
 
   afterAll(async () => {
     for (const uuid of [container, ...extra].filter(Boolean)) {
-      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${uuid}`).catch(() => undefined)
-      for (let i = 0; i < 60 && leftovers(uuid).length > 0; i++) await sleep(500)
-      const ids = leftovers(uuid)
-      if (ids.length > 0) {
-        try {
-          execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
-        } catch {
-          // Already being removed.
-        }
-      }
+      await deleteContainer(tp.context.request, uuid)
     }
     await browser?.close()
     await server?.stop()
@@ -342,7 +325,7 @@ describe('container pages', () => {
         interval: 500,
       })
       .toBe(404)
-    expect(leftovers(container)).toEqual([])
+    expect(dockerContainersOf(container)).toEqual([])
     container = ''
     expect(tp.errors).toEqual([])
   }, 90_000)

@@ -2,12 +2,11 @@
 // it and shows progress), lands in the app under /containers/proxy/<uuid>/, and the app's page talks to the app
 // over a websocket tunnelled by kiosc. Needs a Docker engine and the test app image.
 
-import { execFileSync } from 'node:child_process'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
+  deleteContainer,
   launchBrowser,
   login,
   openPage,
@@ -38,24 +37,7 @@ describe('reverse proxy', () => {
 
   afterAll(async () => {
     for (const container of created) {
-      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => undefined)
-      // Deletion runs in the background; whatever is still there after a while is removed here, so the engine is
-      // left clean.
-      const leftovers = () =>
-        execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${container}`], {
-          encoding: 'utf8',
-        })
-          .split('\n')
-          .filter((id) => id.trim() !== '')
-      for (let i = 0; i < 60 && leftovers().length > 0; i++) await sleep(500)
-      const ids = leftovers()
-      if (ids.length > 0) {
-        try {
-          execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
-        } catch {
-          // Already being removed.
-        }
-      }
+      await deleteContainer(tp.context.request, container)
     }
     await browser?.close()
     await server?.stop()

@@ -3,12 +3,12 @@
 // http://<uuid>.apps.localhost:<port>/ after the lobby and the token exchange, its page cannot see kiosc's session
 // cookie, and its websocket works. Needs a Docker engine and the test app image.
 
-import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
+  deleteContainer,
   freePort,
   launchBrowser,
   login,
@@ -41,22 +41,7 @@ describe('subdomain mode', () => {
 
   afterAll(async () => {
     if (container !== '') {
-      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => undefined)
-      const leftovers = () =>
-        execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${container}`], {
-          encoding: 'utf8',
-        })
-          .split('\n')
-          .filter((id) => id.trim() !== '')
-      for (let i = 0; i < 60 && leftovers().length > 0; i++) await sleep(500)
-      const ids = leftovers()
-      if (ids.length > 0) {
-        try {
-          execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
-        } catch {
-          // Already being removed.
-        }
-      }
+      await deleteContainer(tp.context.request, container)
     }
     await browser?.close()
     await server?.stop()

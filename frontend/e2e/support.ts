@@ -322,3 +322,28 @@ export async function apiCall<T>(
   if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
   return (res.status() === 204 ? undefined : await res.json()) as T
 }
+
+/** The IDs of the Docker containers (running or not) that belong to a kiosc container. */
+export function dockerContainersOf(uuid: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=kiosc.container=${uuid}`], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((id) => id.trim() !== '')
+}
+
+/**
+ * Deletes a container through the API and waits (up to 30 s) for its Docker container to go; whatever is still
+ * there then is removed here, so that every test file leaves the engine clean.
+ */
+export async function deleteContainer(req: APIRequestContext, uuid: string): Promise<void> {
+  await apiCall(req, 'DELETE', `/api/v1/containers/${uuid}`).catch(() => undefined)
+  for (let i = 0; i < 60 && dockerContainersOf(uuid).length > 0; i++) await sleep(500)
+  const ids = dockerContainersOf(uuid)
+  if (ids.length === 0) return
+  try {
+    execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' })
+  } catch {
+    // Already being removed.
+  }
+}

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
+  deleteContainer,
   launchBrowser,
   login,
   openPage,
@@ -39,8 +40,7 @@ describe('templates', () => {
   })
 
   afterAll(async () => {
-    if (container)
-      await apiCall(tp.context.request, 'DELETE', `/api/v1/containers/${container}`).catch(() => {})
+    if (container) await deleteContainer(tp.context.request, container)
     await browser?.close()
     await server?.stop()
   })

@@ -358,6 +358,15 @@ func RunTestApp(t testing.TB, opts RunOptions) (addr, id string) {
 			}
 		}
 		_, err := cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		if err != nil && strings.Contains(err.Error(), "already in progress") {
+			// Somebody else (e.g. kiosc removing an orphan) is removing it: wait for that to finish.
+			for err = nil; ctx.Err() == nil; time.Sleep(100 * time.Millisecond) {
+				if _, ierr := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(ierr) {
+					break
+				}
+			}
+			err = ctx.Err()
+		}
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			t.Errorf("remove container %.12s: %v", id, err)
 		}

@@ -6,28 +6,7 @@ import { formatBytes, formatSeconds } from './containers'
 import type { Page, Template, TemplateDiff, TemplateField } from './types'
 
 /** Writable template fields; absent ones stay unchanged on PATCH. Title and image are required on create. */
-export type TemplateInput = Partial<
-  Pick<
-    Template,
-    | 'title'
-    | 'description'
-    | 'image'
-    | 'command'
-    | 'environment'
-    | 'container_port'
-    | 'container_path'
-    | 'heartbeat_url'
-    | 'strip_prefix'
-    | 'startup_timeout'
-    | 'max_idle'
-    | 'max_lifetime'
-    | 'memory_limit'
-    | 'cpu_limit'
-    | 'pids_limit'
-    | 'max_retries'
-    | 'pull_policy'
-  >
->
+export type TemplateInput = Partial<Pick<Template, 'title' | TemplateField>>
 
 const enc = encodeURIComponent
 
