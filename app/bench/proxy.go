@@ -240,7 +240,7 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 		)
 	}
 	if b.upstream != b.appAddr {
-		// What kiosc costs where it cannot reach the bridge (inside a container, remote engine): its hop comes on top
+		// What kiosc costs where it cannot reach the bridge (rootless Docker, Docker Desktop): its hop comes on top
 		// of Docker's userland proxy.
 		b.setUpstream(b.appAddr)
 		direct, err := loadgen(ctx, "http://"+b.appAddr+"/health", "", benchConcurrency, benchDuration)
@@ -254,7 +254,7 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 		b.setUpstream(b.upstream)
 		rows = append(rows,
 			row{"small responses, through kiosc to the published port", through.String(),
-				fmt.Sprintf("ratio %.2f to direct (%s), p99 %+.2f ms: kiosc's hop on top of Docker's userland proxy, as when kiosc cannot reach the bridge (inside a container, remote engine)",
+				fmt.Sprintf("ratio %.2f to direct (%s), p99 %+.2f ms: kiosc's hop on top of Docker's userland proxy, as where kiosc cannot reach the bridge (rootless Docker, Docker Desktop)",
 					through.RPS/direct.RPS, direct.String(), ms(through.P99-direct.P99))})
 	}
 	d, t, err := wsEcho(ctx, b)

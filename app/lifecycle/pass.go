@@ -667,8 +667,8 @@ func (m *Manager) upstream(ctx context.Context, c *store.Container, info *docker
 	c.HostPort = &port
 	// When kiosc shares the host's network with Docker's bridge, it goes to the container's bridge address: the
 	// published port is served by Docker's userland proxy, an extra copy of every byte that costs about as much CPU
-	// per request as a small app itself. The published port stays for everyone else (kiosc inside a container,
-	// a remote engine).
+	// per request as a small app itself. The published port stays for setups where the bridge lives elsewhere
+	// (rootless Docker, Docker Desktop's VM).
 	if ip := info.IPs[defaultBridge]; ip != "" && m.onLocalNetwork(ip) {
 		return net.JoinHostPort(ip, strconv.Itoa(c.ContainerPort)), nil
 	}

@@ -178,7 +178,7 @@ func TestDockerUnreachable(t *testing.T) {
 
 func TestDefaultBridgeWithoutLocalBridgeUsesPublishedPort(t *testing.T) {
 	t.Parallel()
-	// As when kiosc runs inside a container or the engine is remote: no interface of kiosc's is on the bridge.
+	// As with rootless Docker or Docker Desktop: no interface of kiosc's is on the bridge.
 	e := newEnv(t, func(o *lifecycle.Options) {
 		o.InterfaceAddrs = func() ([]net.Addr, error) { return nil, nil }
 	})
