@@ -314,7 +314,7 @@ func benchProxyTunnels(ctx context.Context) ([]row, error) {
 	per := func(a, b uint64) string { return fmt.Sprintf("%.1f KiB", float64(int64(b)-int64(a))/openTunnels/1024) }
 	return []row{
 		{"tunnels opened", strconv.Itoa(openTunnels), fmt.Sprintf("in %v, each used afterwards", opened.Round(time.Millisecond))},
-		{"Go heap + stacks, 500 tunnels", mib(heap1 - min(heap0, heap1)), per(heap0, heap1) + " per tunnel (2 copy buffers of 16 KiB, 2 goroutines, server read buffer)"},
+		{"Go heap + stacks, 500 tunnels", mib(heap1 - min(heap0, heap1)), per(heap0, heap1) + " per tunnel (2 goroutines; copy buffers are lent only while data flows)"},
 		{"process RSS growth, 500 tunnels", mib(rss1 - min(rss0, rss1)), "includes the client ends (raw sockets, no buffers) in this process"},
 		{"Go heap + stacks after closing", mib(heap2), fmt.Sprintf("%d tunnels left", b.proxy.Tunnels())},
 	}, nil

@@ -72,25 +72,69 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 		return api.Unavailable("shutting_down", "kiosc is shutting down", 5)
 	}
 	c.Context().HijackSetNoResponse(true)
+	// With KeepHijackedConns the server lets go of the connection (and its read buffer) as soon as the hijack
+	// handler returns, so the tunnel runs on in its own goroutine on the bare socket; otherwise it must run inside
+	// the handler, which owns the connection until it returns.
+	detached := c.App().Server().KeepHijackedConns
 	// The handler runs after this request has finished; c must not be used in it.
-	c.Context().Hijack(func(client net.Conn) {
-		defer p.tunnels.remove(tn)
-		tn.run(client)
+	c.Context().Hijack(func(hijacked net.Conn) {
+		client, early := detach(hijacked)
+		if !detached {
+			defer p.tunnels.remove(tn)
+			tn.run(client, early)
+			return
+		}
+		go func() {
+			defer p.tunnels.remove(tn)
+			tn.run(client, early)
+		}()
 	})
 	return nil
 }
 
+// detach returns the bare socket under the server's hijacked connection and the bytes the browser sent after its
+// handshake that the server had already read into its buffer (usually none). Reading them through the wrapper with
+// an expired deadline returns what is buffered and then a timeout without touching the socket.
+func detach(hijacked net.Conn) (net.Conn, []byte) {
+	u, ok := hijacked.(interface{ UnsafeConn() net.Conn })
+	if !ok {
+		return hijacked, nil
+	}
+	raw := u.UnsafeConn()
+	if err := raw.SetReadDeadline(time.Unix(1, 0)); err != nil {
+		return hijacked, nil
+	}
+	var early []byte
+	buf := make([]byte, 4<<10)
+	for {
+		n, err := hijacked.Read(buf)
+		early = append(early, buf[:n]...)
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	_ = raw.SetReadDeadline(time.Time{})
+	return raw, early
+}
+
 // run relays until either side closes or the tunnel is closed, and returns only when both directions have stopped
-// (the server reclaims the client connection afterwards).
-func (t *tunnel) run(client net.Conn) {
+// and both connections are closed. early holds client bytes that arrived with the handshake.
+func (t *tunnel) run(client net.Conn, early []byte) {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		_ = t.up.Close()
+		_ = client.Close()
 		return
 	}
 	t.client = client
 	t.mu.Unlock()
+	if len(early) > 0 {
+		if _, err := t.up.Write(early); err != nil {
+			t.close()
+			return
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -102,28 +146,37 @@ func (t *tunnel) run(client net.Conn) {
 	<-done
 }
 
+// tunnelBuffers lends copy buffers to tunnels while data flows: an idle tunnel waits for its next bytes without
+// holding one, so thousands of open websockets cost little memory.
+var tunnelBuffers = sync.Pool{New: func() any { b := make([]byte, tunnelBufferSize); return &b }}
+
 // pipe copies src to dst, reporting activity at most once per touchEvery.
 func (t *tunnel) pipe(dst, src net.Conn) {
-	buf := make([]byte, tunnelBufferSize)
+	wait := readableWaiter(src)
 	for {
-		n, err := src.Read(buf)
+		if wait != nil {
+			if err := wait(); err != nil {
+				return
+			}
+		}
+		bp := tunnelBuffers.Get().(*[]byte)
+		n, err := src.Read(*bp)
+		var werr error
 		if n > 0 {
 			if now := time.Now().UnixNano(); now-t.lastTouch.Load() >= int64(touchEvery) {
 				t.lastTouch.Store(now)
 				t.touch()
 			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
+			_, werr = dst.Write((*bp)[:n])
 		}
-		if err != nil {
+		tunnelBuffers.Put(bp)
+		if err != nil || werr != nil {
 			return
 		}
 	}
 }
 
-// close ends both directions. The server owns the client connection (closing it is a no-op for hijacked
-// connections), so an expired deadline is what unblocks a pending read or write on it.
+// close ends both directions; closing the connections unblocks pending reads and writes.
 func (t *tunnel) close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -133,7 +186,7 @@ func (t *tunnel) close() {
 	t.closed = true
 	_ = t.up.Close()
 	if t.client != nil {
-		_ = t.client.SetDeadline(time.Unix(1, 0))
+		_ = t.client.Close()
 	}
 }
 

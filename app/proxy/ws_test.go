@@ -1,8 +1,11 @@
 package proxy_test
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/proxy"
 )
 
 // dialWS opens a websocket through the proxy with a session cookie and the given Origin ("" = none).
@@ -58,6 +62,32 @@ func TestWebsocket(t *testing.T) {
 	e := newEnv(t)
 	guest := e.member("gina", "guest")
 	cookie, _ := e.session(guest)
+
+	t.Run("a frame sent together with the handshake is relayed", func(t *testing.T) {
+		// The server reads the handshake and the frame in one go; the tunnel must hand the buffered frame on.
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		frame := []byte{0x81, 0x85, 1, 2, 3, 4, 'e' ^ 1, 'a' ^ 2, 'r' ^ 3, 'l' ^ 4, 'y' ^ 1}
+		req := "GET " + proxy.PathPrefix + e.strip + "/ws HTTP/1.1\r\nHost: " + strings.TrimPrefix(e.base, "http://") +
+			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: kiosc_session=" + cookie + "\r\n\r\n"
+		if _, err := conn.Write(append([]byte(req), frame...)); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("handshake: %v %v", resp, err)
+		}
+		echo := make([]byte, 7)
+		if _, err := io.ReadFull(br, echo); err != nil || echo[0] != 0x81 || echo[1] != 5 || string(echo[2:]) != "early" {
+			t.Fatalf("echo % x %v", echo, err)
+		}
+	})
 
 	t.Run("echo with a subprotocol, binary frames, ping and close codes", func(t *testing.T) {
 		for _, uuid := range []string{e.strip, e.keep} {

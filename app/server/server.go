@@ -84,6 +84,9 @@ func New(d Deps) *Server {
 		// Proxied apps may speak WebDAV and other extensions besides the standard methods.
 		RequestMethods: append(fiber.DefaultMethods[:len(fiber.DefaultMethods):len(fiber.DefaultMethods)], extraMethods...),
 	})
+	// Hijacked connections (websocket tunnels to apps, the live API) are closed by their handlers, which lets the
+	// server release a connection's read buffer at the hijack instead of holding it for the tunnel's lifetime.
+	app.Server().KeepHijackedConns = true
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	app.Use(observe(d.Metrics, d.Log))
 	for _, m := range d.Front {
