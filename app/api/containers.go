@@ -173,7 +173,7 @@ func (h *Containers) create(c *fiber.Ctx) error {
 	if err := Decode(c, &in); err != nil {
 		return err
 	}
-	if err := fillFromTemplate(ctx, h.Store, h.Checker, u, &in); err != nil {
+	if err := fillFromTemplate(ctx, h.Store, h.Checker, u, p.UUID, &in); err != nil {
 		return err
 	}
 	ct, err := h.Manager.Create(ctx, u, p, &in)
@@ -196,11 +196,17 @@ func (h *Containers) update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ctx, u := c.UserContext(), IdentityOf(c).User
 	var in lifecycle.Input
 	if err := Decode(c, &in); err != nil {
 		return err
 	}
-	ct, err = h.Manager.Update(c.UserContext(), IdentityOf(c).User, ct.UUID, &in)
+	if in.Template != nil && *in.Template != "" {
+		if _, err := linkTemplate(ctx, h.Store, h.Checker, u, ct.ProjectUUID, *in.Template); err != nil {
+			return err
+		}
+	}
+	ct, err = h.Manager.Update(ctx, u, ct.UUID, &in)
 	if err != nil {
 		return managerError(err)
 	}

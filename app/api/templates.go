@@ -435,7 +435,10 @@ func (h *Templates) apply(c *fiber.Ctx) error {
 		map[string]any{"upstream": up.UUID, "requested": in.Fields})
 }
 
-// containerTemplate loads the container the caller may act on and the template it came from (nil when none).
+// containerTemplate loads the container the caller may act on and the template it came from. The template is nil
+// when there is none, when it was deleted, when it is neither a site template nor a template of the container's
+// project, or when the caller may not read it: a container never shows or copies a template its reader could not
+// open directly.
 func (h *Templates) containerTemplate(c *fiber.Ctx, action access.Action) (*store.Container, *store.Template, error) {
 	ctx, u := c.UserContext(), IdentityOf(c).User
 	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
@@ -448,11 +451,11 @@ func (h *Templates) containerTemplate(c *fiber.Ctx, action access.Action) (*stor
 	if ct.Template == "" {
 		return ct, nil, nil
 	}
-	t, err := h.Store.GetTemplate(ctx, ct.Template)
-	if errors.Is(err, store.ErrNotFound) {
-		return ct, nil, nil
+	t, err := readableTemplate(ctx, h.Store, h.Checker, u, ct.Template)
+	if err != nil || t == nil || !linkable(t, ct.ProjectUUID) {
+		return ct, nil, err
 	}
-	return ct, t, err
+	return ct, t, nil
 }
 
 func (h *Templates) containerDiff(c *fiber.Ctx) error {
@@ -511,9 +514,50 @@ func (h *Templates) containerApply(c *fiber.Ctx) error {
 	return c.JSON(lifecycle.NewView(ct))
 }
 
-// fillFromTemplate completes a container create request that names a template: the fields the request leaves out
-// come from the template. A template the caller may not read is reported as missing.
-func fillFromTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, in *lifecycle.Input) error {
+// linkable reports whether a container of project projectUUID may link to t: a site template or a template of the
+// same project.
+func linkable(t *store.Template, projectUUID string) bool {
+	return t.IsSite() || t.ProjectUUID == projectUUID
+}
+
+// readableTemplate loads a template u may read; it returns nil (and no error) when the template does not exist or
+// belongs to a project where u may not read templates.
+func readableTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, id string) (*store.Template, error) {
+	t, err := st.GetTemplate(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !t.IsSite() {
+		if ok, err := ch.Can(ctx, u, t.ProjectUUID, access.ViewContainer); err != nil || !ok {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// linkTemplate loads the template named by a container create or update in project projectUUID. A template the
+// caller may not read is reported as missing; one of another project is refused, so that a container's link never
+// shows a template to the project's members that they could not read themselves.
+func linkTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, projectUUID, id string) (*store.Template, error) {
+	t, err := readableTemplate(ctx, st, ch, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, FieldError("template", "no such template")
+	}
+	if !linkable(t, projectUUID) {
+		return nil, FieldError("template", "must be a site template or a template of this project")
+	}
+	return t, nil
+}
+
+// fillFromTemplate completes a container create request in project projectUUID that names a template: the fields
+// the request leaves out come from the template (see linkTemplate for which templates are allowed).
+func fillFromTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, projectUUID string, in *lifecycle.Input) error {
 	if in.Template == nil {
 		return nil
 	}
@@ -521,19 +565,9 @@ func fillFromTemplate(ctx context.Context, st *store.Store, ch *access.Checker, 
 		in.Template = nil
 		return nil
 	}
-	t, err := st.GetTemplate(ctx, *in.Template)
-	if errors.Is(err, store.ErrNotFound) {
-		return FieldError("template", "no such template")
-	}
+	t, err := linkTemplate(ctx, st, ch, u, projectUUID, *in.Template)
 	if err != nil {
 		return err
-	}
-	if !t.IsSite() {
-		if ok, err := ch.Can(ctx, u, t.ProjectUUID, access.ViewContainer); err != nil {
-			return err
-		} else if !ok {
-			return FieldError("template", "no such template")
-		}
 	}
 	templates.Fill(in, templates.FromTemplate(t))
 	return nil

@@ -358,3 +358,128 @@ func TestContainerApplyRestart(t *testing.T) {
 		t.Errorf("no restart job: %+v", jobs)
 	}
 }
+
+// TestContainerTemplateLinks checks that a container links only to a site template or a template of its own
+// project, and that a container whose stored link points elsewhere shows and copies nothing from that template.
+func TestContainerTemplateLinks(t *testing.T) {
+	te := newTemplateEnv(t)
+	ctx := context.Background()
+	admin := te.Login("admin", "admin-password")
+	both := te.member("carla", map[*store.Project]string{te.project: "contributor", te.other: "contributor"})
+	own := te.member("pia", map[*store.Project]string{te.project: "contributor"})
+	otherOnly := te.member("olga", map[*store.Project]string{te.other: "contributor"})
+	projectPath := "/api/v1/projects/" + te.project.UUID
+
+	r := admin.Do("POST", "/api/v1/templates", map[string]any{"title": "Site", "image": "nginx:1"})
+	expect(t, r, 201, "site template")
+	site := r.JSON["uuid"].(string)
+	r = both.Do("POST", projectPath+"/templates", map[string]any{"title": "Own", "image": "own/app:1"})
+	expect(t, r, 201, "project template")
+	ownT := r.JSON["uuid"].(string)
+	r = both.Do("POST", "/api/v1/projects/"+te.other.UUID+"/templates", map[string]any{"title": "Secret", "image": "other/app:7",
+		"command": "serve --key other-project-only", "environment": map[string]string{"OTHER": "private"}})
+	expect(t, r, 201, "other project's template")
+	foreign := r.JSON["uuid"].(string)
+	r = own.Do("POST", projectPath+"/containers", map[string]any{"title": "app", "image": "base/app:1"})
+	expect(t, r, 201, "container without a template")
+	id := r.JSON["uuid"].(string)
+
+	const notFound, otherProject = "no such template", "must be a site template or a template of this project"
+	t.Run("create", func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			c        *apitest.Client
+			project  string
+			template string
+			want     int
+			fieldMsg string
+		}{
+			{"site template", own, te.project.UUID, site, 201, ""},
+			{"own project's template", own, te.project.UUID, ownT, 201, ""},
+			{"readable template of another project", both, te.project.UUID, foreign, 400, otherProject},
+			{"superuser, template of another project", admin, te.project.UUID, foreign, 400, otherProject},
+			{"unreadable template", otherOnly, te.other.UUID, ownT, 400, notFound},
+			{"unknown template", own, te.project.UUID, "00000000-0000-0000-0000-000000000000", 400, notFound},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.c.Do("POST", "/api/v1/projects/"+tc.project+"/containers", map[string]any{"template": tc.template,
+					"title": "from " + tc.name})
+				expect(t, r, tc.want, "create")
+				if got := fieldErr(r, "template"); got != tc.fieldMsg {
+					t.Errorf("template error %q, want %q: %s", got, tc.fieldMsg, r.Body)
+				}
+				if tc.want == 201 && r.JSON["template"] != tc.template {
+					t.Errorf("container links to %v, want %s", r.JSON["template"], tc.template)
+				}
+			})
+		}
+	})
+
+	t.Run("patch", func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			c        *apitest.Client
+			template string
+			want     int
+			fieldMsg string
+			linked   any // the container's template afterwards
+		}{
+			{"unreadable template of another project", own, foreign, 400, notFound, nil},
+			{"readable template of another project", both, foreign, 400, otherProject, nil},
+			{"superuser, template of another project", admin, foreign, 400, otherProject, nil},
+			{"unknown template", own, "00000000-0000-0000-0000-000000000000", 400, notFound, nil},
+			{"own project's template", own, ownT, 200, "", ownT},
+			{"site template", own, site, 200, "", site},
+			{"unlink", own, "", 200, "", nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.c.Do("PATCH", "/api/v1/containers/"+id, map[string]any{"template": tc.template})
+				expect(t, r, tc.want, "patch")
+				if got := fieldErr(r, "template"); got != tc.fieldMsg {
+					t.Errorf("template error %q, want %q: %s", got, tc.fieldMsg, r.Body)
+				}
+				r = own.Do("GET", "/api/v1/containers/"+id, nil)
+				if r.JSON["template"] != tc.linked || r.JSON["image"] != "base/app:1" {
+					t.Errorf("after the patch the container is %v", r.JSON)
+				}
+			})
+		}
+	})
+
+	t.Run("stored link to another project's template", func(t *testing.T) {
+		// A link made before links were checked (or written by hand) points at the other project's template.
+		ct, err := te.Store.GetContainer(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct.Template = foreign
+		if err := te.Store.UpdateContainerConfig(ctx, ct); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			c    *apitest.Client
+		}{
+			{"member who cannot read the template", own},
+			{"member who can read the template", both},
+			{"superuser", admin},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.c.Do("GET", "/api/v1/containers/"+id+"/diff", nil)
+				expect(t, r, 200, "diff")
+				if r.JSON["upstream"] != nil || len(diffFields(r)) != 0 {
+					t.Errorf("the diff shows the other project's template: %s", r.Body)
+				}
+				r = tc.c.Do("POST", "/api/v1/containers/"+id+"/apply", map[string]any{"fields": []string{"image", "command", "environment"}})
+				expect(t, r, 409, "apply")
+				got, err := te.Store.GetContainer(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Image != "base/app:1" || got.Command != "" || len(got.Environment) != 0 {
+					t.Errorf("apply copied the other project's template: %+v", got)
+				}
+			})
+		}
+	})
+}

@@ -359,17 +359,26 @@ func templateApply(ctx context.Context, e *Env, args []string) error {
 			names = append(names, f)
 		}
 	}
-	if *all {
-		var d templateDiff
-		if err := c.Do(ctx, "GET", base+"/diff", nil, &d); err != nil {
-			return err
-		}
-		for _, f := range d.Fields {
+	// The comparison before the apply tells which of the chosen fields really change.
+	var d templateDiff
+	if err := c.Do(ctx, "GET", base+"/diff", nil, &d); err != nil {
+		return err
+	}
+	differs := map[string]bool{}
+	for _, f := range d.Fields {
+		differs[f.Field] = true
+		if *all {
 			names = append(names, f.Field)
 		}
-		if len(names) == 0 {
-			fmt.Fprintln(e.Stdout, "No differences: nothing to apply")
-			return nil
+	}
+	if *all && len(names) == 0 {
+		fmt.Fprintln(e.Stdout, "No differences: nothing to apply")
+		return nil
+	}
+	changed := []string{}
+	for _, f := range names {
+		if differs[f] {
+			changed = append(changed, f)
 		}
 	}
 	body := map[string]any{"fields": names}
@@ -391,8 +400,18 @@ func templateApply(ctx context.Context, e *Env, args []string) error {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return fmt.Errorf("unexpected answer: %w", err)
 	}
-	fmt.Fprintf(e.Stdout, "Applied %s to %q\n", strings.Join(names, ", "), out.Title)
-	if out.RestartPending {
+	if len(changed) == 0 {
+		fmt.Fprintf(e.Stdout, "Nothing changed in %q: %s already match the template\n", out.Title, strings.Join(names, ", "))
+		return nil
+	}
+	fmt.Fprintf(e.Stdout, "Applied %s to %q\n", strings.Join(changed, ", "), out.Title)
+	switch {
+	case !out.RestartPending:
+	case *restart:
+		// The server restarts a container that runs with a pending change when asked to; the restart is queued,
+		// so restart_pending is still set in its answer.
+		fmt.Fprintln(e.Stdout, "Restart requested: the container restarts with the new configuration")
+	default:
 		fmt.Fprintln(e.Stdout, "The container runs with the old configuration until it is restarted (restart pending)")
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -191,4 +192,74 @@ func TestTemplateCommands(t *testing.T) {
 func patchTemplate(ctx context.Context, base, token, id string, body map[string]any) error {
 	c := &cli.Client{URL: base, Token: token, HTTP: http.DefaultClient}
 	return c.Do(ctx, "PATCH", "/api/v1/templates/"+id, body, nil)
+}
+
+// TestTemplateApplyContainerMessages checks what `kiosc template apply --container` reports against recorded server
+// answers: the fields that really changed, and whether the container was restarted or still waits for a restart.
+func TestTemplateApplyContainerMessages(t *testing.T) {
+	const id = "5f0c6a1e-2b3d-4c5e-8f90-123456789abc"
+	diff := `{"upstream":{"uuid":"9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d","title":"Web","project":null},"fields":[` +
+		`{"field":"image","current":"nginx:1","upstream":"nginx:2"}]}`
+	for _, tc := range []struct {
+		name        string
+		args        []string
+		status      int // the apply answer
+		pending     bool
+		wantRestart bool // the request asks for a restart
+		want        []string
+		notWant     []string
+	}{
+		{name: "restart requested", args: []string{"--fields", "image,environment", "--restart"}, status: 202, pending: true,
+			wantRestart: true, want: []string{"Applied image to", "Restart requested"},
+			notWant: []string{"environment", "old configuration"}},
+		{name: "restart pending", args: []string{"--fields", "image"}, status: 200, pending: true,
+			want: []string{"Applied image to", "old configuration until it is restarted"}, notWant: []string{"Restart requested"}},
+		{name: "stopped container", args: []string{"--all", "--restart"}, status: 200, wantRestart: true,
+			want: []string{"Applied image to"}, notWant: []string{"Restart requested", "old configuration"}},
+		{name: "nothing differs", args: []string{"--fields", "environment"}, status: 200,
+			want: []string{"Nothing changed", "environment already match"}, notWant: []string{"Applied"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var applied struct {
+				Fields  []string `json:"fields"`
+				Restart bool     `json:"restart"`
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				switch r.Method + " " + r.URL.Path {
+				case "GET /api/v1/containers/" + id + "/diff":
+					_, _ = w.Write([]byte(diff))
+				case "POST /api/v1/containers/" + id + "/apply":
+					if err := json.NewDecoder(r.Body).Decode(&applied); err != nil {
+						w.WriteHeader(400)
+						return
+					}
+					w.WriteHeader(tc.status)
+					_ = json.NewEncoder(w).Encode(map[string]any{"uuid": id, "title": "notebook", "state": "running",
+						"restart_pending": tc.pending})
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			env := map[string]string{"KIOSC_URL": srv.URL, "KIOSC_TOKEN": "test-token"}
+			r := runCLI(t.TempDir(), env, "", append([]string{"template", "apply", id, "--container"}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			if applied.Restart != tc.wantRestart {
+				t.Errorf("restart sent %v, want %v", applied.Restart, tc.wantRestart)
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("output lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tc.notWant {
+				if strings.Contains(r.stdout, s) {
+					t.Errorf("output has %q:\n%s", s, r.stdout)
+				}
+			}
+		})
+	}
 }
