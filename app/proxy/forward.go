@@ -150,6 +150,7 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 	if len(h.Peek(fiber.HeaderCookie)) > 0 {
 		h.DelCookie(api.SessionCookie)
 		h.DelCookie(AppCookie)
+		h.DelCookie(SecureAppCookie)
 	}
 	h.Del(api.CSRFHeader)
 	if _, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
@@ -207,6 +208,7 @@ func appendIP(b []byte, ip net.IP) []byte {
 func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
 	h.DelCookie(api.SessionCookie)
 	h.DelCookie(AppCookie)
+	h.DelCookie(SecureAppCookie)
 	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
 		for _, name := range strings.Split(string(conn), ",") {
 			switch name = strings.TrimSpace(name); strings.ToLower(name) {

@@ -219,6 +219,12 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		// Subdomain mode: browsers use the app on its own origin; scripts with tokens keep using this URL.
 		return p.hop(c, req, id)
 	}
+	if p.sub != nil && !nav && id.Session != nil {
+		// Subdomain mode: an app's pages run on its own origin and never send kiosc's session here. A request that
+		// does (another app's script on the same site, an <object> load) must not reach an app on kiosc's origin.
+		return &api.Error{Status: fiber.StatusForbidden, Code: "use_app_origin",
+			Message: "apps are served on their own origin (" + p.sub.origin(req.uuid) + "/); scripts use an API token here"}
+	}
 	if req.rest == "" {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
 		loc := req.prefix + "/"

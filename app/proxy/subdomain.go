@@ -25,8 +25,13 @@ import (
 // host-only AppCookie. The cookie is an HMAC-signed reference to the kiosc session, so logging out of kiosc or
 // revoking the session ends access to every app within the proxy's cache TTL.
 
-// AppCookie is the host-only cookie on an app's origin that carries the signed reference to the kiosc session.
+// AppCookie is the host-only cookie on an app's origin that carries the signed reference to the kiosc session
+// (under plain http, where the __Host- prefix is not available).
 const AppCookie = "kiosc_app"
+
+// SecureAppCookie is AppCookie's name under https: browsers refuse a __Host- cookie that names a Domain, so a
+// sibling app under the same domain cannot plant one for another app's origin.
+const SecureAppCookie = "__Host-kiosc_app"
 
 // AuthPath is the reserved path on app origins where a one-time token is exchanged for AppCookie.
 const AuthPath = "/.kiosc/auth"
@@ -56,6 +61,8 @@ type subdomains struct {
 	// base is kiosc's base URL without a trailing slash; scheme is the scheme of app origins.
 	base   string
 	scheme string
+	// cookie is the app cookie's name (SecureAppCookie under https).
+	cookie string
 	keys   *secrets.Keys
 	users  SessionStore
 	now    func() time.Time
@@ -90,6 +97,10 @@ func newSubdomains(opt Options, scheme string) *subdomains {
 		domain: []byte(strings.ToLower(strings.TrimPrefix(opt.Domain, "."))),
 		scheme: scheme, keys: opt.Auth.Keys(), users: opt.Sessions, now: time.Now,
 		tokens: map[string]*appToken{}, apps: newTTLCache[appIdentity](opt.CacheTTL),
+	}
+	s.cookie = AppCookie
+	if scheme == "https" {
+		s.cookie = SecureAppCookie
 	}
 	s.hasPort = bytes.IndexByte(s.domain, ':') >= 0
 	if opt.BaseURL != nil {
@@ -266,7 +277,7 @@ func (p *Proxy) identifyApp(c *fiber.Ctx, uuid string) (id *auth.Identity, viaTo
 		id, err := p.identify(c)
 		return id, true, err
 	}
-	raw := h.Cookie(AppCookie)
+	raw := h.Cookie(p.sub.cookie)
 	if len(raw) == 0 {
 		return nil, false, nil
 	}
@@ -448,7 +459,7 @@ func (p *Proxy) exchange(c *fiber.Ctx, req request) error {
 		return err
 	}
 	c.Cookie(&fiber.Cookie{
-		Name: AppCookie, Value: p.sub.appCookieValue(tok.user, tok.session, req.uuid, tok.expires),
+		Name: p.sub.cookie, Value: p.sub.appCookieValue(tok.user, tok.session, req.uuid, tok.expires),
 		Path: "/", Expires: tok.expires, HTTPOnly: true, Secure: p.sub.scheme == "https", SameSite: fiber.CookieSameSiteLaxMode,
 	})
 	return c.Redirect(next, fiber.StatusFound)

@@ -150,7 +150,8 @@ func TestAppTokens(t *testing.T) {
 
 func TestCleanResponseDropsAppCookie(t *testing.T) {
 	var resp fasthttp.Response
-	raw := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: kiosc_app=forged; Path=/\r\nSet-Cookie: app=1; Path=/\r\n\r\n"
+	raw := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: kiosc_app=forged; Path=/\r\n" +
+		"Set-Cookie: __Host-kiosc_app=forged; Path=/; Secure\r\nSet-Cookie: app=1; Path=/\r\n\r\n"
 	if err := resp.Header.Read(bufioReader(raw)); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +159,15 @@ func TestCleanResponseDropsAppCookie(t *testing.T) {
 	out := resp.Header.String()
 	if strings.Contains(out, AppCookie) || !strings.Contains(out, "app=1") {
 		t.Fatalf("%s", out)
+	}
+}
+
+func TestAppCookieName(t *testing.T) {
+	// Under https the __Host- prefix keeps sibling apps (same site) from planting the cookie with a Domain.
+	for base, want := range map[string]string{"https://kiosc.example.org": SecureAppCookie, "http://kiosc.localhost:8080": AppCookie} {
+		if got := testSubdomains(t, "apps.example.org", base).cookie; got != want {
+			t.Errorf("%s: cookie %q, want %q", base, got, want)
+		}
 	}
 }
 

@@ -355,6 +355,19 @@ func TestSubdomainNavigation(t *testing.T) {
 		}
 	})
 
+	t.Run("on kiosc's origin, requests carrying only the session never reach an app", func(t *testing.T) {
+		// Another app's script on the same site, or an <object> load, would send kiosc's session along.
+		for _, h := range [][]string{scriptHeaders, {"Sec-Fetch-Mode: no-cors", "Sec-Fetch-Dest: object"}} {
+			r := do(t, "GET", e.url(e.strip, "/echo"), cookie, nil, h...)
+			if body := readAll(t, r); r.StatusCode != http.StatusForbidden || !strings.Contains(body, "use_app_origin") {
+				t.Fatalf("%v: %d %s", h, r.StatusCode, body)
+			}
+		}
+		if _, resp, err := dialWS(t, e, e.strip, cookie, e.base); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("websocket with the session on kiosc's origin: %v %v", resp, err)
+		}
+	})
+
 	t.Run("hosts under the domain that are not an app get 404", func(t *testing.T) {
 		for _, host := range []string{"nope." + testDomain, "a.b." + testDomain, e.strip + ".x." + testDomain,
 			e.strip[:35] + "." + testDomain} {
