@@ -479,25 +479,54 @@ func (m *Manager) stopAll(ctx context.Context, user *store.User, r *MaintenanceR
 	if err != nil {
 		return err
 	}
-	var ids []string
+	var asked []*store.Container
 	for _, c := range records {
 		if c.State == store.StateDeleting || (c.DesiredState == store.StateStopped && !slices.Contains(up, c.State)) {
 			continue
 		}
-		m.event(ctx, c.UUID, store.LevelInfo, user.Username, "stopping for maintenance (stop-all)")
-		m.timeline(ctx, c, user.Username, "container_maintenance_stop", store.StatusOK, "stopped "+c.Title+" for maintenance",
-			map[string]any{"task": TaskStopAll})
-		if _, err := m.stopQuiet(ctx, user, c.UUID, "maintenance"); err != nil {
-			r.Items = append(r.Items, MaintenanceItem{Kind: "container", ID: c.UUID, Name: c.Title, Project: c.ProjectUUID, Error: err.Error()})
+		err := m.stopQuiet(ctx, user, c.UUID, "maintenance")
+		switch {
+		case errors.Is(err, errGone):
+			continue
+		case err != nil:
+			m.event(ctx, c.UUID, store.LevelError, user.Username, "could not ask to stop for maintenance (stop-all): %v", err)
+			m.timeline(ctx, c, user.Username, "container_maintenance_stop", store.StatusFailed,
+				"could not stop "+c.Title+" for maintenance: "+err.Error(), map[string]any{"task": TaskStopAll, "error": err.Error()})
+			r.Items = append(r.Items, MaintenanceItem{Kind: "container", ID: c.UUID, Name: c.Title, Project: c.ProjectUUID,
+				State: c.State, Reason: c.StateReason, Error: "stop not requested: " + err.Error()})
 			continue
 		}
-		ids = append(ids, c.UUID)
+		m.event(ctx, c.UUID, store.LevelInfo, user.Username, "stopping for maintenance (stop-all)")
+		m.timeline(ctx, c, user.Username, "container_maintenance_stop", store.StatusOK, "stopping "+c.Title+" for maintenance",
+			map[string]any{"task": TaskStopAll})
+		asked = append(asked, c)
 	}
-	m.settle(ctx, r, ids, func(c *store.Container) bool {
-		return !slices.Contains(up, c.State) || c.DesiredState != store.StateStopped
-	})
-	r.Summary = fmt.Sprintf("stopped %d %s", len(ids), plural(len(ids), "container"))
+	n := m.settle(ctx, r, user, asked, func(*store.Container) string { return "container_maintenance_stop" }, stopped)
+	r.Summary = fmt.Sprintf("stopped %d %s", n, plural(n, "container"))
+	if f := len(r.Items) - n; f > 0 {
+		r.Summary += fmt.Sprintf(", %d not stopped", f)
+	}
 	return nil
+}
+
+// stopped is the outcome of a stop for settle: "" once the container no longer runs, else why it is not stopped.
+func stopped(c *store.Container) string {
+	switch {
+	case !slices.Contains(up, c.State):
+		return ""
+	case c.DesiredState != store.StateStopped:
+		return "not stopped: asked to run again meanwhile (now " + c.State + ")"
+	}
+	return stillIn(c)
+}
+
+// stillIn describes a container that is not where a task wanted it ("still stopping: stop failed: ...").
+func stillIn(c *store.Container) string {
+	s := "still " + c.State
+	if c.StateMessage != "" {
+		s += ": " + c.StateMessage
+	}
+	return s
 }
 
 // stopIdle runs the idle and lifetime sweep now.
@@ -508,21 +537,32 @@ func (m *Manager) stopIdle(ctx context.Context, user *store.User, r *Maintenance
 		return err
 	}
 	now := time.Now()
-	var ids []string
+	var asked []*store.Container
+	events := map[string]string{}
 	for _, c := range records {
-		if c.State == store.StateRunning && c.DesiredState == store.StateRunning && m.sweepRunning(ctx, c, now, user) != "" {
-			ids = append(ids, c.UUID)
+		if c.State != store.StateRunning || c.DesiredState != store.StateRunning {
+			continue
+		}
+		reason, err := m.sweepRunning(ctx, c, now, user)
+		events[c.UUID] = sweepEvents[reason]
+		switch {
+		case err != nil:
+			r.Items = append(r.Items, MaintenanceItem{Kind: "container", ID: c.UUID, Name: c.Title, Project: c.ProjectUUID,
+				State: c.State, Reason: c.StateReason, Error: "stop not requested: " + err.Error()})
+		case reason != "":
+			asked = append(asked, c)
 		}
 	}
-	m.settle(ctx, r, ids, func(c *store.Container) bool {
-		return !slices.Contains(up, c.State) || c.DesiredState != store.StateStopped
-	})
-	r.Summary = fmt.Sprintf("stopped %d idle %s", len(ids), plural(len(ids), "container"))
+	n := m.settle(ctx, r, user, asked, func(c *store.Container) string { return events[c.UUID] }, stopped)
+	r.Summary = fmt.Sprintf("stopped %d idle %s", n, plural(n, "container"))
+	if f := len(r.Items) - n; f > 0 {
+		r.Summary += fmt.Sprintf(", %d not stopped", f)
+	}
 	return nil
 }
 
 // removeStoppedNow runs the remove-stopped sweep now.
-func (m *Manager) removeStoppedNow(ctx context.Context, _ *store.User, r *MaintenanceResult) error {
+func (m *Manager) removeStoppedNow(ctx context.Context, user *store.User, r *MaintenanceResult) error {
 	if m.o.RemoveStoppedAfter <= 0 {
 		r.Summary = "nothing removed: KIOSC_REMOVE_STOPPED_AFTER is 0, so stopped containers are kept"
 		return nil
@@ -532,36 +572,46 @@ func (m *Manager) removeStoppedNow(ctx context.Context, _ *store.User, r *Mainte
 		return err
 	}
 	now := time.Now()
-	var ids []string
+	var asked []*store.Container
 	for _, c := range records {
 		if m.stoppedTooLong(c, now) {
 			m.removeStopped(ctx, c)
-			ids = append(ids, c.UUID)
+			asked = append(asked, c)
 		}
 	}
-	m.settle(ctx, r, ids, func(c *store.Container) bool {
-		return c.State == store.StateDeleted || c.DockerID == "" || c.DesiredState == store.StateRunning
+	n := m.settle(ctx, r, user, asked, func(*store.Container) string { return "container_remove_stopped" }, func(c *store.Container) string {
+		switch {
+		case c.State == store.StateDeleted:
+			return ""
+		case c.DesiredState == store.StateRunning:
+			return "not removed: started again meanwhile (now " + c.State + ")"
+		}
+		return "not removed: " + stillIn(c)
 	})
-	n := 0
-	for _, it := range r.Items {
-		if it.State == store.StateDeleted {
-			n++
-		}
-	}
 	r.Summary = fmt.Sprintf("removed %d Docker %s stopped longer than %s", n, plural(n, "container"),
 		humanDuration(m.o.RemoveStoppedAfter))
+	if f := len(r.Items) - n; f > 0 {
+		r.Summary += fmt.Sprintf(", %d not removed", f)
+	}
 	return nil
 }
 
-// settle waits (bounded) until the workers have acted on the containers, then lists them with their state.
-func (m *Manager) settle(ctx context.Context, r *MaintenanceResult, ids []string, done func(*store.Container) bool) {
+// settle waits (bounded) until the workers have acted on the containers, then lists each with its state and
+// returns how many ended as the task wanted. outcome is "" for a container where the task wanted it, else what went
+// wrong, which becomes the item's error. A container that was deleted meanwhile is reported as not acted on. A
+// container the task did not get where it wanted also gets the timeline event named by event, with status FAILED.
+func (m *Manager) settle(ctx context.Context, r *MaintenanceResult, user *store.User, asked []*store.Container,
+	event func(c *store.Container) string, outcome func(*store.Container) string) int {
 	deadline := time.Now().Add(m.o.StopTimeout + 20*time.Second)
-	for _, id := range ids {
+	n := 0
+	for _, was := range asked {
 		var c *store.Container
+		var err error
 		for {
-			var err error
-			c, err = m.st.GetContainer(ctx, id)
-			if err != nil || done(c) || time.Now().After(deadline) || ctx.Err() != nil {
+			// Whether the worker is idle is read before the record, so a record read after an idle worker is final.
+			idle := m.workerIdle(was.UUID)
+			c, err = m.st.GetContainer(ctx, was.UUID)
+			if err != nil || outcome(c) == "" || idle || time.Now().After(deadline) || ctx.Err() != nil {
 				break
 			}
 			select {
@@ -569,12 +619,36 @@ func (m *Manager) settle(ctx context.Context, r *MaintenanceResult, ids []string
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
-		it := MaintenanceItem{Kind: "container", ID: id}
-		if c != nil {
-			it.Name, it.Project, it.State, it.Reason = c.Title, c.ProjectUUID, c.State, c.StateReason
+		it := MaintenanceItem{Kind: "container", ID: was.UUID, Name: was.Title, Project: was.ProjectUUID}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			it.State, it.Error = store.StateDeleting, "deleted meanwhile"
+		case err != nil:
+			it.Error = "state unknown: " + err.Error()
+		case c.State == store.StateDeleting:
+			it.State, it.Reason, it.Error = c.State, c.StateReason, "being deleted"
+		default:
+			it.Name, it.State, it.Reason, it.Error = c.Title, c.State, c.StateReason, outcome(c)
+		}
+		switch {
+		case it.Error == "":
+			n++
+		case it.State != store.StateDeleting:
+			m.timeline(ctx, was, user.Username, event(was), store.StatusFailed, r.Task+": "+was.Title+" "+it.Error,
+				map[string]any{"task": r.Task, "error": it.Error})
 		}
 		r.Items = append(r.Items, it)
 	}
+	return n
+}
+
+// workerIdle reports whether the container's worker has nothing left to do: no pass running or due, no job
+// waiting and no removal asked for.
+func (m *Manager) workerIdle(uuid string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.workers[uuid]
+	return w == nil || (!w.running && len(w.jobs) == 0 && !w.removeStopped)
 }
 
 // cleanupUnused removes this instance's networks without containers and dangling images no container uses.

@@ -3,15 +3,20 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	osexec "os/exec"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
@@ -161,6 +166,17 @@ func TestMaintenanceStops(t *testing.T) {
 	}
 	if !hasTimeline(t, e, idle.UUID, "container_idle_stop") || siteEvent(t, e, "maintenance_stop_idle") == nil {
 		t.Error("stop-idle not in the timeline")
+	}
+	// Run by a superuser: the per-container records name them, not the system.
+	if evs := timelineOf(t, e, idle.UUID, "container_idle_stop"); len(evs) != 1 || evs[0].Username != e.user.Username ||
+		evs[0].Status != store.StatusOK {
+		t.Errorf("idle stop's timeline: %+v", evs)
+	}
+	cevs, _, _ := e.st.ListContainerEvents(ctx, idle.UUID, store.Page{})
+	if !slices.ContainsFunc(cevs, func(ev *store.ContainerEvent) bool {
+		return strings.HasPrefix(ev.Message, "stopping: idle") && ev.Username == e.user.Username
+	}) {
+		t.Errorf("idle stop's container event does not name the user: %+v", cevs)
 	}
 
 	idle = e.start(idle)
@@ -335,4 +351,194 @@ func TestMaintenanceCleanupUnused(t *testing.T) {
 	e.stop()
 	e.startManager()
 	e.waitState(running.UUID, store.StateRunning)
+}
+
+// timelineOf returns the timeline events with this name about container id, newest first.
+func timelineOf(t *testing.T, e *env, id, name string) []*store.TimelineEvent {
+	t.Helper()
+	evs, _, err := e.st.ListTimelineEvents(context.Background(), store.TimelineFilter{ObjectUUID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*store.TimelineEvent
+	for _, ev := range evs {
+		if ev.EventName == name {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// failing is the real engine with stop and removal failing for the Docker IDs in fail.
+type failing struct {
+	*docker.Client
+	fail sync.Map // Docker ID → true
+}
+
+var errRefused = errors.New("refused by the test engine")
+
+func (f *failing) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	if _, ok := f.fail.Load(id); ok {
+		return errRefused
+	}
+	return f.Client.Stop(ctx, id, timeout)
+}
+
+func (f *failing) Remove(ctx context.Context, id string) error {
+	if _, ok := f.fail.Load(id); ok {
+		return errRefused
+	}
+	return f.Client.Remove(ctx, id)
+}
+
+func TestMaintenanceReportsFailures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *lifecycle.Options) {
+		o.SweepInterval = time.Hour
+		o.RemoveStoppedAfter = time.Second
+	})
+	e.stop()
+	f := &failing{Client: e.dk}
+	e.startManagerWith(f)
+	ctx := context.Background()
+	good := e.start(e.create(nil))
+	bad := e.start(e.create(nil))
+	f.fail.Store(bad.DockerID, true)
+
+	r, err := e.m.StopAll(ctx, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := item(r, bad.UUID)
+	if r.Count != 1 || r.Failed != 1 || it == nil || !strings.Contains(it.Error, "stop failed") ||
+		!strings.Contains(it.Error, errRefused.Error()) || !strings.Contains(r.Summary, "stopped 1 container, 1 not stopped") {
+		t.Fatalf("stop-all with a failing stop: %+v", r)
+	}
+	if it := item(r, good.UUID); it == nil || it.Error != "" || it.State != store.StateStopped {
+		t.Errorf("the container that stopped: %+v", it)
+	}
+	if ev := siteEvent(t, e, "maintenance_stop_all"); ev == nil || ev.Status != store.StatusFailed || ev.ExtraData["failed"] != float64(1) {
+		t.Errorf("site-wide event %+v", ev)
+	}
+	evs := timelineOf(t, e, bad.UUID, "container_maintenance_stop")
+	if len(evs) != 2 || evs[0].Status != store.StatusFailed || evs[0].Username != e.user.Username ||
+		!strings.Contains(evs[0].Description, "stop failed") {
+		t.Errorf("the failed stop's timeline: %+v", evs)
+	}
+	if evs := timelineOf(t, e, good.UUID, "container_maintenance_stop"); len(evs) != 1 || evs[0].Status != store.StatusOK {
+		t.Errorf("the stop's timeline: %+v", evs)
+	}
+
+	// Docker stops it when asked again; then its removal fails.
+	f.fail.Delete(bad.DockerID)
+	if _, err := e.m.Stop(ctx, e.user, bad.UUID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(bad.UUID, store.StateStopped)
+	f.fail.Store(bad.DockerID, true)
+	time.Sleep(1500 * time.Millisecond)
+	r, err = e.m.RemoveStopped(ctx, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := item(r, bad.UUID); r.Count != 1 || r.Failed != 1 || it == nil || !strings.HasPrefix(it.Error, "not removed: still stopped") ||
+		!strings.Contains(r.Summary, "removed 1 Docker container") || !strings.Contains(r.Summary, "1 not removed") {
+		t.Fatalf("remove-stopped with a failing removal: %+v", r)
+	}
+	if it := item(r, good.UUID); it == nil || it.Error != "" || it.State != store.StateDeleted {
+		t.Errorf("the container removed: %+v", it)
+	}
+	if ev := siteEvent(t, e, "maintenance_remove_stopped"); ev == nil || ev.Status != store.StatusFailed {
+		t.Errorf("site-wide event %+v", ev)
+	}
+	if evs := timelineOf(t, e, bad.UUID, "container_remove_stopped"); len(evs) != 1 || evs[0].Status != store.StatusFailed {
+		t.Errorf("the failed removal's timeline: %+v", evs)
+	}
+	f.fail.Delete(bad.DockerID)
+}
+
+// hookRecorder is the test recorder that first hands every event to on.
+type hookRecorder struct {
+	recorder
+	on func(*store.TimelineEvent)
+}
+
+func (h *hookRecorder) Record(ctx context.Context, ev *store.TimelineEvent) {
+	h.on(ev)
+	h.recorder.Record(ctx, ev)
+}
+
+// startManagerRecording restarts the manager of e with the timeline recorder rec.
+func (e *env) startManagerRecording(rec lifecycle.Recorder) {
+	e.stop()
+	e.m = lifecycle.New(e.st, e.dk, e.keys, e.bus, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), e.opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.m.Run(ctx) }()
+	e.stop = func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			e.t.Error("manager did not stop")
+		}
+	}
+}
+
+// A container deleted while stop-all or stop-idle works through its list is left alone: no stop job, no
+// desired-state change, no timeline event claiming a stop, and it is not counted.
+func TestMaintenanceSkipsContainersBeingDeleted(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		task, event string
+	}{
+		{lifecycle.TaskStopAll, "container_maintenance_stop"},
+		{lifecycle.TaskStopIdle, "container_idle_stop"},
+	} {
+		t.Run(tc.task, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(o *lifecycle.Options) { o.SweepInterval = time.Hour })
+			ctx := context.Background()
+			a := e.start(e.create(map[string]any{"max_idle": 1}))
+			b := e.start(e.create(map[string]any{"max_idle": 1}))
+			var deleted atomic.Value
+			var fired atomic.Bool
+			e.startManagerRecording(&hookRecorder{recorder: recorder{e.st}, on: func(ev *store.TimelineEvent) {
+				if ev.EventName != tc.event || !fired.CompareAndSwap(false, true) {
+					return
+				}
+				// The first container the task stops: the user deletes the other one at this moment.
+				other := a.UUID
+				if ev.ObjectUUID == a.UUID {
+					other = b.UUID
+				}
+				deleted.Store(other)
+				if _, err := e.m.Delete(ctx, e.user, other); err != nil {
+					t.Errorf("delete: %v", err)
+				}
+			}})
+			time.Sleep(1500 * time.Millisecond)
+			r, err := e.m.RunMaintenance(ctx, e.user, tc.task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone, _ := deleted.Load().(string)
+			if gone == "" {
+				t.Fatalf("no container stopped: %+v", r)
+			}
+			if r.Count != 1 || r.Failed != 0 || item(r, gone) != nil {
+				t.Errorf("%s: %+v", tc.task, r)
+			}
+			if evs := timelineOf(t, e, gone, tc.event); len(evs) != 0 {
+				t.Errorf("stop recorded for the deleted container: %+v", evs[0])
+			}
+			jobs, _, _ := e.st.ListJobs(ctx, gone, store.Page{})
+			for _, j := range jobs {
+				if j.Action == "stop" {
+					t.Errorf("job %s for the deleted container", j.Action)
+				}
+			}
+			e.waitGone(gone)
+		})
+	}
 }

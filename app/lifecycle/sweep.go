@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -77,7 +78,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 	for _, c := range records {
 		switch {
 		case c.State == store.StateRunning && c.DesiredState == store.StateRunning:
-			m.sweepRunning(ctx, c, now, sys)
+			_, _ = m.sweepRunning(ctx, c, now, sys)
 		case m.stoppedTooLong(c, now):
 			m.removeStopped(ctx, c)
 		}
@@ -85,29 +86,54 @@ func (m *Manager) Sweep(ctx context.Context) {
 	m.scheduledMaintenance(ctx, now)
 }
 
-// sweepRunning stops a running app past its maximum lifetime or idle time and returns the reason (max_lifetime,
-// idle), or "" when it may keep running.
-func (m *Manager) sweepRunning(ctx context.Context, c *store.Container, now time.Time, sys *store.User) string {
-	if life := effective(c.MaxLifetime, m.o.MaxLifetime); life > 0 && c.StartedAt != nil && now.Sub(*c.StartedAt) > life {
-		m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: maximum lifetime of %v reached", life)
-		m.timeline(ctx, c, "", "container_lifetime_stop", store.StatusOK, "stopped "+c.Title+" after its maximum lifetime",
-			map[string]any{"max_lifetime_seconds": life.Seconds()})
-		_, _ = m.stopQuiet(ctx, sys, c.UUID, "max_lifetime")
-		return "max_lifetime"
-	}
+// sweepRunning asks a running app past its maximum lifetime or idle time to stop and returns the reason
+// (max_lifetime, idle); "" when it may keep running, or when it is being deleted or is gone. An error
+// means the stop could not be requested; it is recorded as a failed timeline event. user is who asked (the system
+// for the periodic sweep).
+func (m *Manager) sweepRunning(ctx context.Context, c *store.Container, now time.Time, user *store.User) (string, error) {
+	var reason, event, why, desc string
+	var extra map[string]any
 	idle := effective(c.MaxIdle, m.o.MaxIdle)
 	last := m.lastAccess(c)
 	if last == nil || (c.ReadyAt != nil && c.ReadyAt.After(*last)) {
 		last = c.ReadyAt
 	}
-	if idle > 0 && last != nil && now.Sub(*last) > idle {
-		m.event(ctx, c.UUID, store.LevelInfo, "", "stopping: idle for more than %v", idle)
-		m.timeline(ctx, c, "", "container_idle_stop", store.StatusOK, "stopped "+c.Title+" after being idle",
-			map[string]any{"max_idle_seconds": idle.Seconds()})
-		_, _ = m.stopQuiet(ctx, sys, c.UUID, "idle")
-		return "idle"
+	if life := effective(c.MaxLifetime, m.o.MaxLifetime); life > 0 && c.StartedAt != nil && now.Sub(*c.StartedAt) > life {
+		reason, event, why, desc = "max_lifetime", sweepEvents["max_lifetime"], fmt.Sprintf("maximum lifetime of %v reached", life),
+			"after its maximum lifetime"
+		extra = map[string]any{"max_lifetime_seconds": life.Seconds()}
+	} else if idle > 0 && last != nil && now.Sub(*last) > idle {
+		reason, event, why, desc = "idle", sweepEvents["idle"], fmt.Sprintf("idle for more than %v", idle), "after being idle"
+		extra = map[string]any{"max_idle_seconds": idle.Seconds()}
+	} else {
+		return "", nil
 	}
-	return ""
+	name := eventUser(user)
+	err := m.stopQuiet(ctx, user, c.UUID, reason)
+	switch {
+	case errors.Is(err, errGone):
+		return "", nil
+	case err != nil:
+		m.log.Error("sweep: stop", "container", c.UUID, "reason", reason, "err", err)
+		m.event(ctx, c.UUID, store.LevelError, name, "could not ask to stop (%s): %v", why, err)
+		extra["error"] = err.Error()
+		m.timeline(ctx, c, name, event, store.StatusFailed, "could not stop "+c.Title+" "+desc+": "+err.Error(), extra)
+		return "", err
+	}
+	m.event(ctx, c.UUID, store.LevelInfo, name, "stopping: %s", why)
+	m.timeline(ctx, c, name, event, store.StatusOK, "stopping "+c.Title+" "+desc, extra)
+	return reason, nil
+}
+
+// sweepEvents names the timeline event of each reason the sweep stops an app for.
+var sweepEvents = map[string]string{"max_lifetime": "container_lifetime_stop", "idle": "container_idle_stop"}
+
+// eventUser is the username recorded in events for what user asked: "" (kiosc itself) for the system user.
+func eventUser(user *store.User) string {
+	if user == nil || user.Username == store.SystemUser {
+		return ""
+	}
+	return user.Username
 }
 
 // stoppedTooLong reports whether c's Docker container has been stopped longer than KIOSC_REMOVE_STOPPED_AFTER.
@@ -117,26 +143,43 @@ func (m *Manager) stoppedTooLong(c *store.Container, now time.Time) bool {
 		c.StoppedAt != nil && now.Sub(*c.StoppedAt) > m.o.RemoveStoppedAfter
 }
 
-// stopQuiet stops like a user request but records only the sweep's own timeline event.
-func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason string) (*store.Container, error) {
+// errGone is returned by stopQuiet for a container that is being deleted or no longer exists: it is left alone.
+var errGone = errors.New("the container is being deleted")
+
+// stopQuiet stops like a user request but records only the caller's own timeline event. Like request, it reads the
+// record again under the worker's intent lock and leaves a container that is being deleted, or gone, alone (errGone).
+func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason string) error {
+	if _, err := m.st.GetContainer(ctx, uuid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errGone
+		}
+		return err
+	}
 	m.mu.Lock()
 	w := m.worker(uuid)
-	w.stopReason = reason
 	m.mu.Unlock()
 	w.intent.Lock()
 	defer w.intent.Unlock()
+	c, err := m.st.GetContainer(ctx, uuid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.State == store.StateDeleting) {
+		return errGone
+	}
+	if err != nil {
+		return err
+	}
 	if err := m.st.UpdateContainerDesired(ctx, uuid, store.StateStopped); err != nil {
-		return nil, err
+		return err
 	}
 	j := &store.Job{ContainerUUID: uuid, Action: "stop", Username: user.Username}
 	if err := m.st.CreateJob(ctx, j); err != nil {
-		return nil, err
+		return err
 	}
 	m.mu.Lock()
+	w.stopReason = reason
 	w.jobs = append(w.jobs, j)
 	m.kickLocked(uuid, true)
 	m.mu.Unlock()
-	return nil, nil
+	return nil
 }
 
 // removeStopped asks the container's worker to remove its long-stopped Docker container (the record stays, state

@@ -57,6 +57,11 @@ func TestSweeps(t *testing.T) {
 	if c.StateReason != "idle" || !hasTimeline(t, e, idle.UUID, "container_idle_stop") {
 		t.Errorf("idle: %+v", c.ContainerState)
 	}
+	// The periodic sweep acts as kiosc itself.
+	if evs := timelineOf(t, e, idle.UUID, "container_idle_stop"); len(evs) != 1 || evs[0].Username != store.SystemUser ||
+		evs[0].Status != store.StatusOK {
+		t.Errorf("idle stop's timeline: %+v", evs)
+	}
 	if c, _ := e.st.GetContainer(ctx, busy.UUID); c.State != store.StateRunning {
 		t.Errorf("an app in use was stopped: %+v", c.ContainerState)
 	}
