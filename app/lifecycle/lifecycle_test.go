@@ -377,3 +377,23 @@ func TestUpstreamOfMissingContainer(t *testing.T) {
 		t.Errorf("%+v %v", up, err)
 	}
 }
+
+func TestRefusedStopIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stop()
+	f := &failing{Client: e.dk}
+	e.startManagerWith(f)
+	ctx := context.Background()
+	c := e.start(e.create(nil))
+	f.fail.Store(c.DockerID, true)
+	if _, err := e.m.Stop(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(c.UUID, "the refused stop shown", func(c *store.Container) bool {
+		return c.State == store.StateStopping && strings.Contains(c.StateMessage, "stop failed")
+	})
+	// Docker agrees again: the resync retries without anybody asking.
+	f.fail.Delete(c.DockerID)
+	e.waitState(c.UUID, store.StateStopped)
+}

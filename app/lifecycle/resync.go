@@ -96,7 +96,9 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 			(len(ids) == 1 && (ids[0] != c.DockerID || states[ids[0]] != c.DockerState)) ||
 			(c.DesiredState == store.StateRunning && c.State != store.StateRunning && !slices.Contains(transitional, c.State) &&
 				c.State != store.StateExited) ||
-			(c.DesiredState == store.StateStopped && slices.Contains([]string{store.StateRunning, store.StateStarting, store.StatePaused}, c.State))
+			// A stop Docker refused leaves the record stopping: the resync asks again until Docker agrees.
+			(c.DesiredState == store.StateStopped && slices.Contains([]string{store.StateRunning, store.StateStarting, store.StatePaused,
+				store.StateStopping}, c.State))
 		if diverges {
 			m.kick(c.UUID, false)
 		}
