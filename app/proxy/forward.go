@@ -151,6 +151,8 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 		h.DelCookie(api.SessionCookie)
 		h.DelCookie(AppCookie)
 		h.DelCookie(SecureAppCookie)
+		h.DelCookie(StateCookie)
+		h.DelCookie(SecureStateCookie)
 	}
 	h.Del(api.CSRFHeader)
 	if _, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
@@ -204,11 +206,14 @@ func appendIP(b []byte, ip net.IP) []byte {
 	return a.Unmap().AppendTo(b)
 }
 
-// cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie.
+// cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie or
+// the app and state cookies of subdomain mode.
 func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
 	h.DelCookie(api.SessionCookie)
 	h.DelCookie(AppCookie)
 	h.DelCookie(SecureAppCookie)
+	h.DelCookie(StateCookie)
+	h.DelCookie(SecureStateCookie)
 	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
 		for _, name := range strings.Split(string(conn), ",") {
 			switch name = strings.TrimSpace(name); strings.ToLower(name) {

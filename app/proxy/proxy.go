@@ -127,10 +127,13 @@ func New(opt Options) *Proxy {
 	return p
 }
 
-// Register mounts the proxy routes; they authenticate by themselves.
+// Register mounts the proxy routes (and, in subdomain mode, SignInPath); they authenticate by themselves.
 func (p *Proxy) Register(r fiber.Router) {
 	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid/*", p.handle)
 	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid", p.handle)
+	if p.sub != nil {
+		r.Get(SignInPath, p.signIn)
+	}
 }
 
 // Close closes every open tunnel and refuses new ones (kiosc is shutting down).
@@ -217,7 +220,7 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	}
 	if p.sub != nil && nav && id.Session != nil && t.State == StateRunning && t.Addr != "" {
 		// Subdomain mode: browsers use the app on its own origin; scripts with tokens keep using this URL.
-		return p.hop(c, req, id)
+		return p.hop(c, req)
 	}
 	if p.sub != nil && !nav && id.Session != nil {
 		// Subdomain mode: an app's pages run on its own origin and never send kiosc's session here. A request that

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"html"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
@@ -24,6 +26,11 @@ import (
 // token that kiosc's origin issues after the usual checks and that the app origin exchanges, at AuthPath, for the
 // host-only AppCookie. The cookie is an HMAC-signed reference to the kiosc session, so logging out of kiosc or
 // revoking the session ends access to every app within the proxy's cache TTL.
+//
+// A sign-in starts on the app's origin (StartPath), which puts a random state into a host-only cookie and passes it
+// to kiosc's origin (SignInPath); the token issued there is bound to that state, and AuthPath redeems it only
+// together with the state cookie. A sign-in link obtained by someone else (login CSRF, session fixation: an
+// attacker's token sent to a victim) is therefore useless in any other browser.
 
 // AppCookie is the host-only cookie on an app's origin that carries the signed reference to the kiosc session
 // (under plain http, where the __Host- prefix is not available).
@@ -35,6 +42,24 @@ const SecureAppCookie = "__Host-kiosc_app"
 
 // AuthPath is the reserved path on app origins where a one-time token is exchanged for AppCookie.
 const AuthPath = "/.kiosc/auth"
+
+// StartPath is the reserved path on app origins where a sign-in starts: it sets the state cookie and sends the
+// browser to SignInPath on kiosc's origin.
+const StartPath = "/.kiosc/start"
+
+// StateCookie is the host-only cookie on an app's origin that holds the state of a sign-in in progress (under plain
+// http; SecureStateCookie under https).
+const StateCookie = "kiosc_app_state"
+
+// SecureStateCookie is StateCookie's name under https, where the __Host- prefix keeps sibling apps from planting it.
+const SecureStateCookie = "__Host-kiosc_app_state"
+
+// StateLifetime is how long a sign-in may take from StartPath to AuthPath, a kiosc login included.
+const StateLifetime = 120 * time.Second
+
+// SignInPath is the route on kiosc's origin (outside the proxy's path space) that issues one-time tokens for a
+// sign-in started on an app's origin: GET /apps/<uuid>/sign-in?state=<state>&next=<path>.
+const SignInPath = "/apps/:uuid/sign-in"
 
 // AppTokenLifetime is how long a one-time token may wait for its exchange.
 const AppTokenLifetime = 60 * time.Second
@@ -61,11 +86,12 @@ type subdomains struct {
 	// base is kiosc's base URL without a trailing slash; scheme is the scheme of app origins.
 	base   string
 	scheme string
-	// cookie is the app cookie's name (SecureAppCookie under https).
-	cookie string
-	keys   *secrets.Keys
-	users  SessionStore
-	now    func() time.Time
+	// cookie is the app cookie's name (SecureAppCookie under https), stateCookie the state cookie's.
+	cookie      string
+	stateCookie string
+	keys        *secrets.Keys
+	users       SessionStore
+	now         func() time.Time
 
 	mu     sync.Mutex
 	tokens map[string]*appToken
@@ -78,6 +104,7 @@ type appToken struct {
 	container string
 	session   string // the kiosc session's IDHash
 	user      int64
+	state     string // the state cookie of the browser that started the sign-in
 	expires   time.Time
 	used      bool
 }
@@ -98,9 +125,9 @@ func newSubdomains(opt Options, scheme string) *subdomains {
 		scheme: scheme, keys: opt.Auth.Keys(), users: opt.Sessions, now: time.Now,
 		tokens: map[string]*appToken{}, apps: newTTLCache[appIdentity](opt.CacheTTL),
 	}
-	s.cookie = AppCookie
+	s.cookie, s.stateCookie = AppCookie, StateCookie
 	if scheme == "https" {
-		s.cookie = SecureAppCookie
+		s.cookie, s.stateCookie = SecureAppCookie, SecureStateCookie
 	}
 	s.hasPort = bytes.IndexByte(s.domain, ':') >= 0
 	if opt.BaseURL != nil {
@@ -195,10 +222,14 @@ func (s *subdomains) origin(uuid string) string {
 	return s.scheme + "://" + uuid + "." + string(s.domain)
 }
 
-// kioscEntry is the path-mode URL on kiosc's origin that leads to path on the app's origin (after login and the
-// token exchange).
-func (s *subdomains) kioscEntry(uuid, path string) string {
-	return s.base + PathPrefix + uuid + path
+// startURL is where a sign-in to path on the app's origin begins (on the app's origin).
+func (s *subdomains) startURL(uuid, path string) string {
+	return s.origin(uuid) + StartPath + "?next=" + url.QueryEscape(path)
+}
+
+// signInURL is the route on kiosc's origin that issues a token bound to state.
+func (s *subdomains) signInURL(uuid, state, path string) string {
+	return s.base + "/apps/" + uuid + "/sign-in?state=" + url.QueryEscape(state) + "&next=" + url.QueryEscape(path)
 }
 
 // lobbyLocation is where a navigation to an app that is not running goes: the lobby on kiosc's origin, which returns
@@ -220,8 +251,11 @@ func (p *Proxy) serveApp(c *fiber.Ctx, uuid string) error {
 	if i := strings.IndexByte(raw, '?'); i >= 0 {
 		req.rest, req.query = raw[:i], raw[i+1:]
 	}
-	if req.rest == AuthPath {
+	switch req.rest {
+	case AuthPath:
 		return p.exchange(c, req)
+	case StartPath:
+		return p.start(c, req)
 	}
 	nav := IsNavigation(c)
 	id, viaToken, err := p.identifyApp(c, uuid)
@@ -230,8 +264,8 @@ func (p *Proxy) serveApp(c *fiber.Ctx, uuid string) error {
 	}
 	if id == nil {
 		if nav {
-			// kiosc's origin sends the browser to login if needed and back here through the token exchange.
-			return c.Redirect(p.sub.kioscEntry(uuid, raw), fiber.StatusFound)
+			// The sign-in goes through kiosc's origin (and its login if needed) and back here with a token.
+			return c.Redirect(StartPath+"?next="+url.QueryEscape(raw), fiber.StatusFound)
 		}
 		return api.Unauthorized()
 	}
@@ -359,12 +393,8 @@ func (s *subdomains) resolveCookie(ctx context.Context, value string, now time.T
 	return appIdentity{id: &auth.Identity{User: u, Session: se}, container: uuid, expires: expires}, nil
 }
 
-// hop sends a navigation on kiosc's origin to the app's origin with a fresh one-time token.
-func (p *Proxy) hop(c *fiber.Ctx, req request, id *auth.Identity) error {
-	tok, err := p.sub.issue(req.uuid, id)
-	if err != nil {
-		return err
-	}
+// hop sends a navigation on kiosc's origin to the app's origin, where the sign-in starts.
+func (p *Proxy) hop(c *fiber.Ctx, req request) error {
 	next := req.rest
 	if next == "" {
 		next = "/"
@@ -373,12 +403,100 @@ func (p *Proxy) hop(c *fiber.Ctx, req request, id *auth.Identity) error {
 		next += "?" + req.query
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	return c.Redirect(p.sub.origin(req.uuid)+AuthPath+"?token="+tok+"&next="+url.QueryEscape(next), fiber.StatusFound)
+	return c.Redirect(p.sub.startURL(req.uuid, next), fiber.StatusFound)
 }
 
-// issue creates a one-time token for the container, bound to the caller's kiosc session.
-func (s *subdomains) issue(uuid string, id *auth.Identity) (string, error) {
+// start begins a sign-in on an app's origin: a fresh state goes into the host-only state cookie and, as a query
+// parameter, to kiosc's origin, which binds the one-time token to it.
+func (p *Proxy) start(c *fiber.Ctx, req request) error {
+	next := string(c.Request().URI().QueryArgs().Peek("next"))
+	if !safePath(next) {
+		next = "/"
+	}
+	state := secrets.RandomToken(32)
+	c.Cookie(&fiber.Cookie{
+		Name: p.sub.stateCookie, Value: state, Path: "/", MaxAge: int(StateLifetime / time.Second),
+		HTTPOnly: true, Secure: p.sub.scheme == "https", SameSite: fiber.CookieSameSiteLaxMode,
+	})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	return c.Redirect(p.sub.signInURL(req.uuid, state, next), fiber.StatusFound)
+}
+
+// validState accepts the states StartPath creates (base64url, 32 random bytes).
+func validState(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if (ch < 'a' || ch > 'z') && (ch < 'A' || ch > 'Z') && (ch < '0' || ch > '9') && ch != '-' && ch != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// signIn serves SignInPath on kiosc's origin: with kiosc's session and the same rights as path mode (404 for
+// non-members, 403 for viewers), it issues a one-time token bound to the session and the state and sends the browser
+// to AuthPath on the app's origin. Anonymous browsers log in first; apps that are not running go to the lobby.
+func (p *Proxy) signIn(c *fiber.Ctx) error {
+	uuid := strings.ToLower(c.Params("uuid"))
+	if !isUUID([]byte(uuid)) {
+		return api.NotFound("container")
+	}
+	args := c.Request().URI().QueryArgs()
+	state := string(args.Peek("state"))
+	if !validState(state) {
+		return api.FieldError("state", "missing or malformed; open the app again")
+	}
+	next := string(args.Peek("next"))
+	if !safePath(next) {
+		next = "/"
+	}
+	id, err := p.identify(c)
+	if err != nil {
+		return err
+	}
+	nav := IsNavigation(c)
+	if id == nil || id.Session == nil {
+		// The app cookie refers to a kiosc session, so an API token does not do here.
+		if nav {
+			return c.Redirect("/login?next="+url.QueryEscape(string(c.Request().Header.RequestURI())), fiber.StatusFound)
+		}
+		return api.Unauthorized()
+	}
+	if !nav {
+		// The token travels in the redirect; only a browser navigation may receive it.
+		return api.Forbidden("signing in to an app is a browser navigation")
+	}
+	ctx := c.UserContext()
+	t, err := p.target(ctx, uuid)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.NotFound("container")
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	if t.State != StateRunning || t.Addr == "" {
+		// The lobby returns to the path-mode URL, which starts the sign-in again once the app runs.
+		return c.Redirect(LobbyURL(uuid, PathPrefix+uuid+next), fiber.StatusFound)
+	}
+	tok, err := p.sub.issue(uuid, id, state)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(p.sub.origin(uuid)+AuthPath+"?token="+tok+"&next="+url.QueryEscape(next), fiber.StatusFound)
+}
+
+// issue creates a one-time token for the container, bound to the caller's kiosc session and to the state of the
+// browser that started the sign-in.
+func (s *subdomains) issue(uuid string, id *auth.Identity, state string) (string, error) {
 	now := s.now()
 	tok := secrets.RandomToken(32)
 	s.mu.Lock()
@@ -393,7 +511,7 @@ func (s *subdomains) issue(uuid string, id *auth.Identity) (string, error) {
 	if len(s.tokens) >= appTokenLimit {
 		return "", api.Unavailable("busy", "too many pending app sign-ins; try again shortly", 5)
 	}
-	s.tokens[tok] = &appToken{container: uuid, session: id.Session.IDHash, user: id.User.ID, expires: now.Add(AppTokenLifetime)}
+	s.tokens[tok] = &appToken{container: uuid, session: id.Session.IDHash, user: id.User.ID, state: state, expires: now.Add(AppTokenLifetime)}
 	return tok, nil
 }
 
@@ -410,11 +528,12 @@ const (
 	errTokenExpired tokenError = "this sign-in link has expired (links are valid for 60 seconds)"
 	errTokenForeign tokenError = "this sign-in link belongs to another app"
 	errTokenSession tokenError = "your kiosc session has ended"
+	errTokenBrowser tokenError = "this sign-in link was not started in this browser"
 )
 
-// redeem consumes a token for the container. A used token stays known (as used) until it would have expired, so
-// that a second use gets a clear answer.
-func (s *subdomains) redeem(tok, uuid string) (appToken, error) {
+// redeem consumes a token for the container, presented with the browser's state cookie. A used token stays known
+// (as used) until it would have expired, so that a second use gets a clear answer.
+func (s *subdomains) redeem(tok, uuid, state string) (appToken, error) {
 	if tok == "" {
 		return appToken{}, errTokenMissing
 	}
@@ -435,10 +554,14 @@ func (s *subdomains) redeem(tok, uuid string) (appToken, error) {
 	if t.container != uuid {
 		return appToken{}, errTokenForeign
 	}
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(t.state)) != 1 {
+		return appToken{}, errTokenBrowser
+	}
 	return *t, nil
 }
 
-// exchange trades a one-time token for the app cookie and sends the browser on to next (a path on the app origin).
+// exchange trades a one-time token and the matching state cookie for the app cookie and sends the browser on to next
+// (a path on the app origin).
 func (p *Proxy) exchange(c *fiber.Ctx, req request) error {
 	args := c.Request().URI().QueryArgs()
 	next := string(args.Peek("next"))
@@ -447,7 +570,8 @@ func (p *Proxy) exchange(c *fiber.Ctx, req request) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	tok, err := p.sub.redeem(string(args.Peek("token")), req.uuid)
+	state := string(c.Request().Header.Cookie(p.sub.stateCookie))
+	tok, err := p.sub.redeem(string(args.Peek("token")), req.uuid, state)
 	if err == nil {
 		tok, err = p.sub.checkSession(c.UserContext(), tok)
 	}
@@ -458,6 +582,10 @@ func (p *Proxy) exchange(c *fiber.Ctx, req request) error {
 	if err != nil {
 		return err
 	}
+	c.Cookie(&fiber.Cookie{
+		Name: p.sub.stateCookie, Path: "/", Expires: fasthttp.CookieExpireDelete,
+		HTTPOnly: true, Secure: p.sub.scheme == "https", SameSite: fiber.CookieSameSiteLaxMode,
+	})
 	c.Cookie(&fiber.Cookie{
 		Name: p.sub.cookie, Value: p.sub.appCookieValue(tok.user, tok.session, req.uuid, tok.expires),
 		Path: "/", Expires: tok.expires, HTTPOnly: true, Secure: p.sub.scheme == "https", SameSite: fiber.CookieSameSiteLaxMode,
@@ -481,7 +609,7 @@ func (s *subdomains) checkSession(ctx context.Context, t appToken) (appToken, er
 
 // exchangeFailed answers a failed exchange: a page with a way back for browsers, JSON for everything else.
 func (p *Proxy) exchangeFailed(c *fiber.Ctx, uuid, next string, why tokenError) error {
-	again := p.sub.kioscEntry(uuid, next)
+	again := p.sub.startURL(uuid, next)
 	msg := string(why) + "; open the app again from kiosc"
 	if !IsNavigation(c) {
 		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": fiber.Map{

@@ -102,8 +102,9 @@ func TestAppTokens(t *testing.T) {
 	now := time.Now()
 	s.now = func() time.Time { return now }
 	id := &auth.Identity{User: &store.User{ID: 7}, Session: &store.Session{IDHash: "h"}}
+	state := secrets.RandomToken(32)
 	issue := func() string {
-		tok, err := s.issue(testUUID, id)
+		tok, err := s.issue(testUUID, id, state)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,30 +112,44 @@ func TestAppTokens(t *testing.T) {
 	}
 
 	tok := issue()
-	if got, err := s.redeem(tok, testUUID); err != nil || got.user != 7 || got.session != "h" || got.container != testUUID {
+	if got, err := s.redeem(tok, testUUID, state); err != nil || got.user != 7 || got.session != "h" || got.container != testUUID ||
+		got.state != state {
 		t.Fatalf("redeem: %+v %v", got, err)
 	}
-	if _, err := s.redeem(tok, testUUID); !errors.Is(err, errTokenUsed) {
+	if _, err := s.redeem(tok, testUUID, state); !errors.Is(err, errTokenUsed) {
 		t.Fatalf("second use: %v", err)
 	}
-	if _, err := s.redeem("nope", testUUID); !errors.Is(err, errTokenUnknown) {
+	if _, err := s.redeem("nope", testUUID, state); !errors.Is(err, errTokenUnknown) {
 		t.Fatalf("unknown: %v", err)
 	}
-	if _, err := s.redeem("", testUUID); !errors.Is(err, errTokenMissing) {
+	if _, err := s.redeem("", testUUID, state); !errors.Is(err, errTokenMissing) {
 		t.Fatalf("missing: %v", err)
 	}
 	tok = issue()
 	now = now.Add(AppTokenLifetime)
-	if _, err := s.redeem(tok, testUUID); !errors.Is(err, errTokenExpired) {
+	if _, err := s.redeem(tok, testUUID, state); !errors.Is(err, errTokenExpired) {
 		t.Fatalf("expired: %v", err)
 	}
 	tok = issue()
-	if _, err := s.redeem(tok, "other"); !errors.Is(err, errTokenForeign) {
+	if _, err := s.redeem(tok, "other", state); !errors.Is(err, errTokenForeign) {
 		t.Fatalf("foreign: %v", err)
 	}
-	if _, err := s.redeem(tok, testUUID); !errors.Is(err, errTokenUsed) {
+	if _, err := s.redeem(tok, testUUID, state); !errors.Is(err, errTokenUsed) {
 		t.Fatalf("after a foreign use: %v", err)
 	}
+
+	t.Run("only the browser that started the sign-in may redeem", func(t *testing.T) {
+		for name, other := range map[string]string{"no state": "", "another state": secrets.RandomToken(32),
+			"a prefix of the state": state[:42]} {
+			tok := issue()
+			if _, err := s.redeem(tok, testUUID, other); !errors.Is(err, errTokenBrowser) {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if _, err := s.redeem(tok, testUUID, state); !errors.Is(err, errTokenUsed) {
+				t.Fatalf("%s, then the right state: %v", name, err)
+			}
+		}
+	})
 
 	t.Run("expired tokens are swept", func(t *testing.T) {
 		for range appTokenLimit / 10 {
@@ -151,22 +166,38 @@ func TestAppTokens(t *testing.T) {
 func TestCleanResponseDropsAppCookie(t *testing.T) {
 	var resp fasthttp.Response
 	raw := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: kiosc_app=forged; Path=/\r\n" +
-		"Set-Cookie: __Host-kiosc_app=forged; Path=/; Secure\r\nSet-Cookie: app=1; Path=/\r\n\r\n"
+		"Set-Cookie: __Host-kiosc_app=forged; Path=/; Secure\r\nSet-Cookie: kiosc_app_state=forged; Domain=apps.test\r\n" +
+		"Set-Cookie: __Host-kiosc_app_state=forged; Path=/; Secure\r\nSet-Cookie: app=1; Path=/\r\n\r\n"
 	if err := resp.Header.Read(bufioReader(raw)); err != nil {
 		t.Fatal(err)
 	}
 	cleanResponse(&resp.Header, false)
 	out := resp.Header.String()
-	if strings.Contains(out, AppCookie) || !strings.Contains(out, "app=1") {
+	if strings.Contains(out, AppCookie) || strings.Contains(out, "forged") || !strings.Contains(out, "app=1") {
 		t.Fatalf("%s", out)
 	}
 }
 
 func TestAppCookieName(t *testing.T) {
-	// Under https the __Host- prefix keeps sibling apps (same site) from planting the cookie with a Domain.
-	for base, want := range map[string]string{"https://kiosc.example.org": SecureAppCookie, "http://kiosc.localhost:8080": AppCookie} {
-		if got := testSubdomains(t, "apps.example.org", base).cookie; got != want {
-			t.Errorf("%s: cookie %q, want %q", base, got, want)
+	// Under https the __Host- prefix keeps sibling apps (same site) from planting the cookies with a Domain.
+	for base, want := range map[string][2]string{
+		"https://kiosc.example.org":   {SecureAppCookie, SecureStateCookie},
+		"http://kiosc.localhost:8080": {AppCookie, StateCookie},
+	} {
+		s := testSubdomains(t, "apps.example.org", base)
+		if got := [2]string{s.cookie, s.stateCookie}; got != want {
+			t.Errorf("%s: cookies %q, want %q", base, got, want)
+		}
+	}
+}
+
+func TestValidState(t *testing.T) {
+	for s, ok := range map[string]bool{
+		secrets.RandomToken(32): true, "": false, secrets.RandomToken(31): false, secrets.RandomToken(33): false,
+		strings.Repeat("a", 42) + "=": false, strings.Repeat("a", 42) + "/": false,
+	} {
+		if validState(s) != ok {
+			t.Errorf("%q: %v", s, !ok)
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Subdomain mode end to end: with KIOSC_PROXY_DOMAIN=apps.localhost:<port> (Chromium resolves every *.localhost name
 // to the loopback address), an app opened from its project page lands at the root of its own origin
-// http://<uuid>.apps.localhost:<port>/ after the lobby and the token exchange, its page cannot see kiosc's session
-// cookie, and its websocket works. Needs a Docker engine and the test app image.
+// http://<uuid>.apps.localhost:<port>/ after the lobby and the sign-in (started on the app's origin, a token from
+// kiosc's origin, exchanged on the app's origin), its page cannot see kiosc's session cookie, and its websocket works.
+// A sign-in link taken from one browser does not sign in another. Needs a Docker engine and the test app image.
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser, Page } from 'playwright-core'
@@ -111,11 +112,30 @@ describe('subdomain mode', () => {
     await app.goto(`http://${appHost}/.kiosc/auth?token=used-or-made-up&next=/echo`)
     await app.getByText('This sign-in link is not valid').waitFor()
     expect(await app.getByRole('link', { name: 'Open the app again' }).getAttribute('href')).toBe(
-      `${server.url}${appPath}echo`,
+      `http://${appHost}/.kiosc/start?next=%2Fecho`,
     )
     await screenshot(app, 'subdomain-invalid-link')
 
-    // Logging out of kiosc ends access on the app's origin: the next navigation goes to kiosc's login page.
+    // A sign-in link issued to this browser (here: fetched with its session, as an attacker would for their own
+    // account) signs nobody in anywhere else: another browser gets an explanation and no app cookie.
+    const state = 'A'.repeat(43)
+    const issued = await req.get(`/apps/${container}/sign-in?state=${state}&next=%2Fecho`, {
+      maxRedirects: 0,
+      headers: { Accept: 'text/html' },
+    })
+    expect(issued.status()).toBe(302)
+    const signInLink = issued.headers()['location'] ?? ''
+    expect(signInLink).toContain(`http://${appHost}/.kiosc/auth?token=`)
+    const other = await openPage(browser, server.url)
+    await other.page.goto(signInLink)
+    await other.page.getByText('This sign-in link was not started in this browser').waitFor()
+    const otherCookies = await other.context.cookies(`http://${appHost}/`)
+    expect(otherCookies.map((c) => c.name)).not.toContain('kiosc_app')
+    await screenshot(other.page, 'subdomain-link-from-another-browser')
+    await other.context.close()
+
+    // Logging out of kiosc ends access on the app's origin: the next navigation starts a sign-in there, which goes to
+    // kiosc's login page and, after logging in, back to the app.
     const { csrf_token: csrf } = (await (await req.get('/api/v1/me')).json()) as { csrf_token: string }
     const res = await req.post('/api/v1/auth/logout', { headers: { 'X-CSRF-Token': csrf } })
     expect(res.ok()).toBe(true)
@@ -123,8 +143,15 @@ describe('subdomain mode', () => {
     await app.goto(`http://${appHost}/echo`)
     await app.waitForURL((url) => url.pathname === '/login', { timeout: 20_000 })
     expect(new URL(app.url()).host).toBe(new URL(server.url).host)
-    expect(new URL(app.url()).searchParams.get('next')).toBe(`${appPath}echo`)
+    expect(new URL(app.url()).searchParams.get('next')).toMatch(
+      new RegExp(`^/apps/${container}/sign-in\\?state=[\\w-]{43}&next=%2Fecho$`),
+    )
     await screenshot(app, 'subdomain-after-logout')
+    await app.locator('input[name="username"]').fill('admin')
+    await app.locator('input[name="password"]').fill(server.adminPassword)
+    await app.locator('input[name="password"]').press('Enter')
+    await app.waitForURL((url) => url.host === appHost && url.pathname === '/echo', { timeout: 20_000 })
+    expect(await app.evaluate(() => document.cookie)).not.toContain('kiosc_')
     expect(tp.errors).toEqual([])
   }, 150_000)
 })
