@@ -645,13 +645,9 @@ func containerCreate(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := c.Do(ctx, "POST", "/api/v1/projects/"+url.PathEscape(*project)+"/containers", body, &raw); err != nil {
+	raw, v, err := doContainer(ctx, c, "POST", "/api/v1/projects/"+url.PathEscape(*project)+"/containers", body)
+	if err != nil {
 		return err
-	}
-	var v containerView
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	if !*start {
 		if *asJSON {
@@ -693,16 +689,12 @@ func containerEdit(ctx context.Context, e *Env, args []string) error {
 	if len(body) == 0 {
 		return usageError{"nothing to change: give the fields to edit as flags (kiosc container edit -h lists them)"}
 	}
-	var raw json.RawMessage
-	if err := c.Do(ctx, "PATCH", containerPath(id, ""), body, &raw); err != nil {
+	raw, v, err := doContainer(ctx, c, "PATCH", containerPath(id, ""), body)
+	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(e.Stdout, raw)
-	}
-	var v containerView
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	fmt.Fprintf(e.Stdout, "Container %q updated\n", v.Title)
 	var pending struct {
@@ -745,13 +737,9 @@ func runAction(ctx context.Context, e *Env, c *Client, action, id string, wait b
 			defer live.Close()
 		}
 	}
-	var raw json.RawMessage
-	if err := c.Do(ctx, "POST", containerPath(id, "/"+action), nil, &raw); err != nil {
+	raw, v, err := doContainer(ctx, c, "POST", containerPath(id, "/"+action), nil)
+	if err != nil {
 		return err
-	}
-	var v containerView
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	if !wait {
 		if asJSON {
@@ -1102,16 +1090,12 @@ func containerDelete(ctx context.Context, e *Env, args []string) error {
 			return nil
 		}
 	}
-	var raw json.RawMessage
-	if err := c.Do(ctx, "DELETE", containerPath(id, ""), nil, &raw); err != nil {
+	raw, v, err := doContainer(ctx, c, "DELETE", containerPath(id, ""), nil)
+	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(e.Stdout, raw)
-	}
-	var v containerView
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	fmt.Fprintf(e.Stdout, "Container %q is being deleted\n", v.Title)
 	return nil
@@ -1333,4 +1317,18 @@ func containerOpen(ctx context.Context, e *Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// doContainer sends a request that answers with a container object and returns the answer raw (for --json) and
+// decoded.
+func doContainer(ctx context.Context, c *Client, method, path string, body any) (json.RawMessage, containerView, error) {
+	var raw json.RawMessage
+	var v containerView
+	if err := c.Do(ctx, method, path, body, &raw); err != nil {
+		return nil, v, err
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, v, fmt.Errorf("unexpected answer: %w", err)
+	}
+	return raw, v, nil
 }
