@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
 )
@@ -396,4 +397,38 @@ func TestRefusedStopIsRetried(t *testing.T) {
 	// Docker agrees again: the resync retries without anybody asking.
 	f.fail.Delete(c.DockerID)
 	e.waitState(c.UUID, store.StateStopped)
+}
+
+// lateInspect lets a container run for a while before kiosc's first look at it, as on a busy host.
+type lateInspect struct {
+	*docker.Client
+	started sync.Map // Docker ID → true once started
+}
+
+func (l *lateInspect) Start(ctx context.Context, id string) error {
+	l.started.Store(id, true)
+	return l.Client.Start(ctx, id)
+}
+
+func (l *lateInspect) Inspect(ctx context.Context, id string) (*docker.ContainerInfo, error) {
+	if _, first := l.started.LoadAndDelete(id); first {
+		time.Sleep(2 * time.Second)
+	}
+	return l.Client.Inspect(ctx, id)
+}
+
+func TestDiedBeforeFirstLookIsAnExit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stop()
+	e.startManagerWith(&lateInspect{Client: e.dk})
+	ctx := context.Background()
+	c := e.create(map[string]any{"environment": map[string]any{"CRASH_AFTER": "100ms", "CRASH_CODE": "3"}})
+	if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	c = e.wait(c.UUID, "exited", func(c *store.Container) bool { return c.State == store.StateExited || c.State == store.StateFailed })
+	if c.State != store.StateExited || c.StateReason != "crashed" || c.ExitCode == nil || *c.ExitCode != 3 {
+		t.Fatalf("a container that died before kiosc looked: %+v", c.ContainerState)
+	}
 }

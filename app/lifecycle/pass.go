@@ -468,6 +468,11 @@ func (p *pass) start(ctx context.Context) error {
 // probePhase waits until the app answers (running), the startup timeout passes (failed) or it dies (exited).
 func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error {
 	m, c := p.m, p.c
+	if !info.Running {
+		// It died before kiosc saw it run (an app that exits or is OOM killed at once): that is an exit, reported
+		// with its code and OOM flag like any other, not a failure of kiosc's start.
+		return p.observe(ctx, info)
+	}
 	addr, err := m.upstream(ctx, c, info)
 	if err != nil {
 		return p.fail(ctx, "start_failed", err)

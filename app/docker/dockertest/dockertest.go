@@ -283,8 +283,7 @@ func RemoveLabeled(ctx context.Context, cli *client.Client, labelFilter string) 
 		return err
 	}
 	for _, c := range cs.Items {
-		_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && !cerrdefs.IsNotFound(err) {
+		if err := removeContainer(ctx, cli, c.ID); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -298,6 +297,25 @@ func RemoveLabeled(ctx context.Context, cli *client.Client, labelFilter string) 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeContainer force-removes a container; one that is gone is fine, and one that somebody else is removing
+// already (kiosc removing an orphan or a deleted container) is waited for.
+func removeContainer(ctx context.Context, cli *client.Client, id string) error {
+	_, err := cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && strings.Contains(err.Error(), "already in progress") {
+		for ctx.Err() == nil {
+			if _, ierr := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(ierr) {
+				return nil
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return fmt.Errorf("removal already in progress did not finish: %w", ctx.Err())
+	}
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // RunOptions configures [RunTestApp].
@@ -357,17 +375,7 @@ func RunTestApp(t testing.TB, opts RunOptions) (addr, id string) {
 				t.Logf("container %.12s stdout:\n%s\nstderr:\n%s", id, stdout, stderr)
 			}
 		}
-		_, err := cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && strings.Contains(err.Error(), "already in progress") {
-			// Somebody else (e.g. kiosc removing an orphan) is removing it: wait for that to finish.
-			for err = nil; ctx.Err() == nil; time.Sleep(100 * time.Millisecond) {
-				if _, ierr := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(ierr) {
-					break
-				}
-			}
-			err = ctx.Err()
-		}
-		if err != nil && !cerrdefs.IsNotFound(err) {
+		if err := removeContainer(ctx, cli, id); err != nil {
 			t.Errorf("remove container %.12s: %v", id, err)
 		}
 	})
