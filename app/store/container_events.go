@@ -41,24 +41,14 @@ func (s *Store) CreateContainerEvent(ctx context.Context, e *ContainerEvent) err
 
 // ListContainerEvents returns a container's events newest first and their total.
 func (s *Store) ListContainerEvents(ctx context.Context, containerUUID string, page Page) ([]*ContainerEvent, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM container_events WHERE container_uuid=?`, containerUUID).Scan(&total); err != nil {
-		return nil, 0, err
+	return listPage(ctx, s.db, listQuery{cols: "id, container_uuid, time, level, message, username", from: " FROM container_events",
+		where: "container_uuid=?", order: "id DESC", args: []any{containerUUID}}, page, scanContainerEvent)
+}
+
+func scanContainerEvent(row rowScanner) (*ContainerEvent, error) {
+	e := &ContainerEvent{}
+	if err := row.Scan(&e.ID, &e.ContainerUUID, timeCol{&e.Time}, &e.Level, &e.Message, &e.Username); err != nil {
+		return nil, err
 	}
-	p := page.Clamp()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, container_uuid, time, level, message, username FROM container_events
-		WHERE container_uuid=? ORDER BY id DESC LIMIT ? OFFSET ?`, containerUUID, p.Limit, p.Offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	out := []*ContainerEvent{}
-	for rows.Next() {
-		e := &ContainerEvent{}
-		if err := rows.Scan(&e.ID, &e.ContainerUUID, timeCol{&e.Time}, &e.Level, &e.Message, &e.Username); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	return e, nil
 }

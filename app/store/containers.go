@@ -92,7 +92,7 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
-func scanContainer(row interface{ Scan(...any) error }) (*Container, error) {
+func scanContainer(row rowScanner) (*Container, error) {
 	c := &Container{}
 	var env, keys string
 	var exit, port sql.NullInt64
@@ -203,30 +203,8 @@ func (s *Store) ListContainers(ctx context.Context, f ContainerFilter) ([]*Conta
 		where += " AND c.state = ?"
 		args = append(args, f.State)
 	}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+containerFrom+` WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	q := `SELECT ` + containerCols + containerFrom + ` WHERE ` + where + ` ORDER BY p.title, c.title, c.id`
-	if f.Page.Limit > 0 {
-		p := f.Page.Clamp()
-		q += ` LIMIT ? OFFSET ?`
-		args = append(args, p.Limit, p.Offset)
-	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	out := []*Container{}
-	for rows.Next() {
-		c, err := scanContainer(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s.db, listQuery{cols: containerCols, from: containerFrom, where: where, order: "p.title, c.title, c.id",
+		args: args, unpaged: true}, f.Page, scanContainer)
 }
 
 // UpdateContainerConfig writes the user-editable fields and restart_pending.

@@ -41,7 +41,7 @@ type Job struct {
 
 const jobCols = `id, uuid, container_uuid, action, state, step, message, progress, username, created_at, finished_at`
 
-func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
+func scanJob(row rowScanner) (*Job, error) {
 	j := &Job{}
 	var prog sql.NullString
 	if err := row.Scan(&j.ID, &j.UUID, &j.ContainerUUID, &j.Action, &j.State, &j.Step, &j.Message, &prog, &j.Username,
@@ -97,26 +97,8 @@ func (s *Store) UpdateJob(ctx context.Context, j *Job) error {
 
 // ListJobs returns a container's jobs newest first and their total.
 func (s *Store) ListJobs(ctx context.Context, containerUUID string, page Page) ([]*Job, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE container_uuid=?`, containerUUID).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	p := page.Clamp()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE container_uuid=? ORDER BY id DESC LIMIT ? OFFSET ?`,
-		containerUUID, p.Limit, p.Offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	out := []*Job{}
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, j)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s.db, listQuery{cols: jobCols, from: " FROM jobs", where: "container_uuid=?", order: "id DESC",
+		args: []any{containerUUID}}, page, scanJob)
 }
 
 // FailUnfinishedJobs marks jobs left queued or running by a previous process as failed (their work is redone by the

@@ -35,7 +35,7 @@ const projectCols = `p.id, p.uuid, p.title, p.description, p.type, p.parent_id, 
 	coalesce(p.sodar_level, ''), p.created_at, p.updated_at`
 const projectFrom = ` FROM projects p LEFT JOIN projects pp ON pp.id = p.parent_id`
 
-func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
+func scanProject(row rowScanner) (*Project, error) {
 	p := &Project{}
 	var parent sql.NullInt64
 	err := row.Scan(&p.ID, &p.UUID, &p.Title, &p.Description, &p.Type, &parent, &p.ParentUUID, &p.Source, &p.SodarLevel,

@@ -25,7 +25,7 @@ type RoleAssignment struct {
 const roleCols = `r.id, r.uuid, r.project_id, p.uuid, r.user_id, u.username, r.role, r.source, r.created_at, r.updated_at`
 const roleFrom = ` FROM role_assignments r JOIN projects p ON p.id = r.project_id JOIN users u ON u.id = r.user_id`
 
-func scanRole(row interface{ Scan(...any) error }) (*RoleAssignment, error) {
+func scanRole(row rowScanner) (*RoleAssignment, error) {
 	r := &RoleAssignment{}
 	err := row.Scan(&r.ID, &r.UUID, &r.ProjectID, &r.ProjectUUID, &r.UserID, &r.Username, &r.Role, &r.Source,
 		timeCol{&r.CreatedAt}, timeCol{&r.UpdatedAt})

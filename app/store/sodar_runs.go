@@ -82,7 +82,7 @@ func (r *SodarRun) computeTotals() {
 
 const sodarRunCols = `id, uuid, trigger, username, started_at, finished_at, status, version, counts, messages, error`
 
-func scanSodarRun(row interface{ Scan(...any) error }) (*SodarRun, error) {
+func scanSodarRun(row rowScanner) (*SodarRun, error) {
 	r := &SodarRun{}
 	var counts, messages string
 	if err := row.Scan(&r.ID, &r.UUID, &r.Trigger, &r.Username, timeCol{&r.StartedAt}, nullTimeCol{&r.FinishedAt}, &r.Status,
@@ -168,25 +168,7 @@ func (s *Store) GetSodarRun(ctx context.Context, id string) (*SodarRun, error) {
 
 // ListSodarRuns returns runs newest first and the total number of runs.
 func (s *Store) ListSodarRuns(ctx context.Context, page Page) ([]*SodarRun, int, error) {
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sodar_runs`).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	p := page.Clamp()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sodarRunCols+` FROM sodar_runs ORDER BY id DESC LIMIT ? OFFSET ?`, p.Limit, p.Offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	out := []*SodarRun{}
-	for rows.Next() {
-		r, err := scanSodarRun(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, r)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s.db, listQuery{cols: sodarRunCols, from: " FROM sodar_runs", where: "1=1", order: "id DESC"}, page, scanSodarRun)
 }
 
 // FailUnfinishedSodarRuns marks runs still "running" (the process died during them) as failed; called at start.

@@ -51,7 +51,7 @@ const templateCols = `t.id, t.uuid, t.project_id, coalesce(p.uuid, ''), t.site_t
 const templateFrom = ` FROM templates t LEFT JOIN projects p ON p.id = t.project_id
 	LEFT JOIN templates st ON st.id = t.site_template_id`
 
-func scanTemplate(row interface{ Scan(...any) error }) (*Template, error) {
+func scanTemplate(row rowScanner) (*Template, error) {
 	t := &Template{}
 	var project, site sql.NullInt64
 	var env string
@@ -131,30 +131,8 @@ func (s *Store) ListTemplates(ctx context.Context, f TemplateFilter) ([]*Templat
 	if f.ProjectUUID != "" {
 		where, args = "p.uuid = ?", []any{f.ProjectUUID}
 	}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+templateFrom+` WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	q := `SELECT ` + templateCols + templateFrom + ` WHERE ` + where + ` ORDER BY t.title, t.id`
-	if f.Page.Limit > 0 {
-		p := f.Page.Clamp()
-		q += ` LIMIT ? OFFSET ?`
-		args = append(args, p.Limit, p.Offset)
-	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	out := []*Template{}
-	for rows.Next() {
-		t, err := scanTemplate(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, t)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s.db, listQuery{cols: templateCols, from: templateFrom, where: where, order: "t.title, t.id",
+		args: args, unpaged: true}, f.Page, scanTemplate)
 }
 
 // UpdateTemplate writes the configuration fields and the link to the site template (scope and UUID stay).

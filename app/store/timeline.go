@@ -91,29 +91,19 @@ func (s *Store) ListTimelineEvents(ctx context.Context, f TimelineFilter) ([]*Ti
 		where += " AND object_uuid = ?"
 		args = append(args, f.ObjectUUID)
 	}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM timeline_events WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	return listPage(ctx, s.db, listQuery{cols: timelineCols, from: " FROM timeline_events", where: where, order: "id DESC", args: args},
+		f.Page, scanTimelineEvent)
+}
+
+func scanTimelineEvent(row rowScanner) (*TimelineEvent, error) {
+	e := &TimelineEvent{}
+	var extra string
+	if err := row.Scan(&e.ID, &e.UUID, timeCol{&e.Time}, &e.ProjectUUID, &e.Username, &e.EventName, &e.Description,
+		&e.Status, &e.ObjectType, &e.ObjectUUID, &extra); err != nil {
+		return nil, err
 	}
-	p := f.Page.Clamp()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+timelineCols+` FROM timeline_events WHERE `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
-		append(args, p.Limit, p.Offset)...)
-	if err != nil {
-		return nil, 0, err
+	if err := json.Unmarshal([]byte(extra), &e.ExtraData); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*TimelineEvent
-	for rows.Next() {
-		e := &TimelineEvent{}
-		var extra string
-		if err := rows.Scan(&e.ID, &e.UUID, timeCol{&e.Time}, &e.ProjectUUID, &e.Username, &e.EventName, &e.Description,
-			&e.Status, &e.ObjectType, &e.ObjectUUID, &extra); err != nil {
-			return nil, 0, err
-		}
-		if err := json.Unmarshal([]byte(extra), &e.ExtraData); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	return e, nil
 }

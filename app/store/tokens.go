@@ -19,7 +19,7 @@ type APIToken struct {
 
 const tokenCols = `id, user_id, name, prefix, key_hash, created_at, expires_at, last_used_at`
 
-func scanToken(row interface{ Scan(...any) error }) (*APIToken, error) {
+func scanToken(row rowScanner) (*APIToken, error) {
 	t := &APIToken{}
 	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.KeyHash, timeCol{&t.CreatedAt}, nullTimeCol{&t.ExpiresAt}, nullTimeCol{&t.LastUsedAt})
 	if err != nil {

@@ -36,7 +36,7 @@ type User struct {
 const userCols = `id, username, name, email, is_superuser, is_active, source, coalesce(password_hash, ''),
 	coalesce(oidc_issuer, ''), coalesce(oidc_subject, ''), coalesce(sodar_uuid, ''), created_at, updated_at, last_login_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*User, error) {
+func scanUser(row rowScanner) (*User, error) {
 	u := &User{}
 	err := row.Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.IsSuperuser, &u.IsActive, &u.Source, &u.PasswordHash,
 		&u.OIDCIssuer, &u.OIDCSubject, &u.SodarUUID, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, nullTimeCol{&u.LastLoginAt})
@@ -105,26 +105,8 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, erro
 		where = `(username LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\')`
 		args = append(args, like, like, like)
 	}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	p := f.Page.Clamp()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY username LIMIT ? OFFSET ?`,
-		append(args, p.Limit, p.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []*User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, u)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s.db, listQuery{cols: userCols, from: " FROM users", where: where, order: "username", args: args},
+		f.Page, scanUser)
 }
 
 // UpdateUser writes every mutable field of u.
