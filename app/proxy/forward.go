@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +99,9 @@ func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, er
 	return &api.Error{Status: fiber.StatusBadGateway, Code: "bad_gateway", Message: msg}
 }
 
+// kioscCookies are kiosc's own cookies: never sent to an app, never set by one.
+var kioscCookies = []string{api.SessionCookie, AppCookie, SecureAppCookie, StateCookie, SecureStateCookie}
+
 // Request headers kiosc never forwards: hop-by-hop headers (RFC 7230 section 6.1) and headers a client could use to
 // impersonate a front proxy.
 // Expect is answered by kiosc's server itself (100 Continue) before the body is streamed on.
@@ -148,11 +150,9 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 
 	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
 	if len(h.Peek(fiber.HeaderCookie)) > 0 {
-		h.DelCookie(api.SessionCookie)
-		h.DelCookie(AppCookie)
-		h.DelCookie(SecureAppCookie)
-		h.DelCookie(StateCookie)
-		h.DelCookie(SecureStateCookie)
+		for _, name := range kioscCookies {
+			h.DelCookie(name)
+		}
 	}
 	h.Del(api.CSRFHeader)
 	if _, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
@@ -209,18 +209,14 @@ func appendIP(b []byte, ip net.IP) []byte {
 // cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie or
 // the app and state cookies of subdomain mode.
 func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
-	h.DelCookie(api.SessionCookie)
-	h.DelCookie(AppCookie)
-	h.DelCookie(SecureAppCookie)
-	h.DelCookie(StateCookie)
-	h.DelCookie(SecureStateCookie)
+	for _, name := range kioscCookies {
+		h.DelCookie(name)
+	}
 	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
-		for _, name := range strings.Split(string(conn), ",") {
-			switch name = strings.TrimSpace(name); strings.ToLower(name) {
-			case "", "close", "keep-alive", "upgrade":
-			default:
-				h.Del(name)
-			}
+		var named []string
+		connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
+		for _, name := range named {
+			h.Del(name)
 		}
 	}
 	h.Del("Keep-Alive")
