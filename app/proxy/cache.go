@@ -30,29 +30,32 @@ func newTTLCache[V any](ttl time.Duration) *ttlCache[V] {
 
 // get returns a value that has not expired.
 func (c *ttlCache[V]) get(key string) (V, bool) {
-	var zero V
 	if c.ttl <= 0 {
+		var zero V
 		return zero, false
 	}
 	c.mu.RLock()
 	e, ok := c.m[key]
 	c.mu.RUnlock()
-	if !ok || time.Now().UnixNano() >= e.expires {
-		return zero, false
-	}
-	return e.v, true
+	return e.live(ok)
 }
 
 // getBytes is get for a key held as bytes; the lookup does not copy it.
 func (c *ttlCache[V]) getBytes(key []byte) (V, bool) {
-	var zero V
 	if c.ttl <= 0 {
+		var zero V
 		return zero, false
 	}
 	c.mu.RLock()
 	e, ok := c.m[string(key)]
 	c.mu.RUnlock()
+	return e.live(ok)
+}
+
+// live returns the entry's value if there was one (ok) and it has not expired.
+func (e cacheEntry[V]) live(ok bool) (V, bool) {
 	if !ok || time.Now().UnixNano() >= e.expires {
+		var zero V
 		return zero, false
 	}
 	return e.v, true
