@@ -26,6 +26,7 @@ import (
 	"github.com/bihealth/kiosc/app/logging"
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/sodar"
@@ -43,7 +44,11 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
-	log.Info("starting", "version", version.Version, "commit", version.Commit, "listen", cfg.Listen, "data_dir", cfg.DataDir)
+	log.Info("starting", "version", version.Version, "commit", version.Commit, "listen", cfg.Listen, "data_dir", cfg.DataDir,
+		"proxy_mode", cfg.ProxyMode)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("KIOSC_DATA_DIR: %w", err)
 	}
@@ -86,10 +91,14 @@ func serve(ctx context.Context, args []string) error {
 	recorder := &api.Recorder{Store: st, Bus: bus, Log: log}
 	containers := lifecycle.New(st, dock, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
 		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
-		ProxyDomain: cfg.ProxyDomain, ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
+		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
 		Limits: lifecycle.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs}})
-	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain}
+	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain,
+		ProxyMode: string(cfg.ProxyMode)}
+	if cfg.ProxyMode == routing.AppOrigin {
+		sessions.AppOrigin = cfg.Apps().Origin("")
+	}
 	var root []server.Module
 	if cfg.OIDCEnabled() {
 		base := strings.TrimSuffix(cfg.BaseURL.String(), "/")
@@ -103,12 +112,12 @@ func serve(ctx context.Context, args []string) error {
 
 	root = append(root, api.SodarLinks{})
 	prox := proxy.New(proxy.Options{Containers: proxyContainers{containers}, Auth: authSvc, Checker: checker, Bus: bus,
-		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Domain: cfg.ProxyDomain, Sessions: st})
+		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Apps: cfg.Apps(), Sessions: st})
 	root = append(root, prox)
 	sodarAPI, sodarSync := sodarSite(cfg, st, &api.Recorder{Store: st, Bus: bus, Log: log}, log)
 
 	srv := server.New(server.Deps{
-		Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
+		BaseURL: cfg.BaseURL, Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),
 		Front: []server.Module{prox.Subdomains()}, Root: root, OnShutdown: []func(){prox.Close},
 		Ready: map[string]server.Pinger{
 			"database": st.Ping,
@@ -134,7 +143,18 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("KIOSC_LISTEN: %w", err)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var appSrv *server.Server
+	if cfg.ProxyMode == routing.AppOrigin {
+		appLn, err := net.Listen("tcp", cfg.AppListen)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("KIOSC_APP_LISTEN: %w", err)
+		}
+		appSrv = server.NewApps(server.AppDeps{Log: log, Metrics: m, TrustedProxies: cfg.TrustedProxies, Apps: prox.AppListener()})
+		go func() { errc <- appSrv.Serve(appLn) }()
+		log.Info("serving apps", "url", cfg.AppBaseURL.String(), "listen", cfg.AppListen)
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	lifecycleDone := make(chan error, 1)
 	go func() { lifecycleDone <- containers.Run(ctx) }()
@@ -155,6 +175,9 @@ func serve(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	if appSrv != nil {
+		err = errors.Join(err, appSrv.Shutdown(sctx))
+	}
 	select {
 	case lerr := <-lifecycleDone:
 		if err == nil && lerr != nil && !errors.Is(lerr, context.Canceled) {

@@ -86,7 +86,7 @@ func (h *OIDCLogin) callback(c *fiber.Ctx) error {
 		return h.fail(c, err)
 	}
 	// A previous session on this browser ends with the new login (no session fixation).
-	if old := c.Cookies(SessionCookie); old != "" {
+	if old := c.Cookies(SessionCookieName(h.Sessions.SecureCookies)); old != "" {
 		if prev, err := h.Auth.SessionIdentity(c.UserContext(), old); err == nil {
 			_, _ = h.Auth.Logout(c.UserContext(), prev)
 		}

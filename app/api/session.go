@@ -46,6 +46,10 @@ type Sessions struct {
 	Version       string
 	OIDC          OIDCInfo
 	ProxyDomain   string
+	// ProxyMode is where apps are served (app-origin, subdomain, path); AppOrigin the app listener's origin in
+	// app-origin mode.
+	ProxyMode string
+	AppOrigin string
 }
 
 // Register adds the routes under /api/v1.
@@ -62,6 +66,8 @@ func (h *Sessions) config(c *fiber.Ctx) error {
 		"local_login":  h.Auth.LocalLoginEnabled(),
 		"oidc":         fiber.Map{"enabled": h.OIDC.Enabled, "login_url": h.OIDC.LoginURL, "name": h.OIDC.Name},
 		"proxy_domain": h.ProxyDomain,
+		"proxy_mode":   h.ProxyMode,
+		"app_origin":   h.AppOrigin,
 	})
 }
 
@@ -100,7 +106,7 @@ func (h *Sessions) login(c *fiber.Ctx) error {
 		return err
 	}
 	// A previous session on this browser ends with the new login (no session fixation).
-	if old := c.Cookies(SessionCookie); old != "" {
+	if old := c.Cookies(SessionCookieName(h.SecureCookies)); old != "" {
 		if prev, err := h.Auth.SessionIdentity(c.UserContext(), old); err == nil {
 			_, _ = h.Auth.Logout(c.UserContext(), prev)
 		}
@@ -111,7 +117,7 @@ func (h *Sessions) login(c *fiber.Ctx) error {
 
 // SetSessionCookie writes the session cookie (HttpOnly, SameSite=Lax, Secure under https).
 func (h *Sessions) SetSessionCookie(c *fiber.Ctx, value string, expires time.Time) {
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: value, Path: "/", Expires: expires, HTTPOnly: true,
+	c.Cookie(&fiber.Cookie{Name: SessionCookieName(h.SecureCookies), Value: value, Path: "/", Expires: expires, HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 }
 
@@ -129,7 +135,7 @@ func (h *Sessions) logout(c *fiber.Ctx) error {
 			}
 		}
 	}
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true,
+	c.Cookie(&fiber.Cookie{Name: SessionCookieName(h.SecureCookies), Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 	return c.JSON(fiber.Map{"logout_url": logoutURL})
 }

@@ -150,7 +150,7 @@ func TestSecureCookieUnderHTTPS(t *testing.T) {
 	e := apitest.New(t, apitest.Options{SecureCookies: true})
 	r := e.Anonymous().Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password"})
 	for _, c := range r.Cookies {
-		if c.Name == api.SessionCookie && c.Secure {
+		if c.Name == api.SecureSessionCookie && c.Secure {
 			return
 		}
 	}

@@ -319,7 +319,7 @@ func (h *Users) changePassword(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: cookie, Path: "/", Expires: se.ExpiresAt, HTTPOnly: true,
+		c.Cookie(&fiber.Cookie{Name: SessionCookieName(h.SecureCookies), Value: cookie, Path: "/", Expires: se.ExpiresAt, HTTPOnly: true,
 			SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 		out["csrf_token"] = se.CSRFToken
 	}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bihealth/kiosc/app/routing"
 )
 
 // Network modes (spec section 5.6).
@@ -57,11 +59,18 @@ type Config struct {
 	SodarSyncInterval time.Duration
 	SodarDefaultOwner string
 
-	ProxyDomain    string
+	ProxyDomain string
+	ProxyMode   routing.Mode
+	// AppListen and AppBaseURL are the app listener's address and external URL (app-origin mode).
+	AppListen      string
+	AppBaseURL     *url.URL
 	TrustedProxies []netip.Prefix
 	MetricsPublic  bool
 	LogFormat      string
 	LogLevel       string
+
+	// explicit holds the variables given in the environment or as flags (not defaulted).
+	explicit map[string]bool
 }
 
 // OIDCEnabled reports whether an OpenID provider is configured.
@@ -72,6 +81,24 @@ func (c *Config) SodarEnabled() bool { return c.SodarURL != "" }
 
 // SecureCookies reports whether cookies must carry the Secure attribute (https base URL).
 func (c *Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+// Apps says where apps are served.
+func (c *Config) Apps() routing.Apps {
+	return routing.Apps{Mode: c.ProxyMode, Base: c.BaseURL, AppBase: c.AppBaseURL, Domain: c.ProxyDomain}
+}
+
+// Warnings are the start-up warnings about settings that are valid but weaken kiosc's protection.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.ProxyMode == routing.Path {
+		w = append(w, "KIOSC_PROXY_MODE=path serves apps on kiosc's own origin: any app's scripts can use kiosc's API as "+
+			"whoever opens the app. Use it only when every app is trusted.")
+	}
+	if c.ProxyMode == routing.AppOrigin && c.explicit["KIOSC_BASE_URL"] && !c.explicit["KIOSC_APP_BASE_URL"] {
+		w = append(w, "KIOSC_APP_BASE_URL is derived as "+c.AppBaseURL.String()+"; set it when a front proxy serves kiosc")
+	}
+	return w
+}
 
 // DatabasePath is the SQLite file inside the data directory.
 func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, "kiosc.db") }
@@ -113,16 +140,9 @@ func Options() []Option {
 			if v == "" || v == "http://<listen>" {
 				return nil // derived from the listen address in finish()
 			}
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return errors.New("must be an absolute http:// or https:// URL, e.g. https://kiosc.example.org")
-			}
-			if u.RawQuery != "" || u.Fragment != "" {
-				return errors.New("must not have a query or fragment")
-			}
-			u.Path = strings.TrimRight(u.Path, "/")
-			if u.Path != "" {
-				return errors.New("must not have a path: kiosc is served at the root of its origin")
+			u, err := parseBaseURL(v)
+			if err != nil {
+				return err
 			}
 			c.BaseURL = u
 			return nil
@@ -259,6 +279,36 @@ func Options() []Option {
 			c.ProxyDomain = v
 			return nil
 		}},
+		{Env: "KIOSC_PROXY_MODE", Default: string(routing.AppOrigin), Usage: "where apps are served: app-origin (a listener of their own), subdomain (KIOSC_PROXY_DOMAIN; the default when it is set) or path (kiosc's own origin, trusted apps only)", apply: func(c *Config, v string) error {
+			for _, m := range routing.Modes {
+				if v == string(m) {
+					c.ProxyMode = m
+					return nil
+				}
+			}
+			return errors.New("accepted values: app-origin, subdomain, path")
+		}},
+		{Env: "KIOSC_APP_LISTEN", Default: "<listen port + 1>", Usage: "address the app listener serves on (app-origin mode)", apply: func(c *Config, v string) error {
+			if v == "" || v == "<listen port + 1>" {
+				return nil // derived from the listen address in finish()
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port, e.g. 127.0.0.1:8081 or :8081")
+			}
+			c.AppListen = v
+			return nil
+		}},
+		{Env: "KIOSC_APP_BASE_URL", Default: "<base URL, app port>", Usage: "external URL of the app listener (app-origin mode)", apply: func(c *Config, v string) error {
+			if v == "" || v == "<base URL, app port>" {
+				return nil // derived in finish()
+			}
+			u, err := parseBaseURL(v)
+			if err != nil {
+				return err
+			}
+			c.AppBaseURL = u
+			return nil
+		}},
 		{Env: "KIOSC_TRUSTED_PROXIES", Default: "", Usage: "addresses or CIDR ranges of front proxies whose X-Forwarded-For is trusted", apply: func(c *Config, v string) error {
 			for _, f := range splitList(v) {
 				if p, err := netip.ParsePrefix(f); err == nil {
@@ -299,14 +349,16 @@ func Load(args []string, lookupEnv func(string) (string, bool), out io.Writer) (
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("kiosc serve takes no arguments, got %q", fs.Args())
 	}
-	c := &Config{}
+	c := &Config{explicit: map[string]bool{}}
 	for _, o := range opts {
 		v := o.Default
 		if e, ok := lookupEnv(o.Env); ok {
 			v = e
+			c.explicit[o.Env] = true
 		}
 		if fv := given[o.Env]; fv.set {
 			v = fv.value
+			c.explicit[o.Env] = true
 		}
 		if err := o.apply(c, v); err != nil {
 			return nil, &Error{Env: o.Env, Flag: o.Flag, Value: redact(o.Env, v), Msg: err.Error()}
@@ -340,10 +392,97 @@ func (c *Config) finish() error {
 		return &Error{Env: "KIOSC_LOCAL_LOGIN", Flag: FlagName("KIOSC_LOCAL_LOGIN"), Value: "false",
 			Msg: "nobody could log in: set KIOSC_OIDC_ISSUER or KIOSC_BREAK_GLASS_USER, or keep local login on"}
 	}
+	if err := c.finishApps(); err != nil {
+		return err
+	}
 	if c.ResyncInterval <= 0 {
 		return &Error{Env: "KIOSC_RESYNC_INTERVAL", Flag: FlagName("KIOSC_RESYNC_INTERVAL"), Value: c.ResyncInterval.String(), Msg: "must be positive"}
 	}
 	return nil
+}
+
+// parseBaseURL accepts an absolute http(s) URL of an origin's root.
+func parseBaseURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("must be an absolute http:// or https:// URL, e.g. https://kiosc.example.org")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("must not have a query or fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	if u.Path != "" {
+		return nil, errors.New("must not have a path: it is served at the root of its origin")
+	}
+	return u, nil
+}
+
+// finishApps derives the proxy mode and the app listener from the other settings and checks that apps get an
+// origin of their own where the mode promises one.
+func (c *Config) finishApps() error {
+	if c.ProxyDomain != "" && !c.explicit["KIOSC_PROXY_MODE"] {
+		c.ProxyMode = routing.Subdomain
+	}
+	fail := func(env, value, msg string) error {
+		return &Error{Env: env, Flag: FlagName(env), Value: value, Msg: msg}
+	}
+	switch c.ProxyMode {
+	case routing.Subdomain:
+		if c.ProxyDomain == "" {
+			return fail("KIOSC_PROXY_DOMAIN", "", "required when KIOSC_PROXY_MODE=subdomain")
+		}
+	case routing.Path, routing.AppOrigin:
+		if c.ProxyDomain != "" {
+			return fail("KIOSC_PROXY_MODE", string(c.ProxyMode), "KIOSC_PROXY_DOMAIN is set: use subdomain, or unset the domain")
+		}
+	}
+	if c.ProxyMode != routing.AppOrigin {
+		c.AppListen, c.AppBaseURL = "", nil
+		return nil
+	}
+	if c.AppListen == "" {
+		h, p, _ := net.SplitHostPort(c.Listen)
+		n, err := strconv.Atoi(p)
+		if err != nil || n >= 65535 {
+			return fail("KIOSC_APP_LISTEN", "", "cannot derive it from KIOSC_LISTEN "+c.Listen+"; set it, e.g. 127.0.0.1:8081")
+		}
+		c.AppListen = net.JoinHostPort(h, strconv.Itoa(n+1))
+	}
+	if same, _ := sameAddress(c.AppListen, c.Listen); same {
+		return fail("KIOSC_APP_LISTEN", c.AppListen, "must differ from KIOSC_LISTEN: apps need an origin of their own")
+	}
+	if c.AppBaseURL == nil {
+		_, p, _ := net.SplitHostPort(c.AppListen)
+		host := c.BaseURL.Hostname()
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		c.AppBaseURL = &url.URL{Scheme: c.BaseURL.Scheme, Host: host + ":" + p}
+	}
+	if strings.EqualFold(c.AppBaseURL.Scheme+"://"+c.AppBaseURL.Host, c.BaseURL.Scheme+"://"+c.BaseURL.Host) {
+		return fail("KIOSC_APP_BASE_URL", c.AppBaseURL.String(), "must be another origin than KIOSC_BASE_URL (another host or port)")
+	}
+	if c.BaseURL.Scheme == "https" && c.AppBaseURL.Scheme != "https" {
+		return fail("KIOSC_APP_BASE_URL", c.AppBaseURL.String(), "must use https like KIOSC_BASE_URL")
+	}
+	return nil
+}
+
+// sameAddress reports whether two listen addresses name the same port on overlapping hosts.
+func sameAddress(a, b string) (bool, error) {
+	ha, pa, err := net.SplitHostPort(a)
+	if err != nil {
+		return false, err
+	}
+	hb, pb, err := net.SplitHostPort(b)
+	if err != nil {
+		return false, err
+	}
+	if pa != pb {
+		return false, nil
+	}
+	wild := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wild(ha) || wild(hb), nil
 }
 
 // FlagName turns KIOSC_NETWORK_MODE into network-mode.

@@ -106,3 +106,66 @@ func TestUnits(t *testing.T) {
 		}
 	}
 }
+
+func TestProxyModes(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		env                map[string]string
+		mode               string
+		appListen, appBase string
+		warnings           int
+	}{
+		{"default: apps on the next port", nil, "app-origin", "127.0.0.1:8081", "http://127.0.0.1:8081", 0},
+		{"all interfaces", map[string]string{"KIOSC_LISTEN": ":9000"}, "app-origin", ":9001", "http://localhost:9001", 0},
+		{"front proxy derives the app port and warns", map[string]string{"KIOSC_BASE_URL": "https://kiosc.example.org"},
+			"app-origin", "127.0.0.1:8081", "https://kiosc.example.org:8081", 1},
+		{"explicit app listener", map[string]string{"KIOSC_BASE_URL": "https://kiosc.example.org", "KIOSC_APP_LISTEN": "0.0.0.0:7000",
+			"KIOSC_APP_BASE_URL": "https://apps.example-apps.org"}, "app-origin", "0.0.0.0:7000", "https://apps.example-apps.org", 0},
+		{"a domain selects subdomain mode", map[string]string{"KIOSC_PROXY_DOMAIN": "apps.example.org"}, "subdomain", "", "", 0},
+		{"path mode is an opt-in with a warning", map[string]string{"KIOSC_PROXY_MODE": "path"}, "path", "", "", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(nil, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(c.ProxyMode) != tc.mode || c.AppListen != tc.appListen {
+				t.Errorf("mode %q app listen %q, want %q %q", c.ProxyMode, c.AppListen, tc.mode, tc.appListen)
+			}
+			got := ""
+			if c.AppBaseURL != nil {
+				got = c.AppBaseURL.String()
+			}
+			if got != tc.appBase {
+				t.Errorf("app base URL %q, want %q", got, tc.appBase)
+			}
+			if len(c.Warnings()) != tc.warnings {
+				t.Errorf("warnings %q, want %d", c.Warnings(), tc.warnings)
+			}
+			if c.Apps().Mode != c.ProxyMode {
+				t.Errorf("Apps() mode %q", c.Apps().Mode)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unknown mode", map[string]string{"KIOSC_PROXY_MODE": "both"}, "KIOSC_PROXY_MODE"},
+		{"subdomain without a domain", map[string]string{"KIOSC_PROXY_MODE": "subdomain"}, "KIOSC_PROXY_DOMAIN"},
+		{"app-origin with a domain", map[string]string{"KIOSC_PROXY_MODE": "app-origin", "KIOSC_PROXY_DOMAIN": "apps.example.org"}, "KIOSC_PROXY_MODE"},
+		{"same port as kiosc", map[string]string{"KIOSC_APP_LISTEN": "0.0.0.0:8080"}, "KIOSC_APP_LISTEN"},
+		{"same origin as kiosc", map[string]string{"KIOSC_APP_BASE_URL": "http://127.0.0.1:8080"}, "KIOSC_APP_BASE_URL"},
+		{"plain http apps for an https kiosc", map[string]string{"KIOSC_BASE_URL": "https://k.example.org", "KIOSC_APP_BASE_URL": "http://apps.example.org"}, "KIOSC_APP_BASE_URL"},
+		{"app base URL with a path", map[string]string{"KIOSC_APP_BASE_URL": "http://apps.example.org/x"}, "KIOSC_APP_BASE_URL"},
+		{"app listener without a port", map[string]string{"KIOSC_APP_LISTEN": "8081"}, "KIOSC_APP_LISTEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(nil, env(tc.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/store"
 )
@@ -73,12 +74,14 @@ const (
 
 // Options configure the manager (from the KIOSC_* settings).
 type Options struct {
-	InstanceID            string
-	NetworkMode           string
-	HostBindIP            netip.Addr
-	DataDir               string
+	InstanceID  string
+	NetworkMode string
+	HostBindIP  netip.Addr
+	DataDir     string
+	// Apps says where apps are served (their base path, public URL and probe path); the zero value is path mode on
+	// BaseURL.
+	Apps                  routing.Apps
 	BaseURL               *url.URL
-	ProxyDomain           string
 	ResyncInterval        time.Duration
 	DefaultStartupTimeout time.Duration
 	MaxIdle               time.Duration
@@ -176,6 +179,9 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	}
 	if !o.HostBindIP.IsValid() {
 		o.HostBindIP = netip.MustParseAddr("127.0.0.1")
+	}
+	if o.Apps.Mode == "" {
+		o.Apps = routing.Apps{Mode: routing.Path, Base: o.BaseURL}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel,
@@ -697,19 +703,7 @@ func (m *Manager) Limits() Limits { return m.o.Limits }
 
 // basePath returns the public path prefix of c (with trailing slash) and its public URL.
 func (m *Manager) basePath(c *store.Container) (string, string) {
-	if m.o.ProxyDomain != "" {
-		scheme := "https"
-		if m.o.BaseURL != nil && m.o.BaseURL.Scheme != "" {
-			scheme = m.o.BaseURL.Scheme
-		}
-		return "/", scheme + "://" + c.UUID + "." + m.o.ProxyDomain + "/"
-	}
-	bp := ProxyPrefix + c.UUID + "/"
-	base := ""
-	if m.o.BaseURL != nil {
-		base = strings.TrimSuffix(m.o.BaseURL.String(), "/")
-	}
-	return bp, base + bp
+	return m.o.Apps.BasePath(c.UUID), m.o.Apps.PublicURL(c.UUID)
 }
 
 // scriptPath is where a "#!" command of c is written on the host.

@@ -728,10 +728,10 @@ func probePath(c *store.Container) string {
 }
 
 // probeURL is what the probe requests: the app sees the public prefix unless strip_prefix is set (or in subdomain
-// mode, where apps are served at the root).
+// mode, where apps are served at the root of their origin).
 func (m *Manager) probeURL(addr string, c *store.Container) string {
 	path := probePath(c)
-	if !c.StripPrefix && m.o.ProxyDomain == "" {
+	if !c.StripPrefix && !m.o.Apps.AtRoot() {
 		bp := ProxyPrefix + c.UUID
 		if !strings.HasPrefix(path, bp) {
 			path = bp + path

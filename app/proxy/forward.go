@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,8 +52,17 @@ func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, 
 		resp.Reset()
 		return p.upstreamFailed(c, req, t, nav, err)
 	}
-	cleanResponse(&resp.Header, clientClose)
+	cleanResponse(&resp.Header, p.cookiePrefix(req), clientClose)
 	return nil
+}
+
+// cookiePrefix is the path prefix that an app's cookies are kept under: its prefix on a shared origin (path and
+// app-origin mode), nothing where the app has its origin to itself.
+func (p *Proxy) cookiePrefix(req request) string {
+	if p.apps != nil && p.apps.subdomain() && req.app {
+		return ""
+	}
+	return req.prefix
 }
 
 // uriBufPool holds the buffers upstream URLs are assembled in (SetRequestURIBytes copies them).
@@ -99,8 +109,71 @@ func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, er
 	return &api.Error{Status: fiber.StatusBadGateway, Code: "bad_gateway", Message: msg}
 }
 
-// kioscCookies are kiosc's own cookies: never sent to an app, never set by one.
-var kioscCookies = []string{api.SessionCookie, AppCookie, SecureAppCookie, StateCookie, SecureStateCookie}
+// isKioscCookie reports one of kiosc's own cookies (the session, the app and state cookies of the sign-in, with or
+// without a __Host- or __Secure- prefix): never sent to an app, never set by one. Names starting with kiosc_ are
+// reserved for kiosc.
+func isKioscCookie(name []byte) bool {
+	if len(name) > 0 && name[0] == '_' {
+		name = bytes.TrimPrefix(name, []byte("__Host-"))
+		name = bytes.TrimPrefix(name, []byte("__Secure-"))
+	}
+	return len(name) >= 6 && bytes.EqualFold(name[:6], []byte("kiosc_"))
+}
+
+// stripKioscCookies removes kiosc's cookies from a request to an app.
+func stripKioscCookies(h *fasthttp.RequestHeader) {
+	raw := h.Peek(fiber.HeaderCookie)
+	if len(raw) == 0 || !containsFold(raw, "kiosc_") {
+		return
+	}
+	var names []string
+	h.VisitAllCookie(func(k, _ []byte) {
+		if isKioscCookie(k) {
+			names = append(names, string(k))
+		}
+	})
+	for _, n := range names {
+		h.DelCookie(n)
+	}
+}
+
+// containsFold reports whether b contains the lower-case ASCII string s in any case.
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(s)], []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripKioscTokens removes every Authorization header that carries a kiosc API token, wherever it appears among
+// several, and keeps the others (an app's own Basic or Bearer credentials).
+func stripKioscTokens(h *fasthttp.RequestHeader) {
+	all := h.PeekAll(fiber.HeaderAuthorization)
+	if len(all) == 0 {
+		return
+	}
+	found := false
+	for _, v := range all {
+		if _, ok := kioscTokenBytes(v); ok {
+			found = true
+		}
+	}
+	if !found {
+		return
+	}
+	var keep [][]byte
+	for _, v := range all {
+		if _, ok := kioscTokenBytes(v); !ok {
+			keep = append(keep, append([]byte(nil), v...))
+		}
+	}
+	h.Del(fiber.HeaderAuthorization)
+	for _, v := range keep {
+		h.AddBytesV(fiber.HeaderAuthorization, v)
+	}
+}
 
 // Request headers kiosc never forwards: hop-by-hop headers (RFC 7230 section 6.1) and headers a client could use to
 // impersonate a front proxy.
@@ -149,15 +222,9 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 	}
 
 	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
-	if len(h.Peek(fiber.HeaderCookie)) > 0 {
-		for _, name := range kioscCookies {
-			h.DelCookie(name)
-		}
-	}
+	stripKioscCookies(h)
 	h.Del(api.CSRFHeader)
-	if _, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
-		h.Del(fiber.HeaderAuthorization)
-	}
+	stripKioscTokens(h)
 
 	// X-Kiosc-* headers come from kiosc only.
 	var spoofed []string
@@ -206,12 +273,14 @@ func appendIP(b []byte, ip net.IP) []byte {
 	return a.Unmap().AppendTo(b)
 }
 
-// cleanResponse removes hop-by-hop headers of the app's response and any attempt to set kiosc's session cookie or
-// the app and state cookies of subdomain mode.
-func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
-	for _, name := range kioscCookies {
-		h.DelCookie(name)
-	}
+// cleanResponse removes hop-by-hop headers of the app's response and whatever could widen the app's reach beyond
+// its origin or prefix: attempts to set kiosc's cookies, a service worker scope above the app (Service-Worker-Allowed),
+// wiping the site's cookies and storage (Clear-Site-Data), and cookies for a parent domain or outside the app's
+// prefix. prefix is the app's path prefix on a shared origin ("" when the app has its origin to itself).
+func cleanResponse(h *fasthttp.ResponseHeader, prefix string, clientClose bool) {
+	cleanCookies(h, prefix)
+	h.Del("Service-Worker-Allowed")
+	h.Del("Clear-Site-Data")
 	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
 		var named []string
 		connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
@@ -226,6 +295,54 @@ func cleanResponse(h *fasthttp.ResponseHeader, clientClose bool) {
 	if clientClose {
 		h.SetConnectionClose()
 	}
+}
+
+// cleanCookies drops the app's attempts to set kiosc's cookies, makes every cookie host-only, and on a shared
+// origin keeps each cookie under the app's prefix (what nginx's proxy_cookie_path does): an app at "/" that sets
+// Path=/ gets its cookie at <prefix>/. __Host- cookies must have Path=/, so on a shared origin they are dropped.
+func cleanCookies(h *fasthttp.ResponseHeader, prefix string) {
+	var drop []string
+	var rewrite []*fasthttp.Cookie
+	h.VisitAllCookie(func(k, v []byte) {
+		if isKioscCookie(k) || prefix != "" && bytes.HasPrefix(k, []byte("__Host-")) {
+			drop = append(drop, string(k))
+			return
+		}
+		ck := fasthttp.AcquireCookie()
+		if err := ck.ParseBytes(v); err != nil {
+			fasthttp.ReleaseCookie(ck)
+			drop = append(drop, string(k))
+			return
+		}
+		changed := false
+		if len(ck.Domain()) > 0 {
+			ck.SetDomainBytes(nil)
+			changed = true
+		}
+		if prefix != "" {
+			if p := ck.Path(); !underPrefix(p, prefix) {
+				ck.SetPath(prefix + "/" + strings.TrimPrefix(string(p), "/"))
+				changed = true
+			}
+		}
+		if !changed {
+			fasthttp.ReleaseCookie(ck)
+			return
+		}
+		rewrite = append(rewrite, ck)
+	})
+	for _, k := range drop {
+		h.DelCookie(k)
+	}
+	for _, ck := range rewrite {
+		h.SetCookie(ck)
+		fasthttp.ReleaseCookie(ck)
+	}
+}
+
+// underPrefix reports whether a cookie path lies within an app's prefix.
+func underPrefix(path []byte, prefix string) bool {
+	return bytes.HasPrefix(path, []byte(prefix)) && (len(path) == len(prefix) || path[len(prefix)] == '/')
 }
 
 // isWebsocketUpgrade reports an HTTP/1.1 websocket handshake.

@@ -15,7 +15,7 @@ func TestCleanResponse(t *testing.T) {
 	if err := resp.Header.Read(bufioReader(raw)); err != nil {
 		t.Fatal(err)
 	}
-	cleanResponse(&resp.Header, false)
+	cleanResponse(&resp.Header, "", false)
 	out := resp.Header.String()
 	for _, gone := range []string{"kiosc_session", "X-Hop", "Keep-Alive", "Connection: close"} {
 		if strings.Contains(out, gone) {
@@ -27,7 +27,7 @@ func TestCleanResponse(t *testing.T) {
 			t.Errorf("%q lost from\n%s", kept, out)
 		}
 	}
-	cleanResponse(&resp.Header, true)
+	cleanResponse(&resp.Header, "", true)
 	if !resp.Header.ConnectionClose() {
 		t.Error("a client that asked to close must get Connection: close")
 	}

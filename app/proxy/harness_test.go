@@ -21,6 +21,7 @@ import (
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
@@ -81,6 +82,9 @@ type env struct {
 	strip, keep string
 	// domain, when set before serve, turns on subdomain mode.
 	domain string
+	// appOrigin, when set before serve, turns on app-origin mode: apps are served on appBase (another port).
+	appOrigin bool
+	appBase   string
 }
 
 // Container UUIDs of the fake lifecycle; the keep one's app is started with BASE_PATH set to its prefix.
@@ -137,10 +141,33 @@ func (e *env) serve(containers proxy.Containers) {
 	}
 	e.base = "http://" + ln.Addr().String()
 	baseURL, _ := url.Parse(e.base)
+	apps := routing.Apps{Mode: routing.Path, Base: baseURL}
+	var appLn net.Listener
+	switch {
+	case e.domain != "":
+		apps = routing.Apps{Mode: routing.Subdomain, Base: baseURL, Domain: e.domain}
+	case e.appOrigin:
+		if appLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		e.appBase = "http://" + appLn.Addr().String()
+		appBase, _ := url.Parse(e.appBase)
+		apps = routing.Apps{Mode: routing.AppOrigin, Base: baseURL, AppBase: appBase}
+	}
 	e.proxy = proxy.New(proxy.Options{Containers: containers, Auth: e.auth, Checker: access.NewChecker(e.st), Bus: e.bus,
-		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond, Domain: e.domain, Sessions: e.st})
+		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond, Apps: apps, Sessions: e.st})
+	m := metrics.New("test", nil)
+	if appLn != nil {
+		appSrv := server.NewApps(server.AppDeps{Log: e.log, Metrics: m, Apps: e.proxy.AppListener()})
+		go func() { _ = appSrv.Serve(appLn) }()
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = appSrv.Shutdown(ctx)
+		})
+	}
 	srv := server.New(server.Deps{
-		Log: e.log, Auth: e.auth, Metrics: metrics.New("test", nil),
+		BaseURL: baseURL, Log: e.log, Auth: e.auth, Metrics: m,
 		SPA:        fstest.MapFS{"index.html": {Data: []byte("<title>kiosc</title>")}},
 		Front:      []server.Module{e.proxy.Subdomains()},
 		Root:       []server.Module{e.proxy},

@@ -1,8 +1,8 @@
-// Package proxy is kiosc's reverse proxy in path mode (/containers/proxy/<uuid>/<rest>): it authenticates and
-// authorizes every request, sends browsers of apps that are not running to the lobby, streams HTTP bodies both ways
-// with bounded memory, and tunnels websocket upgrades byte for byte while tracking the tunnels so that stopping a
-// container or kiosc closes them. In subdomain mode it also serves each app at the root of its own origin
-// (subdomain.go).
+// Package proxy is kiosc's reverse proxy: it authenticates and authorizes every request, sends browsers of apps that
+// are not running to the lobby, streams HTTP bodies both ways with bounded memory, and tunnels websocket upgrades
+// byte for byte while tracking the tunnels so that stopping a container or kiosc closes them. Apps are served on an
+// origin of their own (the app listener, or <uuid>.<domain>; origins.go) with a sign-in handed over from kiosc's
+// origin (signin.go), or, as an opt-in for trusted apps, under /containers/proxy/<uuid>/ on kiosc's origin.
 package proxy
 
 import (
@@ -21,11 +21,12 @@ import (
 	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/store"
 )
 
-// PathPrefix is where containers are served in path mode.
-const PathPrefix = "/containers/proxy/"
+// PathPrefix is where containers are served in path and app-origin mode, and their entry on kiosc's origin.
+const PathPrefix = routing.PathPrefix
 
 // StateRunning is the only container state in which requests are forwarded.
 const StateRunning = "running"
@@ -68,10 +69,11 @@ type Options struct {
 	// of a logout or revoked token taking up to CacheTTL to reach the proxy. Container state changes evict targets
 	// at once.
 	CacheTTL time.Duration
-	// Domain enables subdomain mode (KIOSC_PROXY_DOMAIN): apps are also served at <uuid>.<Domain>, which may carry
-	// a port for development (see Subdomains).
-	Domain string
-	// Sessions (required with Domain) resolves the kiosc sessions that app cookies refer to.
+	// Apps says where apps are served (the zero value is path mode on BaseURL). In app-origin mode the app listener
+	// serves AppListener; in subdomain mode Subdomains dispatches the names under the domain (which may carry a port
+	// for development).
+	Apps routing.Apps
+	// Sessions (required unless in path mode) resolves the kiosc sessions that app cookies refer to.
 	Sessions SessionStore
 }
 
@@ -86,9 +88,11 @@ type Proxy struct {
 	targets  *ttlCache[Target]
 	// scheme is X-Forwarded-Proto for requests that did not come through a trusted front proxy.
 	scheme string
-	stop   chan struct{}
-	done   chan struct{}
-	sub    *subdomains // subdomain mode, nil when off
+	// sessionCookie is the name of kiosc's session cookie (__Host- under https).
+	sessionCookie string
+	stop          chan struct{}
+	done          chan struct{}
+	apps          *appOrigins // app-origin and subdomain mode; nil in path mode
 }
 
 // New builds the proxy and starts its background work (closing tunnels on state changes, re-checking credentials);
@@ -120,18 +124,27 @@ func New(opt Options) *Proxy {
 	if opt.BaseURL != nil && opt.BaseURL.Scheme != "" {
 		p.scheme = opt.BaseURL.Scheme
 	}
-	if opt.Domain != "" {
-		p.sub = newSubdomains(opt, p.scheme)
+	p.sessionCookie = api.SessionCookieName(p.scheme == "https")
+	if opt.Apps.Mode == "" {
+		opt.Apps.Mode = routing.Path
+	}
+	if opt.Apps.Base == nil {
+		opt.Apps.Base = opt.BaseURL
+	}
+	p.opt.Apps = opt.Apps
+	if opt.Apps.Mode != routing.Path {
+		p.apps = newAppOrigins(p.opt)
 	}
 	go p.watch()
 	return p
 }
 
-// Register mounts the proxy routes (and, in subdomain mode, SignInPath); they authenticate by themselves.
+// Register mounts the proxy routes on kiosc's origin (and, when apps have origins of their own, SignInPath); they
+// authenticate by themselves.
 func (p *Proxy) Register(r fiber.Router) {
 	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid/*", p.handle)
 	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid", p.handle)
-	if p.sub != nil {
+	if p.apps != nil {
 		r.Get(SignInPath, p.signIn)
 	}
 }
@@ -165,7 +178,8 @@ type request struct {
 	query string
 	// original is the raw path and query as the browser sent them.
 	original string
-	// app is set for requests on an app's own origin (subdomain mode), where prefix is empty.
+	// app is set for requests on an app's own origin (app-origin and subdomain mode); in subdomain mode prefix is
+	// empty.
 	app bool
 }
 
@@ -218,23 +232,19 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
 		return err
 	}
-	if p.sub != nil && nav && id.Session != nil && t.State == StateRunning && t.Addr != "" {
-		// Subdomain mode: browsers use the app on its own origin; scripts with tokens keep using this URL.
+	if p.apps != nil && nav && id.Session != nil && t.State == StateRunning && t.Addr != "" {
+		// Browsers use the app on its own origin; scripts with tokens keep using this URL.
 		return p.hop(c, req)
 	}
-	if p.sub != nil && !nav && id.Session != nil {
-		// Subdomain mode: an app's pages run on its own origin and never send kiosc's session here. A request that
-		// does (another app's script on the same site, an <object> load) must not reach an app on kiosc's origin.
+	if p.apps != nil && !nav && id.Session != nil {
+		// An app's pages run on its own origin, and their requests never carry kiosc's session here. One that does
+		// (an app's script on the same site, an <object> load) must not reach an app on kiosc's origin.
 		return &api.Error{Status: fiber.StatusForbidden, Code: "use_app_origin",
-			Message: "apps are served on their own origin (" + p.sub.origin(req.uuid) + "/); scripts use an API token here"}
+			Message: "apps are served on their own origin (" + p.apps.origin(req.uuid) + "); scripts use an API token here"}
 	}
 	if req.rest == "" {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
-		loc := req.prefix + "/"
-		if req.query != "" {
-			loc += "?" + req.query
-		}
-		return c.Redirect(loc, fiber.StatusMovedPermanently)
+		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
 	if t.State != StateRunning || t.Addr == "" {
 		return p.notRunning(c, req, t, nav)
@@ -265,7 +275,7 @@ func (p *Proxy) target(ctx context.Context, uuid string) (Target, error) {
 func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	ctx := c.UserContext()
 	h := &c.Request().Header
-	if raw, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
+	if raw, ok := kioscToken(h); ok {
 		if id, ok := p.tokens.getBytes(raw); ok {
 			return id, nil
 		}
@@ -282,9 +292,12 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 			return nil, err
 		}
 	}
-	raw := h.Cookie(api.SessionCookie)
+	raw := h.Cookie(p.sessionCookie)
 	if len(raw) == 0 {
 		return nil, nil
+	}
+	if api.CountCookie(h.Peek(fiber.HeaderCookie), p.sessionCookie) > 1 {
+		return nil, api.ErrDuplicateCookie
 	}
 	if id, ok := p.sessions.getBytes(raw); ok {
 		return id, nil
@@ -301,6 +314,23 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	default:
 		return nil, err
 	}
+}
+
+// kioscToken returns the key of the first Authorization header that carries a kiosc token (a slice of h): a kiosc
+// token after an app's own Authorization header still identifies the caller (and is removed before the app).
+func kioscToken(h *fasthttp.RequestHeader) ([]byte, bool) {
+	if key, ok := kioscTokenBytes(h.Peek(fiber.HeaderAuthorization)); ok {
+		return key, true
+	}
+	if len(h.Peek(fiber.HeaderAuthorization)) == 0 {
+		return nil, false
+	}
+	for _, v := range h.PeekAll(fiber.HeaderAuthorization) {
+		if key, ok := kioscTokenBytes(v); ok {
+			return key, true
+		}
+	}
+	return nil, false
 }
 
 // kioscTokenBytes returns the key of an "Authorization: Token|Bearer kiosc_..." header (a slice of h).

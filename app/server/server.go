@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/metrics"
+	"github.com/bihealth/kiosc/app/routing"
 )
 
 // Module registers routes on a router.
@@ -33,7 +35,10 @@ type Pinger func(ctx context.Context) error
 
 // Deps are what the server is built from.
 type Deps struct {
-	Log            *slog.Logger
+	Log *slog.Logger
+	// BaseURL is kiosc's external URL: its scheme names the session cookie, its origin is the one that may change
+	// things through the API.
+	BaseURL        *url.URL
 	Auth           *auth.Service
 	Metrics        *metrics.Metrics
 	MetricsPublic  bool
@@ -66,9 +71,91 @@ func New(d Deps) *Server {
 	for _, p := range d.TrustedProxies {
 		trusted = append(trusted, p.String())
 	}
+	app := newFiber(d.Log, trusted)
+	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	app.Use(observe(d.Metrics, d.Log))
+	for _, m := range d.Front {
+		m.Register(app)
+	}
+	app.Use(securityHeaders)
+
+	app.Get("/healthz", healthz)
+	app.Get("/readyz", readyz(d.Ready))
+	cookie := api.SessionCookieName(d.BaseURL != nil && d.BaseURL.Scheme == "https")
+	metricsHandler := adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
+	if d.MetricsPublic {
+		app.Get("/metrics", metricsHandler)
+	} else {
+		app.Get("/metrics", api.Authenticate(d.Auth, cookie), api.RequireSuperuser, metricsHandler)
+	}
+
+	for _, m := range d.Root {
+		m.Register(app)
+	}
+
+	v1 := app.Group("/api/v1", api.CheckOrigin(d.BaseURL), api.Authenticate(d.Auth, cookie), api.CSRF)
+	for _, m := range d.API {
+		m.Register(v1)
+	}
+	// Unknown API paths get a JSON 404, never the SPA's index.html.
+	app.All("/api/*", func(c *fiber.Ctx) error { return api.NotFound("API endpoint " + c.Path()) })
+	app.Use(newSPA(d.SPA).handler)
+	return &Server{app: app, log: d.Log, onShutdown: d.OnShutdown}
+}
+
+// AppDeps are what the app listener (app-origin mode) is built from.
+type AppDeps struct {
+	Log            *slog.Logger
+	Metrics        *metrics.Metrics
+	TrustedProxies []netip.Prefix
+	// Apps serves everything on the app listener except /healthz: the apps and their sign-in.
+	Apps Module
+}
+
+// NewApps builds the app listener of app-origin mode: an origin that serves apps and nothing of kiosc's own (no
+// SPA, no API), so that an app's scripts never run where kiosc's API could be called with the visitor's session.
+func NewApps(d AppDeps) *Server {
+	var trusted []string
+	for _, p := range d.TrustedProxies {
+		trusted = append(trusted, p.String())
+	}
+	app := newFiber(d.Log, trusted)
+	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	app.Use(observe(d.Metrics, d.Log))
+	app.Get("/healthz", healthz)
+	d.Apps.Register(app)
+	return &Server{app: app, log: d.Log}
+}
+
+func healthz(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }
+
+// contentSecurityPolicy allows kiosc's pages only their own scripts and connections; Naive UI injects its styles at
+// run time, hence 'unsafe-inline' for styles only. No page of kiosc may be framed (clickjacking).
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// securityHeaders protects kiosc's own responses (pages, API, health); proxied apps answer with their own headers.
+func securityHeaders(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Path(), routing.PathPrefix) {
+		return c.Next()
+	}
+	h := &c.Response().Header
+	h.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	h.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	h.Set(fiber.HeaderXFrameOptions, "DENY")
+	// Apps opened from kiosc get no handle on kiosc's window, and no other origin may embed kiosc's responses.
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	return c.Next()
+}
+
+// newFiber is the Fiber app of both listeners.
+func newFiber(log *slog.Logger, trusted []string) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "kiosc",
-		ErrorHandler:          api.ErrorHandler(d.Log),
+		ErrorHandler:          api.ErrorHandler(log),
 		DisableStartupMessage: true,
 		// Request bodies are streamed so that proxied uploads of many GiB never sit in memory; the API limits its own
 		// bodies to 1 MiB when decoding.
@@ -87,33 +174,7 @@ func New(d Deps) *Server {
 	// Hijacked connections (websocket tunnels to apps, the live API) are closed by their handlers, which lets the
 	// server release a connection's read buffer at the hijack instead of holding it for the tunnel's lifetime.
 	app.Server().KeepHijackedConns = true
-	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
-	app.Use(observe(d.Metrics, d.Log))
-	for _, m := range d.Front {
-		m.Register(app)
-	}
-
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", readyz(d.Ready))
-	metricsHandler := adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
-	if d.MetricsPublic {
-		app.Get("/metrics", metricsHandler)
-	} else {
-		app.Get("/metrics", api.Authenticate(d.Auth), api.RequireSuperuser, metricsHandler)
-	}
-
-	for _, m := range d.Root {
-		m.Register(app)
-	}
-
-	v1 := app.Group("/api/v1", api.Authenticate(d.Auth), api.CSRF)
-	for _, m := range d.API {
-		m.Register(v1)
-	}
-	// Unknown API paths get a JSON 404, never the SPA's index.html.
-	app.All("/api/*", func(c *fiber.Ctx) error { return api.NotFound("API endpoint " + c.Path()) })
-	app.Use(newSPA(d.SPA).handler)
-	return &Server{app: app, log: d.Log, onShutdown: d.OnShutdown}
+	return app
 }
 
 // extraMethods are accepted besides fiber.DefaultMethods (WebDAV, used by apps such as file browsers).

@@ -58,8 +58,5 @@ func (s *spa) handler(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("X-Content-Type-Options", "nosniff")
 	return c.Send(bytes.Clone(s.index))
 }

@@ -36,7 +36,11 @@ type Env struct {
 	Log     *slog.Logger
 	Server  *server.Server
 	BaseURL *url.URL
+	secure  bool
 }
+
+// SessionCookie is the name of the session cookie (__Host- under https).
+func (e *Env) SessionCookie() string { return api.SessionCookieName(e.secure) }
 
 // Options adjust the test server.
 type Options struct {
@@ -62,7 +66,10 @@ func New(t testing.TB, o Options) *Env {
 		o.Auth.LocalLogin = true
 	}
 	e := &Env{T: t, Store: st, Keys: keys, Log: log, Bus: events.New(nil), Checker: access.NewChecker(st),
-		BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"}}
+		BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"}, secure: o.SecureCookies}
+	if o.SecureCookies {
+		e.BaseURL.Scheme = "https"
+	}
 	e.Auth = auth.NewService(st, keys, log, o.Auth)
 	if err := auth.EnsureAdmin(context.Background(), st, "admin-password", log); err != nil {
 		t.Fatal(err)
@@ -79,7 +86,7 @@ func New(t testing.TB, o Options) *Env {
 	if ready == nil {
 		ready = map[string]server.Pinger{"database": st.Ping}
 	}
-	e.Server = server.New(server.Deps{Log: log, Auth: e.Auth, Metrics: metrics.New("test", nil), SPA: fstest.MapFS{
+	e.Server = server.New(server.Deps{BaseURL: e.BaseURL, Log: log, Auth: e.Auth, Metrics: metrics.New("test", nil), SPA: fstest.MapFS{
 		"index.html":         {Data: []byte("<!doctype html><title>kiosc</title>")},
 		"assets/app-1a2b.js": {Data: []byte("console.log(1)")},
 	}, Ready: ready, API: mods, Root: root})
@@ -117,7 +124,7 @@ func (e *Env) Login(username, password string) *Client {
 		e.T.Fatalf("login %s: %d %s", username, res.StatusCode, res.Body)
 	}
 	for _, ck := range res.Cookies {
-		if ck.Name == api.SessionCookie {
+		if ck.Name == e.SessionCookie() {
 			c.Cookie = ck.Value
 		}
 	}
@@ -151,7 +158,7 @@ func (c *Client) Do(method, path string, body any) *Response {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Cookie != "" {
-		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: c.Cookie})
+		req.AddCookie(&http.Cookie{Name: c.env.SessionCookie(), Value: c.Cookie})
 		if c.CSRF != "" {
 			req.Header.Set(api.CSRFHeader, c.CSRF)
 		}

@@ -31,6 +31,8 @@
 //	GET  /env                             process environment as a JSON object
 //	GET  /args                            os.Args as a JSON array
 //	GET  /file?path=/x                    content of a file
+//	GET  /respond?header=Name:value&body=b  200 with those response headers (repeatable) and body ("ok")
+//	GET  /probe?kiosc=<origin>&owner=<u>  page whose script tries kiosc's API as the visitor; results in #result
 //
 // Environment:
 //

@@ -42,6 +42,8 @@ func newServer(cfg config, p *process) *server {
 		"/env":      s.handleEnv,
 		"/args":     s.handleArgs,
 		"/file":     s.handleFile,
+		"/respond":  s.handleRespond,
+		"/probe":    s.handleProbe,
 	}
 	return s
 }

@@ -10,21 +10,27 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/store"
 )
 
 const testUUID = "7f1c2e0a-0000-4000-8000-00000000cafe"
 
-func testSubdomains(t *testing.T, domain, base string) *subdomains {
+func testSubdomains(t *testing.T, domain, base string) *appOrigins {
+	t.Helper()
+	u, _ := url.Parse(base)
+	return testOrigins(t, routing.Apps{Mode: routing.Subdomain, Base: u, Domain: domain})
+}
+
+func testOrigins(t *testing.T, apps routing.Apps) *appOrigins {
 	t.Helper()
 	keys, err := secrets.New([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(base)
-	return newSubdomains(Options{Domain: domain, BaseURL: u, Auth: auth.NewService(nil, keys, nil, auth.Options{}),
-		Sessions: &store.Store{}, CacheTTL: time.Second}, u.Scheme)
+	return newAppOrigins(Options{Apps: apps, BaseURL: apps.Base, Auth: auth.NewService(nil, keys, nil, auth.Options{}),
+		Sessions: &store.Store{}, CacheTTL: time.Second})
 }
 
 func TestSubdomainMatch(t *testing.T) {
@@ -171,44 +177,110 @@ func TestCleanResponseDropsAppCookie(t *testing.T) {
 	if err := resp.Header.Read(bufioReader(raw)); err != nil {
 		t.Fatal(err)
 	}
-	cleanResponse(&resp.Header, false)
+	cleanResponse(&resp.Header, "", false)
 	out := resp.Header.String()
 	if strings.Contains(out, AppCookie) || strings.Contains(out, "forged") || !strings.Contains(out, "app=1") {
 		t.Fatalf("%s", out)
 	}
 }
 
-func TestAppCookieName(t *testing.T) {
-	// Under https the __Host- prefix keeps sibling apps (same site) from planting the cookies with a Domain.
-	for base, want := range map[string][2]string{
-		"https://kiosc.example.org":   {SecureAppCookie, SecureStateCookie},
-		"http://kiosc.localhost:8080": {AppCookie, StateCookie},
+func TestAppOriginURLs(t *testing.T) {
+	base, _ := url.Parse("http://127.0.0.1:8080")
+	appBase, _ := url.Parse("http://127.0.0.1:8081")
+	s := testOrigins(t, routing.Apps{Mode: routing.AppOrigin, Base: base, AppBase: appBase})
+	prefix := PathPrefix + testUUID
+	if got := s.startURL(testUUID, prefix+"/x?y=1"); got != "http://127.0.0.1:8081/.kiosc/start?app="+testUUID+"&next="+url.QueryEscape(prefix+"/x?y=1") {
+		t.Errorf("startURL = %s", got)
+	}
+	if got := s.authURL(testUUID, "tok", prefix+"/"); got != "http://127.0.0.1:8081/.kiosc/auth?app="+testUUID+"&token=tok&next="+url.QueryEscape(prefix+"/") {
+		t.Errorf("authURL = %s", got)
+	}
+	if s.cookie != AppCookie || s.cookiePath(testUUID) != prefix+"/" || s.stateCookieName(testUUID) != StateCookie+"_"+testUUID ||
+		s.stateCookiePath() != "/.kiosc/" {
+		t.Errorf("cookies %q at %q, state %q at %q", s.cookie, s.cookiePath(testUUID), s.stateCookieName(testUUID), s.stateCookiePath())
+	}
+	for next, want := range map[string]string{
+		prefix + "/lab?a=b":                  prefix + "/lab?a=b",
+		prefix:                               prefix,
+		prefix + "?x":                        prefix + "?x",
+		prefix + "/../" + testUUID[:8] + "/": prefix + "/",
+		prefix + "/%2E%2e/other/":            prefix + "/",
+		PathPrefix + "7f1c2e0a-0000-4000-8000-0000000000ff/": prefix + "/",
+		prefix + "x/":             prefix + "/",
+		"//evil.example" + prefix: prefix + "/",
+		"/":                       prefix + "/",
 	} {
-		s := testSubdomains(t, "apps.example.org", base)
-		if got := [2]string{s.cookie, s.stateCookie}; got != want {
-			t.Errorf("%s: cookies %q, want %q", base, got, want)
+		if got := s.cleanNext(testUUID, next); got != want {
+			t.Errorf("cleanNext(%q) = %q, want %q", next, got, want)
 		}
+	}
+	secureBase, _ := url.Parse("https://kiosc.example.org")
+	secureApps, _ := url.Parse("https://kiosc.example.org:8443")
+	s = testOrigins(t, routing.Apps{Mode: routing.AppOrigin, Base: secureBase, AppBase: secureApps})
+	// Cookies scoped to a prefix cannot be __Host- cookies; __Secure- keeps plain-http pages from setting them.
+	if s.cookie != "__Secure-kiosc_app" || s.stateCookieName(testUUID) != "__Secure-kiosc_app_state_"+testUUID {
+		t.Errorf("cookies under https: %q %q", s.cookie, s.stateCookieName(testUUID))
 	}
 }
 
-func TestValidState(t *testing.T) {
-	for s, ok := range map[string]bool{
-		secrets.RandomToken(32): true, "": false, secrets.RandomToken(31): false, secrets.RandomToken(33): false,
-		strings.Repeat("a", 42) + "=": false, strings.Repeat("a", 42) + "/": false,
+func TestCleanResponseKeepsAppCookiesInTheirPlace(t *testing.T) {
+	prefix := PathPrefix + testUUID
+	for _, tc := range []struct {
+		name, prefix, setCookie string
+		want                    []string // substrings of the cleaned header; "-" + s: must not be there
+	}{
+		{"root path moves under the prefix", prefix, "sid=1; Path=/", []string{"sid=1", "path=" + prefix + "/", "-path=/;"}},
+		{"no path moves under the prefix", prefix, "sid=1", []string{"sid=1", "path=" + prefix + "/"}},
+		{"a path of the app outside its prefix", prefix, "sid=1; Path=/api", []string{"path=" + prefix + "/api"}},
+		{"a path under the prefix stays", prefix, "sid=1; Path=" + prefix + "/lab", []string{"path=" + prefix + "/lab"}},
+		{"a look-alike prefix is not the prefix", prefix, "sid=1; Path=" + prefix + "x", []string{"path=" + prefix + "/" + strings.TrimPrefix(prefix+"x", "/")}},
+		{"a parent domain becomes host-only", prefix, "sid=1; Domain=example.org; Path=" + prefix + "/", []string{"sid=1", "-domain="}},
+		{"__Host- cookies cannot live on a shared origin", prefix, "__Host-sid=1; Path=/; Secure", []string{"-__Host-sid"}},
+		{"kiosc's cookie names are reserved", prefix, "kiosc_app_state_x=1; Path=/.kiosc/", []string{"-kiosc_app_state_x"}},
+		{"a subdomain app keeps its root path", "", "sid=1; Path=/", []string{"path=/"}},
+		{"a subdomain app gets no parent domain", "", "sid=1; Domain=apps.example.org", []string{"sid=1", "-domain="}},
+		{"a subdomain app may use __Host-", "", "__Host-sid=1; Path=/; Secure", []string{"__Host-sid=1"}},
 	} {
-		if validState(s) != ok {
-			t.Errorf("%q: %v", s, !ok)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			var resp fasthttp.Response
+			raw := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: " + tc.setCookie +
+				"\r\nService-Worker-Allowed: /\r\nClear-Site-Data: \"cookies\"\r\n\r\n"
+			if err := resp.Header.Read(bufioReader(raw)); err != nil {
+				t.Fatal(err)
+			}
+			cleanResponse(&resp.Header, tc.prefix, false)
+			out := resp.Header.String()
+			lower := strings.ToLower(out)
+			for _, w := range append(tc.want, "-service-worker-allowed", "-clear-site-data") {
+				if gone, ok := strings.CutPrefix(w, "-"); ok {
+					if strings.Contains(lower, strings.ToLower(gone)) {
+						t.Errorf("%q still in\n%s", gone, out)
+					}
+				} else if !strings.Contains(lower, strings.ToLower(w)) {
+					t.Errorf("%q missing from\n%s", w, out)
+				}
+			}
+		})
 	}
 }
 
-func TestSafePath(t *testing.T) {
-	for p, ok := range map[string]bool{
-		"/": true, "/a?b=c": true, "/a/b#c": true, "": false, "//evil": false, "/\\evil": false, "http://x/": false,
-		"/a\nb": false, "a": false,
-	} {
-		if safePath(p) != ok {
-			t.Errorf("%q: %v", p, !ok)
+func TestStripKioscCredentials(t *testing.T) {
+	var req fasthttp.Request
+	raw := "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\nAuthorization: Token kiosc_secret\r\n" +
+		"Authorization: Bearer kiosc_other\r\nCookie: app=1; kiosc_session=s; __Host-kiosc_session=h; __Secure-kiosc_app=a; " +
+		"kiosc_app_state_" + testUUID + "=st; KIOSC_APP=x; sid=2\r\n\r\n"
+	if err := req.Header.Read(bufioReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	stripKioscCookies(&req.Header)
+	stripKioscTokens(&req.Header)
+	out := req.Header.String()
+	if strings.Contains(strings.ToLower(out), "kiosc_") {
+		t.Errorf("a kiosc credential reaches the app:\n%s", out)
+	}
+	for _, kept := range []string{"Authorization: Basic YTpi", "app=1", "sid=2"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("%q lost from\n%s", kept, out)
 		}
 	}
 }
