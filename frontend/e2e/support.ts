@@ -2,8 +2,8 @@
 // Debian's Chromium driven by playwright-core, and signing in through the login page.
 
 import { execFileSync, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -47,6 +47,8 @@ export function freePort(): Promise<number> {
 export interface KioscServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string
+  /** The app listener's URL (app-origin mode, the default), e.g. http://127.0.0.1:41235 */
+  appUrl: string
   dataDir: string
   adminPassword: string
   /** Everything the server wrote to stdout and stderr so far (capped, across restarts). */
@@ -91,6 +93,8 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
   }
   const port = options.port ?? (await freePort())
   const url = `http://127.0.0.1:${port}`
+  const appPort = await freePort()
+  const appUrl = `http://127.0.0.1:${appPort}`
   const dataDir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-'))
   const adminPassword = randomBytes(18).toString('base64url')
 
@@ -99,7 +103,16 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     if (value !== undefined && !key.startsWith('KIOSC_')) env[key] = value
   }
   Object.assign(env, { KIOSC_ADMIN_PASSWORD: adminPassword }, options.env)
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(options.args ?? [])]
+  const args = [
+    'serve',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--app-listen',
+    `127.0.0.1:${appPort}`,
+    '--data-dir',
+    dataDir,
+    ...(options.args ?? []),
+  ]
 
   let combined = ''
   let errText = ''
@@ -179,6 +192,7 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
 
   return {
     url,
+    appUrl,
     dataDir,
     adminPassword,
     output: () => combined,
@@ -277,32 +291,57 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file
 }
 
-/** The test app image: `KIOSC_TESTAPP_IMAGE`, else a kiosc-testapp image on the engine, built from app/testbed/testapp if there is none yet. */
+let testAppRef = ''
+
+/**
+ * The test app image: `KIOSC_TESTAPP_IMAGE`, else `kiosc-testapp:<hash of the binary>` built from the current
+ * app/testbed/testapp (the same tag the Go tests use, so an unchanged app reuses their image and a changed one never
+ * runs stale).
+ */
 export function testAppImage(): string {
   if (process.env.KIOSC_TESTAPP_IMAGE) return process.env.KIOSC_TESTAPP_IMAGE
-  const found = execFileSync('docker', ['images', 'kiosc-testapp', '--format', '{{.Repository}}:{{.Tag}}'], {
+  if (testAppRef) return testAppRef
+  const arch = execFileSync('docker', ['version', '--format', '{{.Server.Arch}}'], {
     encoding: 'utf8',
-  })
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.endsWith(':<none>'))
-  if (found.length > 0) return found[0]
+  }).trim()
   const dir = mkdtempSync(path.join(tmpdir(), 'kiosc-e2e-testapp-'))
   try {
-    execFileSync('go', ['build', '-trimpath', '-o', path.join(dir, 'testapp'), './app/testbed/testapp'], {
-      cwd: repoRoot,
-      env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux' },
-      stdio: 'inherit',
-    })
-    writeFileSync(
-      path.join(dir, 'Dockerfile'),
-      'FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT ["/testapp"]\n',
+    const bin = path.join(dir, 'testapp')
+    execFileSync(
+      'go',
+      ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w', '-o', bin, './app/testbed/testapp'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: arch },
+        stdio: 'inherit',
+      },
     )
-    const ref = 'kiosc-testapp:e2e'
-    execFileSync('docker', ['build', '-q', '-t', ref, '--label', 'kiosc.test=true', dir], {
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      stdio: 'inherit',
-    })
+    const digest = createHash('sha256').update(readFileSync(bin)).digest('hex')
+    const ref = `kiosc-testapp:${digest.slice(0, 16)}`
+    try {
+      execFileSync('docker', ['image', 'inspect', ref], { stdio: 'ignore' })
+    } catch {
+      writeFileSync(
+        path.join(dir, 'Dockerfile'),
+        'FROM scratch\nCOPY testapp /testapp\nEXPOSE 8080\nENTRYPOINT ["/testapp"]\n',
+      )
+      execFileSync(
+        'docker',
+        [
+          'build',
+          '-q',
+          '-t',
+          ref,
+          '--label',
+          'kiosc.test=true',
+          '--label',
+          `kiosc.test.sha256=${digest}`,
+          dir,
+        ],
+        { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'inherit' },
+      )
+    }
+    testAppRef = ref
     return ref
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -37,7 +37,7 @@ func (s *server) handleRespond(w http.ResponseWriter, r *http.Request) {
 // The results go into #result as JSON once every attempt has finished.
 const probePage = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>probe</title></head>
-<body><h1>probe</h1><pre id="result">running</pre>
+<body><h1>probe</h1><pre id="result" style="white-space:pre-wrap">running</pre>
 <script>
 (async function () {
   var kiosc = new URLSearchParams(location.search).get("kiosc") || location.origin;
@@ -105,7 +105,7 @@ const probePage = `<!DOCTYPE html>
       setTimeout(function () { resolve("timeout"); }, 3000);
     });
   });
-  document.getElementById("result").textContent = JSON.stringify(r);
+  document.getElementById("result").textContent = JSON.stringify(r, null, 2);
 })();
 </script></body></html>
 `
