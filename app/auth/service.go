@@ -255,18 +255,29 @@ func truncate(s string, n int) string {
 // StillValid reports whether an identity resolved earlier is still good: its session or token still exists and its
 // user is still active. Long-lived connections (live updates, log streams, proxy tunnels) check it periodically.
 func (s *Service) StillValid(ctx context.Context, id *Identity) bool {
+	_, ok := s.CurrentUser(ctx, id)
+	return ok
+}
+
+// CurrentUser returns the identity's user as the store knows it now (superuser flag and all), or false when the
+// session or token has ended or the user is gone or inactive. Long-lived connections check rights with it rather
+// than with the user as it was when they opened.
+func (s *Service) CurrentUser(ctx context.Context, id *Identity) (*store.User, bool) {
 	now := s.now()
 	switch {
 	case id.Session != nil:
 		if _, err := s.store.GetSession(ctx, id.Session.IDHash, now); err != nil {
-			return false
+			return nil, false
 		}
 	case id.Token != nil:
 		t, err := s.store.GetAPITokenByHash(ctx, id.Token.KeyHash)
 		if err != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
-			return false
+			return nil, false
 		}
 	}
 	u, err := s.store.GetUser(ctx, id.User.ID)
-	return err == nil && u.IsActive
+	if err != nil || !u.IsActive {
+		return nil, false
+	}
+	return u, true
 }

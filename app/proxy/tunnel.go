@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -304,7 +305,9 @@ func (p *Proxy) watch() {
 		if p.opt.Bus == nil {
 			return
 		}
-		sub = p.opt.Bus.Subscribe(1024, func(e events.Event) bool { return e.Type == events.TypeContainerState })
+		sub = p.opt.Bus.Subscribe(1024, func(e events.Event) bool {
+			return e.Type == events.TypeContainerState || e.Type == events.TypeTimelineEvent
+		})
 	}
 	subscribe()
 	defer func() {
@@ -312,6 +315,10 @@ func (p *Proxy) watch() {
 			p.opt.Bus.Unsubscribe(sub)
 		}
 	}()
+	// soon re-checks the tunnels shortly after a change of users or roles (coalescing a burst, e.g. a SODAR sync).
+	soon := time.NewTimer(time.Hour)
+	soon.Stop()
+	defer soon.Stop()
 	for {
 		var evc <-chan events.Event
 		var dropped <-chan struct{}
@@ -321,7 +328,15 @@ func (p *Proxy) watch() {
 		select {
 		case <-p.stop:
 			return
+		case <-soon.C:
+			p.recheck()
 		case e := <-evc:
+			if e.Type == events.TypeTimelineEvent {
+				if rightsChanged(e.Data) && p.tunnels.len() > 0 {
+					soon.Reset(100 * time.Millisecond)
+				}
+				continue
+			}
 			p.targets.forget(e.Key)
 			if !p.tunnels.has(e.Key) {
 				continue
@@ -341,6 +356,23 @@ func (p *Proxy) watch() {
 			p.recheck()
 		}
 	}
+}
+
+// rightsChanged reports a timeline event that may change who may use which app: users, roles, projects, a sync.
+func rightsChanged(data any) bool {
+	var v struct {
+		Event string `json:"event_name"`
+	}
+	b, err := json.Marshal(data)
+	if err != nil || json.Unmarshal(b, &v) != nil {
+		return false
+	}
+	for _, prefix := range []string{"user_", "role_", "project_", "sodar_"} {
+		if strings.HasPrefix(v.Event, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // stateOf extracts "state" from a container.state event's data, whatever Go type carries it.
@@ -376,15 +408,22 @@ func (p *Proxy) recheck() {
 			p.tunnels.closeContainer(uuid)
 		}
 	}
-	valid := map[*auth.Identity]bool{}
+	// Rights are checked with the user as the store knows it now: a superuser demoted while a tunnel is open keeps
+	// it only where a project role still allows it.
+	type current struct {
+		u  *store.User
+		ok bool
+	}
+	users := map[*auth.Identity]current{}
 	for _, tn := range p.tunnels.list() {
-		ok, seen := valid[tn.id]
+		cur, seen := users[tn.id]
 		if !seen {
-			ok = p.opt.Auth.StillValid(ctx, tn.id)
-			valid[tn.id] = ok
+			cur.u, cur.ok = p.opt.Auth.CurrentUser(ctx, tn.id)
+			users[tn.id] = cur
 		}
+		ok := cur.ok
 		if ok {
-			ok = p.authorize(ctx, tn.id.User, tn.project) == nil
+			ok = p.authorize(ctx, cur.u, tn.project) == nil
 		}
 		if !ok {
 			p.opt.Log.Info("proxy: closed a tunnel whose user may no longer use it", "container", tn.container,

@@ -222,6 +222,22 @@ func TestWebsocket(t *testing.T) {
 		_ = expectClosed(t, c) // RecheckInterval is 500 ms in tests
 	})
 
+	t.Run("a superuser demoted while a tunnel is open loses it", func(t *testing.T) {
+		u := e.member("root2", "superuser")
+		sc, _ := e.session(u)
+		c, _, err := dialWS(t, e, e.strip, sc, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		u.IsSuperuser = false
+		if err := e.st.UpdateUser(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+		e.bus.Publish(events.Event{Type: events.TypeTimelineEvent, Data: map[string]any{"event_name": "user_update"}})
+		_ = expectClosed(t, c)
+	})
+
 	t.Run("closing the proxy closes every tunnel", func(t *testing.T) {
 		var conns []*websocket.Conn
 		for range 5 {
