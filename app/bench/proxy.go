@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -34,6 +35,7 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
@@ -77,7 +79,10 @@ type proxyBench struct {
 	appAddr   string // test app container, published port
 	upstream  string // where kiosc goes: the bridge address when kiosc is on that network (as the lifecycle decides)
 	kioscBase string // http://127.0.0.1:port
+	appBase   string // the app listener (app-origin mode, the default)
 	token     string
+	// appCookie is the Cookie header a browser signed in to the app sends to the app listener.
+	appCookie string
 	fake      *benchFake
 	proxy     *proxy.Proxy
 	cleanup   []func()
@@ -144,21 +149,73 @@ func setupProxyBench(ctx context.Context) (*proxyBench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.kioscBase = "http://" + ln.Addr().String()
+	appLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	b.kioscBase, b.appBase = "http://"+ln.Addr().String(), "http://"+appLn.Addr().String()
 	base, _ := url.Parse(b.kioscBase)
+	appBase, _ := url.Parse(b.appBase)
 	b.fake = &benchFake{t: proxy.Target{ContainerUUID: benchContainer, ProjectUUID: proj.UUID, State: proxy.StateRunning,
 		Addr: b.upstream, StripPrefix: true}}
-	b.proxy = proxy.New(proxy.Options{Containers: b.fake, Auth: authSvc, Checker: access.NewChecker(st), Bus: events.New(nil), BaseURL: base, Log: log})
-	srv := server.New(server.Deps{Log: log, Auth: authSvc, Metrics: metrics.New("bench", nil),
+	b.proxy = proxy.New(proxy.Options{Containers: b.fake, Auth: authSvc, Checker: access.NewChecker(st), Bus: events.New(nil), BaseURL: base, Log: log,
+		Apps: routing.Apps{Mode: routing.AppOrigin, Base: base, AppBase: appBase}, Sessions: st})
+	m := metrics.New("bench", nil)
+	srv := server.New(server.Deps{BaseURL: base, Log: log, Auth: authSvc, Metrics: m,
 		SPA: fstest.MapFS{"index.html": {Data: []byte("kiosc")}}, Root: []server.Module{b.proxy}, OnShutdown: []func(){b.proxy.Close}})
+	appSrv := server.NewApps(server.AppDeps{Log: log, Metrics: m, Apps: b.proxy.AppListener()})
 	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = appSrv.Serve(appLn) }()
 	b.cleanup = append(b.cleanup, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		_ = appSrv.Shutdown(sctx)
 	})
+	_, session, err := authSvc.StartSession(ctx, u, "local", "", "127.0.0.1", "bench")
+	if err != nil {
+		return nil, err
+	}
+	if b.appCookie, err = signInToApp(ctx, b.kioscBase, b.appBase+proxy.PathPrefix+benchContainer+"/health", session); err != nil {
+		return nil, fmt.Errorf("sign-in to the app listener: %w", err)
+	}
 	ok = true
 	return b, nil
+}
+
+// signInToApp goes through the sign-in of app-origin mode as a browser with kiosc's session would and returns the
+// Cookie header the browser then sends to the app.
+func signInToApp(ctx context.Context, kioscBase, appURL, session string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	kiosc, _ := url.Parse(kioscBase)
+	jar.SetCookies(kiosc, []*http.Cookie{{Name: "kiosc_session", Value: session, Path: "/"}})
+	hc := &http.Client{Jar: jar}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, appURL, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d", resp.StatusCode)
+	}
+	app, _ := url.Parse(appURL)
+	for _, c := range jar.Cookies(app) {
+		if c.Name == proxy.AppCookie {
+			return "Cookie: " + c.Name + "=" + c.Value, nil
+		}
+	}
+	return "", errors.New("no app cookie after the sign-in")
+}
+
+// appURL is the app listener's URL of a path of the test app.
+func (b *proxyBench) appURL(path string) string {
+	return b.appBase + proxy.PathPrefix + benchContainer + path
 }
 
 // setUpstream points the container at addr, past the proxy's short target cache.
@@ -205,9 +262,18 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 		}
 		// Direct and proxied runs alternate, so that a change in the machine's load (other tenants of the host)
 		// affects both sides alike; each side's numbers are the median of its rounds.
-		var directs, throughs []loadResult
+		var directs, throughs, apps []loadResult
 		var userland, self time.Duration
+		appListener := tc.conns == benchConcurrency && tc.path == "/health"
 		for range benchRounds {
+			if appListener {
+				// The browser's way in the default setup: the app cookie on the app listener.
+				a, err := loadgen(ctx, b.appURL(tc.path), b.appCookie, tc.conns, benchDuration)
+				if err != nil {
+					return nil, err
+				}
+				apps = append(apps, a)
+			}
 			u0 := cpuOf(dockerProxyPID(hostPort))
 			d, err := loadgen(ctx, "http://"+b.appAddr+tc.path, "", tc.conns, benchDuration)
 			if err != nil {
@@ -238,6 +304,12 @@ func benchProxyThroughput(ctx context.Context) ([]row, error) {
 				fmt.Sprintf("ratio %.2f, p99 %+.2f ms (%s: >= 0.80, <= +1 ms); kiosc: %.0f µs CPU per request",
 					ratio, ms(through.P99-direct.P99), verdict, perRequest(self, sum(throughs)))},
 		)
+		if appListener {
+			app := median(apps)
+			rows = append(rows, row{tc.name + ", through kiosc's app listener", app.String(),
+				fmt.Sprintf("ratio %.2f to direct, %.2f to kiosc's own origin; p99 %+.2f ms: app-origin mode (the default), a browser's app cookie",
+					app.RPS/direct.RPS, app.RPS/through.RPS, ms(app.P99-direct.P99))})
+		}
 	}
 	if b.upstream != b.appAddr {
 		// What kiosc costs where it cannot reach the bridge (rootless Docker, Docker Desktop): its hop comes on top
@@ -454,7 +526,12 @@ func loadgen(ctx context.Context, u, token string, conns int, d time.Duration) (
 	if err != nil {
 		return loadResult{}, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "-url", u, "-token", token, "-c", strconv.Itoa(conns), "-d", d.String())
+	credential := []string{"-token", token}
+	if cookie, ok := strings.CutPrefix(token, "Cookie: "); ok {
+		// A browser's credential: the app cookie on the app listener.
+		credential = []string{"-cookie", cookie}
+	}
+	cmd := exec.CommandContext(ctx, exe, append(append([]string{"-url", u}, credential...), "-c", strconv.Itoa(conns), "-d", d.String())...)
 	cmd.Env = append(os.Environ(), loadgenEnv+"=1", "GOMAXPROCS=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -477,6 +554,7 @@ func loadgenMain(args []string) int {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	u := fs.String("url", "", "URL")
 	token := fs.String("token", "", "API token")
+	cookie := fs.String("cookie", "", "Cookie header")
 	c := fs.Int("c", 16, "connections")
 	d := fs.Duration("d", 5*time.Second, "duration")
 	if err := fs.Parse(args); err != nil {
@@ -502,6 +580,10 @@ func loadgenMain(args []string) int {
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
+			if *cookie != "" {
+				// Once: fasthttp adds to the request's cookies on every Set of Cookie.
+				req.Header.Set("Cookie", *cookie)
+			}
 			lat := make([]time.Duration, 0, 1<<16)
 			var n, errs, bytesIn int64
 			var last error
