@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"testing"
 	"testing/fstest"
@@ -43,6 +44,8 @@ type Options struct {
 	Auth          auth.Options
 	SecureCookies bool
 	Ready         map[string]server.Pinger
+	// TrustedProxies as KIOSC_TRUSTED_PROXIES; requests sent with app.Test come from 0.0.0.0.
+	TrustedProxies []netip.Prefix
 	// API and Root modules beyond the session endpoints; they may be built from the Env.
 	API  func(e *Env) []server.Module
 	Root func(e *Env) []server.Module
@@ -82,7 +85,7 @@ func New(t testing.TB, o Options) *Env {
 	e.Server = server.New(server.Deps{Log: log, Auth: e.Auth, Metrics: metrics.New("test", nil), SPA: fstest.MapFS{
 		"index.html":         {Data: []byte("<!doctype html><title>kiosc</title>")},
 		"assets/app-1a2b.js": {Data: []byte("console.log(1)")},
-	}, Ready: ready, API: mods, Root: root})
+	}, Ready: ready, API: mods, Root: root, TrustedProxies: o.TrustedProxies})
 	return e
 }
 
