@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,7 +45,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log := logging.New(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 	log.Info("starting", "version", version.Version, "commit", version.Commit, "listen", cfg.Listen, "data_dir", cfg.DataDir)
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	private := append(store.DatabaseFiles(cfg.DatabasePath()), filepath.Join(cfg.DataDir, secrets.KeyFile))
+	if err := store.PrepareDataDir(cfg.DataDir, private, log); err != nil {
 		return fmt.Errorf("KIOSC_DATA_DIR: %w", err)
 	}
 	st, err := store.Open(cfg.DatabasePath())
