@@ -20,13 +20,16 @@ type Source interface {
 // whenever the store reports a change, so hot paths (the proxy, live-update fan-out) do not query the database per
 // request, and long-lived connections can re-check a user's current rights per message (see Current).
 type Checker struct {
-	src   Source
-	mu    sync.RWMutex
-	gen   uint64
-	ok    bool
-	tree  *Tree
-	roles map[int64]map[int64]string // user ID → project ID → own role
-	users map[int64]store.UserAccess
+	src Source
+	// reload lets one caller refresh the copy at a time: after a change, every live subscriber checks its next
+	// message at once, and one set of queries serves them all.
+	reload sync.Mutex
+	mu     sync.RWMutex
+	gen    uint64
+	ok     bool
+	tree   *Tree
+	roles  map[int64]map[int64]string // user ID → project ID → own role
+	users  map[int64]store.UserAccess
 }
 
 // NewChecker returns a checker over src.
@@ -40,14 +43,15 @@ func (c *Checker) snapshot(ctx context.Context) (*Tree, map[int64]map[int64]stri
 // load returns the cached copy, reloading it first when the store's generation moved on. The generation is read
 // before the data, so a change that lands during a reload is picked up by the next call.
 func (c *Checker) load(ctx context.Context) (*Tree, map[int64]map[int64]string, map[int64]store.UserAccess, error) {
-	gen := c.src.ACLGeneration()
-	c.mu.RLock()
-	if c.ok && c.gen == gen {
-		t, r, u := c.tree, c.roles, c.users
-		c.mu.RUnlock()
+	if t, r, u, ok := c.cached(); ok {
 		return t, r, u, nil
 	}
-	c.mu.RUnlock()
+	c.reload.Lock()
+	defer c.reload.Unlock()
+	if t, r, u, ok := c.cached(); ok {
+		return t, r, u, nil // another caller reloaded it meanwhile
+	}
+	gen := c.src.ACLGeneration()
 	projects, err := c.src.ListProjects(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -72,6 +76,17 @@ func (c *Checker) load(ctx context.Context) (*Tree, map[int64]map[int64]string, 
 	c.tree, c.roles, c.users, c.gen, c.ok = tree, roles, users, gen, true
 	c.mu.Unlock()
 	return tree, roles, users, nil
+}
+
+// cached returns the copy when it is as current as the store's generation.
+func (c *Checker) cached() (*Tree, map[int64]map[int64]string, map[int64]store.UserAccess, bool) {
+	gen := c.src.ACLGeneration()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.ok || c.gen != gen {
+		return nil, nil, nil, false
+	}
+	return c.tree, c.roles, c.users, true
 }
 
 // Current returns u with its superuser and active flags as they are now, for connections that outlive the request

@@ -2,6 +2,9 @@ package access_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bihealth/kiosc/app/access"
@@ -76,5 +79,46 @@ func TestCurrentFollowsUserChanges(t *testing.T) {
 	}
 	if !held.IsSuperuser {
 		t.Error("Current changed the caller's copy of the user")
+	}
+}
+
+// countingSource counts how often the checker reloads its copy.
+type countingSource struct {
+	*store.Store
+	loads atomic.Int32
+}
+
+func (s *countingSource) ListAllRoles(ctx context.Context) ([]*store.RoleAssignment, error) {
+	s.loads.Add(1)
+	return s.Store.ListAllRoles(ctx)
+}
+
+func TestCheckerReloadsOncePerChange(t *testing.T) {
+	ctx := context.Background()
+	src := &countingSource{Store: storetest.New(t)}
+	c := access.NewChecker(src)
+	u := &store.User{Username: "u", IsActive: true, Source: store.SourceLocal}
+	if err := src.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := c.Current(ctx, u); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := src.loads.Load(); n != int32(round+1) {
+			t.Fatalf("round %d: %d reloads, want %d", round, n, round+1)
+		}
+		u.Name = fmt.Sprint("change ", round)
+		if err := src.UpdateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
