@@ -150,14 +150,18 @@ func (h *Live) allowed(ctx context.Context, u *store.User, e events.Event) (supe
 	if err != nil || !active {
 		return false, "", false
 	}
+	if cur.IsSuperuser {
+		// Everything, also about a project that has just been deleted.
+		return true, "", true
+	}
 	if e.ProjectUUID == "" {
-		return cur.IsSuperuser, "", cur.IsSuperuser
+		return false, "", false // site-wide events are for superusers
 	}
 	p, role, err := h.Checker.Role(ctx, cur, e.ProjectUUID)
 	if err != nil || p == nil {
 		return false, "", false
 	}
-	return cur.IsSuperuser, role, access.Allowed(cur.IsSuperuser, role, e.Need)
+	return false, role, access.Allowed(false, role, e.Need)
 }
 
 // render returns e as u may receive it now, or false when u may not receive it at all.
