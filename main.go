@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -49,7 +50,8 @@ func serve(ctx context.Context, args []string) error {
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	private := append(store.DatabaseFiles(cfg.DatabasePath()), filepath.Join(cfg.DataDir, secrets.KeyFile))
+	if err := store.PrepareDataDir(cfg.DataDir, private, log); err != nil {
 		return fmt.Errorf("KIOSC_DATA_DIR: %w", err)
 	}
 	st, err := store.Open(cfg.DatabasePath())

@@ -49,36 +49,43 @@ func (h *Containers) Register(r fiber.Router) {
 	r.Get("/containers/:uuid/logs/stream", RequireUser, h.streamCheck, websocket.New(h.stream))
 }
 
-// container loads a container the caller may act on: 404 when it does not exist or the caller has no role in its
-// project, 403 when the role does not allow the action.
-func (h *Containers) container(c *fiber.Ctx, action access.Action) (*store.Container, error) {
+// container loads a container the caller may act on, with what the caller may see of it: 404 when it does not
+// exist or the caller has no role in its project, 403 when the role does not allow the action.
+func (h *Containers) container(c *fiber.Ctx, action access.Action) (*store.Container, lifecycle.Audience, error) {
 	ctx := c.UserContext()
 	u := IdentityOf(c).User
 	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
 	if err != nil {
-		return nil, StoreError(err, "container")
+		return nil, lifecycle.AudienceNone, StoreError(err, "container")
 	}
-	if err := h.allow(ctx, u, ct.ProjectUUID, action, "container"); err != nil {
-		return nil, err
+	aud, err := h.allow(ctx, u, ct.ProjectUUID, action, "container")
+	if err != nil {
+		return nil, lifecycle.AudienceNone, err
 	}
-	return ct, nil
+	return ct, aud, nil
 }
 
-func (h *Containers) allow(ctx context.Context, u *store.User, projectUUID string, action access.Action, what string) error {
+// allow checks that u may perform action in the project and returns what u may see of its containers.
+func (h *Containers) allow(ctx context.Context, u *store.User, projectUUID string, action access.Action, what string) (lifecycle.Audience, error) {
 	if u.IsSuperuser {
-		return nil
+		return lifecycle.AudienceOf(true, ""), nil
 	}
 	p, role, err := h.Checker.Role(ctx, u, projectUUID)
 	if err != nil {
-		return err
+		return lifecycle.AudienceNone, err
 	}
 	if p == nil || role == "" || role == access.RoleFinder {
-		return NotFound(what)
+		return lifecycle.AudienceNone, NotFound(what)
 	}
 	if !access.Allowed(false, role, action) {
-		return Forbidden("your role in this project does not allow this")
+		return lifecycle.AudienceNone, Forbidden("your role in this project does not allow this")
 	}
-	return nil
+	return lifecycle.AudienceOf(false, role), nil
+}
+
+// containerOut renders ct for a caller with audience aud (see lifecycle.View.For).
+func (h *Containers) containerOut(ct *store.Container, aud lifecycle.Audience) any {
+	return h.Manager.View(ct).For(aud)
 }
 
 // managerError maps the manager's errors to API errors.
@@ -96,7 +103,8 @@ func managerError(err error) error {
 func (h *Containers) listProject(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := IdentityOf(c).User
-	if err := h.allow(ctx, u, c.Params("uuid"), access.ViewProject, "project"); err != nil {
+	aud, err := h.allow(ctx, u, c.Params("uuid"), access.ViewProject, "project")
+	if err != nil {
 		return err
 	}
 	if p, _, err := h.Checker.Role(ctx, u, c.Params("uuid")); err != nil {
@@ -104,31 +112,33 @@ func (h *Containers) listProject(c *fiber.Ctx) error {
 	} else if p == nil {
 		return NotFound("project")
 	}
-	return h.respondList(c, []string{c.Params("uuid")})
+	return h.respondList(c, []string{c.Params("uuid")}, func(string) lifecycle.Audience { return aud })
 }
 
 func (h *Containers) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := IdentityOf(c).User
-	var projects []string
 	if id := c.Query("project"); id != "" {
-		if err := h.allow(ctx, u, id, access.ViewProject, "project"); err != nil {
-			return err
-		}
-		projects = []string{id}
-	} else if !u.IsSuperuser {
-		visible, roles, err := h.Checker.Visible(ctx, u)
+		aud, err := h.allow(ctx, u, id, access.ViewProject, "project")
 		if err != nil {
 			return err
 		}
-		projects = []string{}
-		for _, p := range visible {
-			if access.Allowed(false, roles[p.UUID], access.ViewProject) {
-				projects = append(projects, p.UUID)
-			}
+		return h.respondList(c, []string{id}, func(string) lifecycle.Audience { return aud })
+	}
+	if u.IsSuperuser {
+		return h.respondList(c, nil, func(string) lifecycle.Audience { return lifecycle.AudienceOf(true, "") })
+	}
+	visible, roles, err := h.Checker.Visible(ctx, u)
+	if err != nil {
+		return err
+	}
+	projects := []string{}
+	for _, p := range visible {
+		if access.Allowed(false, roles[p.UUID], access.ViewProject) {
+			projects = append(projects, p.UUID)
 		}
 	}
-	return h.respondList(c, projects)
+	return h.respondList(c, projects, func(project string) lifecycle.Audience { return lifecycle.AudienceOf(false, roles[project]) })
 }
 
 var validStates = map[string]bool{store.StateInitial: true, store.StatePulling: true, store.StateCreating: true,
@@ -136,7 +146,9 @@ var validStates = map[string]bool{store.StateInitial: true, store.StatePulling: 
 	store.StateExited: true, store.StateFailed: true, store.StatePaused: true, store.StateDeleting: true,
 	store.StateDeleted: true, store.StateNotFound: true, store.StateUnknown: true}
 
-func (h *Containers) respondList(c *fiber.Ctx, projects []string) error {
+// respondList answers one page of the containers of projects (nil: all), each rendered for the caller's audience in
+// its project.
+func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(project string) lifecycle.Audience) error {
 	page, err := ParsePage(c)
 	if err != nil {
 		return err
@@ -149,9 +161,9 @@ func (h *Containers) respondList(c *fiber.Ctx, projects []string) error {
 	if err != nil {
 		return err
 	}
-	items := make([]lifecycle.View, 0, len(list))
+	items := make([]any, 0, len(list))
 	for _, ct := range list {
-		items = append(items, lifecycle.NewView(ct))
+		items = append(items, h.containerOut(ct, audience(ct.ProjectUUID)))
 	}
 	return c.JSON(fiber.Map{"items": items, "total": total})
 }
@@ -159,7 +171,8 @@ func (h *Containers) respondList(c *fiber.Ctx, projects []string) error {
 func (h *Containers) create(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := IdentityOf(c).User
-	if err := h.allow(ctx, u, c.Params("uuid"), access.ManageContainers, "project"); err != nil {
+	aud, err := h.allow(ctx, u, c.Params("uuid"), access.ManageContainers, "project")
+	if err != nil {
 		return err
 	}
 	p, err := h.Store.GetProjectByUUID(ctx, c.Params("uuid"))
@@ -180,19 +193,19 @@ func (h *Containers) create(c *fiber.Ctx) error {
 	if err != nil {
 		return managerError(err)
 	}
-	return c.Status(fiber.StatusCreated).JSON(lifecycle.NewView(ct))
+	return c.Status(fiber.StatusCreated).JSON(h.containerOut(ct, aud))
 }
 
 func (h *Containers) get(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ViewContainer)
+	ct, aud, err := h.container(c, access.ViewContainer)
 	if err != nil {
 		return err
 	}
-	return c.JSON(lifecycle.NewView(ct))
+	return c.JSON(h.containerOut(ct, aud))
 }
 
 func (h *Containers) update(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ManageContainers)
+	ct, aud, err := h.container(c, access.ManageContainers)
 	if err != nil {
 		return err
 	}
@@ -210,11 +223,11 @@ func (h *Containers) update(c *fiber.Ctx) error {
 	if err != nil {
 		return managerError(err)
 	}
-	return c.JSON(lifecycle.NewView(ct))
+	return c.JSON(h.containerOut(ct, aud))
 }
 
 func (h *Containers) delete(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ManageContainers)
+	ct, aud, err := h.container(c, access.ManageContainers)
 	if err != nil {
 		return err
 	}
@@ -222,12 +235,12 @@ func (h *Containers) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return managerError(err)
 	}
-	return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+	return c.Status(fiber.StatusAccepted).JSON(h.containerOut(ct, aud))
 }
 
 func (h *Containers) action(name string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ct, err := h.container(c, access.ManageContainers)
+		ct, aud, err := h.container(c, access.ManageContainers)
 		if err != nil {
 			return err
 		}
@@ -247,12 +260,12 @@ func (h *Containers) action(name string) fiber.Handler {
 		if err != nil {
 			return managerError(err)
 		}
-		return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+		return c.Status(fiber.StatusAccepted).JSON(h.containerOut(ct, aud))
 	}
 }
 
 func (h *Containers) open(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.OpenApp)
+	ct, aud, err := h.container(c, access.OpenApp)
 	if err != nil {
 		return err
 	}
@@ -262,7 +275,7 @@ func (h *Containers) open(c *fiber.Ctx) error {
 	if ct, err = h.Store.GetContainer(c.UserContext(), ct.UUID); err != nil {
 		return StoreError(err, "container")
 	}
-	return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+	return c.Status(fiber.StatusAccepted).JSON(h.containerOut(ct, aud))
 }
 
 // EventOut is a kiosc event about a container.
@@ -274,7 +287,7 @@ type EventOut struct {
 }
 
 func (h *Containers) events(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ViewContainer)
+	ct, _, err := h.container(c, access.ViewContainer)
 	if err != nil {
 		return err
 	}
@@ -307,7 +320,7 @@ type JobOut struct {
 }
 
 func (h *Containers) jobs(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ViewContainer)
+	ct, _, err := h.container(c, access.ViewContainer)
 	if err != nil {
 		return err
 	}
@@ -346,7 +359,7 @@ func parseTail(c *fiber.Ctx) (int, error) {
 }
 
 func (h *Containers) logs(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ViewLogs)
+	ct, _, err := h.container(c, access.ViewLogs)
 	if err != nil {
 		return err
 	}
@@ -373,8 +386,15 @@ func (h *Containers) logs(c *fiber.Ctx) error {
 // LogStreamQueue bounds a log stream client's queue; a client that falls this far behind is disconnected.
 const LogStreamQueue = 1024
 
+// LogAccessRecheck is how often an open log stream re-checks that its user may still read the logs when no line
+// arrives (every line is checked as well). The check reads the access cache, so it costs no query.
+const LogAccessRecheck = 2 * time.Second
+
+// logStreamRevoked is the close reason of a log stream whose user lost the right to read the logs.
+const logStreamRevoked = "access revoked"
+
 func (h *Containers) streamCheck(c *fiber.Ctx) error {
-	ct, err := h.container(c, access.ViewLogs)
+	ct, _, err := h.container(c, access.ViewLogs)
 	if err != nil {
 		return err
 	}
@@ -389,18 +409,33 @@ func (h *Containers) streamCheck(c *fiber.Ctx) error {
 		return Forbidden("cross-origin websocket refused")
 	}
 	c.Locals("logs.container", ct.UUID)
+	c.Locals("logs.project", ct.ProjectUUID)
 	c.Locals("logs.tail", tail)
 	c.Locals("logs.identity", IdentityOf(c))
 	return c.Next()
 }
 
+// mayReadLogs reports whether u, with the superuser flag and roles u has now (not when the stream opened), may
+// read the logs of containers in project.
+func (h *Containers) mayReadLogs(ctx context.Context, u *store.User, project string) bool {
+	cur, active, err := h.Checker.Current(ctx, u)
+	if err != nil || !active {
+		return false
+	}
+	ok, err := h.Checker.Can(ctx, cur, project, access.ViewLogs)
+	return err == nil && ok
+}
+
 // stream sends stored lines (the last tail), then every new line as Docker writes it, across restarts and
 // recreations of the Docker container, and closes normally with reason "deleted" when the container is deleted.
+// When its user loses the right to read the logs (demoted, removed from the project, disabled), no further line
+// is sent and the stream closes with reason "access revoked" within LogAccessRecheck.
 func (h *Containers) stream(conn *websocket.Conn) {
 	id, _ := conn.Locals("logs.container").(string)
+	project, _ := conn.Locals("logs.project").(string)
 	tail, _ := conn.Locals("logs.tail").(int)
 	ident, _ := conn.Locals("logs.identity").(*auth.Identity)
-	if id == "" || ident == nil {
+	if id == "" || project == "" || ident == nil {
 		_ = conn.Close()
 		return
 	}
@@ -453,6 +488,8 @@ func (h *Containers) stream(conn *websocket.Conn) {
 	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
+	recheck := time.NewTicker(LogAccessRecheck)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -460,7 +497,16 @@ func (h *Containers) stream(conn *websocket.Conn) {
 		case <-sub.Done():
 			closeWith(websocket.CloseTryAgainLater, "too slow")
 			return
+		case <-recheck.C:
+			if !h.mayReadLogs(ctx, ident.User, project) {
+				closeWith(websocket.ClosePolicyViolation, logStreamRevoked)
+				return
+			}
 		case e := <-sub.C():
+			if !h.mayReadLogs(ctx, ident.User, project) {
+				closeWith(websocket.ClosePolicyViolation, logStreamRevoked)
+				return
+			}
 			switch d := e.Data.(type) {
 			case lifecycle.LogLine:
 				if !d.Time.After(last) {
@@ -478,17 +524,6 @@ func (h *Containers) stream(conn *websocket.Conn) {
 				}
 			}
 		case <-ping.C:
-			ct, err := h.Store.GetContainer(ctx, id)
-			if err == nil {
-				var ok bool
-				if ok, err = h.Checker.Can(ctx, ident.User, ct.ProjectUUID, access.ViewLogs); err == nil && !ok {
-					err = errors.New("no longer allowed")
-				}
-			}
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				closeWith(websocket.ClosePolicyViolation, "access ended")
-				return
-			}
 			_ = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
 		}
 	}

@@ -47,9 +47,9 @@ func (h *OIDCLogin) fail(c *fiber.Ctx, err error) error {
 	var le *auth.LoginError
 	if errors.As(err, &le) {
 		msg = le.Message
-		h.Log.Warn("single sign-on failed", "reason", le.Message, "cause", le.Cause, "addr", c.IP())
+		h.Log.Warn("single sign-on failed", "reason", le.Message, "cause", le.Cause, "addr", ClientIP(c))
 	} else {
-		h.Log.Error("single sign-on failed", "err", err, "addr", c.IP())
+		h.Log.Error("single sign-on failed", "err", err, "addr", ClientIP(c))
 	}
 	if msg != "" {
 		msg = strings.ToUpper(msg[:1]) + msg[1:]
@@ -81,7 +81,7 @@ func (h *OIDCLogin) callback(c *fiber.Ctx) error {
 	browserKey := c.Cookies(oidcBrowserCookie)
 	h.browserCookie(c, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	id, cookie, next, err := h.OIDC.Finish(c.UserContext(), cb, browserKey, c.IP(), c.Get(fiber.HeaderUserAgent))
+	id, cookie, next, err := h.OIDC.Finish(c.UserContext(), cb, browserKey, ClientIP(c), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		return h.fail(c, err)
 	}

@@ -91,7 +91,7 @@ func (h *Sessions) login(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return Validation(fields)
 	}
-	id, cookie, err := h.Auth.LoginPassword(c.UserContext(), in.Username, in.Password, c.IP(), c.Get(fiber.HeaderUserAgent))
+	id, cookie, err := h.Auth.LoginPassword(c.UserContext(), in.Username, in.Password, ClientIP(c), c.Get(fiber.HeaderUserAgent))
 	var te *auth.ThrottledError
 	switch {
 	case errors.As(err, &te):

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,72 @@ func TestLoginThrottled(t *testing.T) {
 	if r.StatusCode != 429 || r.ErrorCode() != "too_many_attempts" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("throttle: %d %s %v", r.StatusCode, r.Body, r.Header)
 	}
+}
+
+// loginFrom sends a login through a trusted front proxy (app.Test's peer, 0.0.0.0) that forwards xff.
+func loginFrom(e *apitest.Env, xff, username, password string) *apitest.Response {
+	e.T.Helper()
+	req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"username":"`+username+`","password":"`+password+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	return e.Send(req)
+}
+
+func TestLoginThrottlePerAddress(t *testing.T) {
+	behindProxy := apitest.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}}
+
+	t.Run("failures from one address do not lock admin out elsewhere", func(t *testing.T) {
+		e := apitest.New(t, behindProxy)
+		for range 8 {
+			loginFrom(e, "203.0.113.9", "admin", "wrong")
+		}
+		if r := loginFrom(e, "203.0.113.9", "admin", "admin-password"); r.StatusCode != 429 {
+			t.Errorf("the guessing address got %d %s", r.StatusCode, r.Body)
+		}
+		if r := loginFrom(e, "198.51.100.7", "admin", "admin-password"); r.StatusCode != 200 {
+			t.Errorf("admin from a clean address: %d %s", r.StatusCode, r.Body)
+		}
+	})
+
+	t.Run("rotating X-Forwarded-For does not escape the real address", func(t *testing.T) {
+		e := apitest.New(t, behindProxy)
+		// The attacker writes a new X-Forwarded-For each time; the front proxy appends the address it saw.
+		for i := range 8 {
+			r := loginFrom(e, fmt.Sprintf("10.66.0.%d, 203.0.113.9", i), "admin", "wrong")
+			if i >= 5 && r.StatusCode != 429 {
+				t.Errorf("attempt %d: %d %s", i+1, r.StatusCode, r.Body)
+			}
+		}
+		if r := loginFrom(e, "192.0.2.77, 203.0.113.9", "admin", "admin-password"); r.StatusCode != 429 {
+			t.Errorf("the attacker's address got %d", r.StatusCode)
+		}
+		if r := loginFrom(e, "10.66.0.1, 198.51.100.7", "admin", "admin-password"); r.StatusCode != 200 {
+			t.Errorf("a clean address whose client wrote a throttled-looking value: %d %s", r.StatusCode, r.Body)
+		}
+	})
+
+	t.Run("without trusted proxies the header is the client's invention", func(t *testing.T) {
+		e := apitest.New(t, apitest.Options{})
+		for i := range 5 {
+			loginFrom(e, fmt.Sprintf("10.66.0.%d", i), "admin", "wrong")
+		}
+		if r := loginFrom(e, "198.51.100.7", "admin", "admin-password"); r.StatusCode != 429 {
+			t.Errorf("a forged X-Forwarded-For from an untrusted peer escaped the throttle: %d", r.StatusCode)
+		}
+	})
+
+	t.Run("sessions record the derived address", func(t *testing.T) {
+		e := apitest.New(t, behindProxy)
+		if r := loginFrom(e, "6.6.6.6, 198.51.100.7", "admin", "admin-password"); r.StatusCode != 200 {
+			t.Fatalf("login: %d %s", r.StatusCode, r.Body)
+		}
+		var ip string
+		if err := e.Store.DB().QueryRow(`SELECT ip FROM sessions`).Scan(&ip); err != nil || ip != "198.51.100.7" {
+			t.Errorf("session address %q (%v), want 198.51.100.7", ip, err)
+		}
+	})
 }
 
 func TestLocalLoginDisabledExceptBreakGlass(t *testing.T) {

@@ -509,9 +509,9 @@ func (h *Templates) containerApply(c *fiber.Ctx) error {
 		if ct, err = h.Manager.Restart(ctx, u, ct.UUID); err != nil {
 			return managerError(err)
 		}
-		return c.Status(fiber.StatusAccepted).JSON(lifecycle.NewView(ct))
+		return c.Status(fiber.StatusAccepted).JSON(h.Manager.View(ct))
 	}
-	return c.JSON(lifecycle.NewView(ct))
+	return c.JSON(h.Manager.View(ct))
 }
 
 // linkable reports whether a container of project projectUUID may link to t: a site template or a template of the

@@ -315,7 +315,7 @@ func (h *Users) changePassword(c *fiber.Ctx) error {
 	}
 	out := fiber.Map{"user": NewUserOut(u), "csrf_token": nil}
 	if id.Session != nil {
-		se, cookie, err := h.Auth.StartSession(ctx, u, id.Session.AuthMethod, "", c.IP(), c.Get(fiber.HeaderUserAgent))
+		se, cookie, err := h.Auth.StartSession(ctx, u, id.Session.AuthMethod, "", ClientIP(c), c.Get(fiber.HeaderUserAgent))
 		if err != nil {
 			return err
 		}

@@ -36,22 +36,6 @@ func TestPasswords(t *testing.T) {
 	}
 }
 
-func TestThrottleWindow(t *testing.T) {
-	now := time.Unix(1000, 0)
-	th := NewThrottle(3, time.Minute)
-	th.now = func() time.Time { return now }
-	for range 3 {
-		th.Fail("k")
-	}
-	if blocked, wait := th.Blocked("k"); !blocked || wait != time.Minute {
-		t.Fatalf("blocked=%v wait=%v", blocked, wait)
-	}
-	now = now.Add(61 * time.Second)
-	if blocked, _ := th.Blocked("k"); blocked {
-		t.Fatal("still blocked after the window")
-	}
-}
-
 func TestTokensAndValidity(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)

@@ -22,7 +22,7 @@ var (
 	ErrTokenExpired       = errors.New("API token expired")
 )
 
-// ThrottledError is returned while too many failed logins block a username or address.
+// ThrottledError is returned while too many failed logins block a client address, or a username from that address.
 type ThrottledError struct{ RetryAfter time.Duration }
 
 func (e *ThrottledError) Error() string {
@@ -52,8 +52,7 @@ type Service struct {
 	keys    *secrets.Keys
 	log     *slog.Logger
 	opts    Options
-	byUser  *Throttle
-	byAddr  *Throttle
+	logins  *LoginThrottle
 	now     func() time.Time
 	dummyPW string
 }
@@ -64,9 +63,7 @@ func NewService(st *store.Store, keys *secrets.Keys, log *slog.Logger, opts Opti
 		opts.SessionLifetime = 7 * 24 * time.Hour
 	}
 	return &Service{
-		store: st, keys: keys, log: log, opts: opts,
-		byUser: NewThrottle(5, 15*time.Minute), byAddr: NewThrottle(30, 15*time.Minute),
-		now: time.Now, dummyPW: dummyHash(),
+		store: st, keys: keys, log: log, opts: opts, logins: NewLoginThrottle(), now: time.Now, dummyPW: dummyHash(),
 	}
 }
 
@@ -81,19 +78,17 @@ func (s *Service) LocalLoginAllowed(username string) bool {
 // LocalLoginEnabled reports whether the local login form should be offered.
 func (s *Service) LocalLoginEnabled() bool { return s.opts.LocalLogin || s.opts.BreakGlassUser != "" }
 
-// LoginPassword checks a username and password and starts a session. It returns the cookie value.
+// LoginPassword checks a username and password and starts a session. It returns the cookie value. addr is the
+// client's address as ClientAddr derives it (never a raw header): failed logins are throttled per address and per
+// username from that address (see LoginThrottle).
 func (s *Service) LoginPassword(ctx context.Context, username, password, addr, userAgent string) (*Identity, string, error) {
 	username = strings.TrimSpace(username)
 	if !s.LocalLoginAllowed(username) {
 		return nil, "", ErrLocalLoginDisabled
 	}
-	for _, t := range []struct {
-		th  *Throttle
-		key string
-	}{{s.byUser, "u:" + username}, {s.byAddr, "a:" + addr}} {
-		if blocked, wait := t.th.Blocked(t.key); blocked {
-			return nil, "", &ThrottledError{RetryAfter: wait}
-		}
+	if blocked, wait := s.logins.Blocked(username, addr); blocked {
+		s.log.Warn("login refused: throttled", "username", username, "addr", addr, "retry_after", wait.Round(time.Second))
+		return nil, "", &ThrottledError{RetryAfter: wait}
 	}
 	u, err := s.store.GetUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -112,7 +107,7 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, addr, u
 		s.log.Warn("login refused: account disabled", "username", username, "addr", addr)
 		return nil, "", ErrInactive
 	}
-	s.byUser.Reset("u:" + username)
+	s.logins.Succeeded(username, addr)
 	se, cookie, err := s.StartSession(ctx, u, "local", "", addr, userAgent)
 	if err != nil {
 		return nil, "", err
@@ -129,8 +124,7 @@ var dummyHash = sync.OnceValue(func() string {
 })
 
 func (s *Service) fail(username, addr, why string) {
-	s.byUser.Fail("u:" + username)
-	s.byAddr.Fail("a:" + addr)
+	s.logins.Fail(username, addr)
 	s.log.Warn("login failed", "username", username, "addr", addr, "reason", why)
 }
 

@@ -308,7 +308,7 @@ func (m *Manager) publish(c *store.Container) {
 	if m.bus == nil {
 		return
 	}
-	m.bus.Publish(events.Event{Type: events.TypeContainerState, Data: NewView(c), ProjectUUID: c.ProjectUUID,
+	m.bus.Publish(events.Event{Type: events.TypeContainerState, Data: m.View(c), ProjectUUID: c.ProjectUUID,
 		Need: access.ViewProject, Key: c.UUID})
 }
 
@@ -379,11 +379,11 @@ func (m *Manager) Update(ctx context.Context, user *store.User, uuid string, in 
 	if c.State == store.StateDeleting {
 		return nil, fmt.Errorf("%w: the container is being deleted", ErrConflict)
 	}
-	before := NewView(c)
+	before := m.View(c)
 	if err := m.apply(c, in); err != nil {
 		return nil, err
 	}
-	after := NewView(c)
+	after := m.View(c)
 	changed := changedFields(before, after)
 	if in.SecretEnvironment != nil {
 		changed = append(changed, "secret_environment")
@@ -697,6 +697,9 @@ func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*s
 		return m.st.MarkContainerDeleting(ctx, uuid)
 	})
 }
+
+// View renders a container record with its proxy_url where this kiosc serves apps.
+func (m *Manager) View(c *store.Container) View { return NewView(c, m.o.Apps) }
 
 // Limits returns the site maxima.
 func (m *Manager) Limits() Limits { return m.o.Limits }

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"time"
 
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -61,10 +62,9 @@ func optStr(s string) *string {
 	return &s
 }
 
-// NewView renders a container record. Its proxy_url is the app's entry on kiosc's origin in both proxy modes: in
-// subdomain mode the proxy checks access there, where kiosc's session cookie is, and hands the browser over to the
-// app's own origin with a one-time token.
-func NewView(c *store.Container) View {
+// NewView renders a container record. Its proxy_url is the URL that opens the app where apps are served (see
+// routing.Apps.OpenURL): on the app's own origin, or a path on kiosc's origin in path mode.
+func NewView(c *store.Container, apps routing.Apps) View {
 	env := c.Environment
 	if env == nil {
 		env = map[string]string{}
@@ -82,7 +82,7 @@ func NewView(c *store.Container) View {
 		StateReason: c.StateReason, StateMessage: c.StateMessage, DesiredState: c.DesiredState, DockerID: optStr(c.DockerID),
 		DockerState: optStr(c.DockerState), ExitCode: c.ExitCode, OOMKilled: c.OOMKilled, HostPort: c.HostPort,
 		ReadyAt: c.ReadyAt, StartedAt: c.StartedAt, StoppedAt: c.StoppedAt, LastAccessAt: c.LastAccessAt,
-		RestartPending: c.RestartPending, ProxyURL: ProxyPrefix + c.UUID + "/" + c.ContainerPath,
+		RestartPending: c.RestartPending, ProxyURL: apps.OpenURL(c.UUID, c.ContainerPath),
 		HasRegistryAuth: c.RegistryAuthEnc != "", Retries: c.Retries, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt,
 	}

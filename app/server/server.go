@@ -73,6 +73,9 @@ func New(d Deps) *Server {
 	}
 	app := newFiber(d.Log, trusted)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	if len(d.TrustedProxies) > 0 {
+		app.Use(api.TrustProxies(d.TrustedProxies))
+	}
 	app.Use(observe(d.Metrics, d.Log))
 	for _, m := range d.Front {
 		m.Register(app)
@@ -121,6 +124,9 @@ func NewApps(d AppDeps) *Server {
 	}
 	app := newFiber(d.Log, trusted)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	if len(d.TrustedProxies) > 0 {
+		app.Use(api.TrustProxies(d.TrustedProxies))
+	}
 	app.Use(observe(d.Metrics, d.Log))
 	app.Get("/healthz", healthz)
 	d.Apps.Register(app)
@@ -164,8 +170,10 @@ func newFiber(log *slog.Logger, trusted []string) *fiber.App {
 		ReadBufferSize:    32 << 10, // room for large cookie headers of proxied apps
 		IdleTimeout:       2 * time.Minute,
 		// Strings from the request context are copied: handlers hand them to goroutines.
-		Immutable:               true,
-		ProxyHeader:             fiber.HeaderXForwardedFor,
+		Immutable: true,
+		// No ProxyHeader: c.IP() would answer the left-most X-Forwarded-For entry, which the client writes. The
+		// client's address comes from api.ClientAddr; the trusted list still guards c.IsProxyTrusted, c.Protocol
+		// and c.Hostname.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          trusted,
 		// Proxied apps may speak WebDAV and other extensions besides the standard methods.

@@ -40,7 +40,14 @@ func (s *Store) bumpACL() { s.aclGen.Add(1) }
 // WAL so readers never block the writer, a busy timeout so short write contention waits instead of failing,
 // foreign keys, synchronous=NORMAL (durable across process crashes in WAL mode), and BEGIN IMMEDIATE for
 // transactions so a read lock is never upgraded to a write lock mid-transaction (which busy_timeout cannot help).
+//
+// A database file that does not exist yet is created with mode 0600 first (see PrepareDataDir for existing ones).
 func Open(path string) (*Store, error) {
+	if path != ":memory:" {
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)

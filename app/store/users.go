@@ -91,6 +91,31 @@ func (s *Store) GetUserByOIDC(ctx context.Context, issuer, subject string) (*Use
 	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE oidc_issuer = ? AND oidc_subject = ?`, issuer, subject))
 }
 
+// UserAccess is the part of a user that decides what they may do besides their roles.
+type UserAccess struct {
+	IsSuperuser bool
+	IsActive    bool
+}
+
+// ListUserAccess returns the superuser and active flags of every user by ID (for permission caches).
+func (s *Store) ListUserAccess(ctx context.Context) (map[int64]UserAccess, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, is_superuser, is_active FROM users`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]UserAccess{}
+	for rows.Next() {
+		var id int64
+		var a UserAccess
+		if err := rows.Scan(&id, &a.IsSuperuser, &a.IsActive); err != nil {
+			return nil, err
+		}
+		out[id] = a
+	}
+	return out, rows.Err()
+}
+
 // UserFilter narrows ListUsers.
 type UserFilter struct {
 	Search string // substring of username, name or email

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"testing"
 	"testing/fstest"
@@ -47,6 +48,8 @@ type Options struct {
 	Auth          auth.Options
 	SecureCookies bool
 	Ready         map[string]server.Pinger
+	// TrustedProxies as KIOSC_TRUSTED_PROXIES; requests sent with app.Test come from 0.0.0.0.
+	TrustedProxies []netip.Prefix
 	// API and Root modules beyond the session endpoints; they may be built from the Env.
 	API  func(e *Env) []server.Module
 	Root func(e *Env) []server.Module
@@ -89,7 +92,7 @@ func New(t testing.TB, o Options) *Env {
 	e.Server = server.New(server.Deps{BaseURL: e.BaseURL, Log: log, Auth: e.Auth, Metrics: metrics.New("test", nil), SPA: fstest.MapFS{
 		"index.html":         {Data: []byte("<!doctype html><title>kiosc</title>")},
 		"assets/app-1a2b.js": {Data: []byte("console.log(1)")},
-	}, Ready: ready, API: mods, Root: root})
+	}, Ready: ready, API: mods, Root: root, TrustedProxies: o.TrustedProxies})
 	return e
 }
 
