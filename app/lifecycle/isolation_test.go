@@ -308,3 +308,46 @@ func TestAllowedRegistries(t *testing.T) {
 	e.startManager()
 	e.start(c)
 }
+
+// TestCleanupKeepsTheAppsNetwork: cleanup-unused leaves the shared network alone while the instance runs in
+// default-bridge mode, even when no container is on it (a start may be about to attach one), and removes it once the
+// instance has moved to private-bridges mode.
+func TestCleanupKeepsTheAppsNetwork(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	c := e.start(e.create(nil))
+	if _, err := e.m.Delete(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone(c.UUID)
+	apps := lifecycle.AppsNetworkName(e.instance)
+	id, err := run("docker", "network", "inspect", "--format", "{{.Id}}", apps)
+	if err != nil {
+		t.Fatalf("apps network gone with its last container: %v %s", err, id)
+	}
+	r, err := e.m.CleanupUnused(ctx, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := item(r, id); it != nil {
+		t.Errorf("cleanup-unused in default-bridge mode removed the apps network: %+v", it)
+	}
+	if out, err := run("docker", "network", "inspect", "--format", "{{.Id}}", apps); err != nil || out != id {
+		t.Errorf("apps network after cleanup-unused: %q %v", out, err)
+	}
+
+	e.stop()
+	e.opts.NetworkMode = lifecycle.NetworkPrivateBridges
+	e.startManager()
+	r, err = e.m.CleanupUnused(ctx, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := item(r, id); it == nil || it.Error != "" || it.Name != apps {
+		t.Errorf("cleanup-unused in private-bridges mode: %+v", r)
+	}
+	if out, err := run("docker", "network", "inspect", apps); err == nil {
+		t.Errorf("apps network still there: %s", out)
+	}
+}
