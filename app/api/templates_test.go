@@ -34,7 +34,7 @@ func (stubDocker) Inspect(context.Context, string) (*docker.ContainerInfo, error
 	return nil, errStub
 }
 func (stubDocker) List(context.Context, ...string) ([]docker.Summary, error) { return nil, errStub }
-func (stubDocker) EnsureNetwork(context.Context, string, map[string]string, string) (string, error) {
+func (stubDocker) EnsureNetwork(context.Context, docker.NetworkSpec) (string, error) {
 	return "", errStub
 }
 func (stubDocker) RemoveNetworks(context.Context, string) error         { return errStub }

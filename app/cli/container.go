@@ -174,7 +174,7 @@ func containerList(ctx context.Context, e *Env, args []string) error {
 var ctShowOrder = []string{"uuid", "project", "title", "description", "image", "command", "environment",
 	"secret_environment_keys", "container_port", "container_path", "heartbeat_url", "strip_prefix", "startup_timeout",
 	"max_idle", "max_lifetime", "memory_limit", "cpu_limit", "pids_limit", "max_retries", "pull_policy",
-	"has_registry_auth", "template", "state", "state_reason", "state_message", "desired_state", "docker_id",
+	"has_registry_auth", "template", "state", "state_reason", "state_message", "state_detail", "desired_state", "docker_id",
 	"docker_state", "exit_code", "oom_killed", "host_port", "retries", "ready_at", "started_at", "stopped_at",
 	"last_access_at", "restart_pending", "proxy_url", "created_by", "created_at", "updated_at"}
 

@@ -46,7 +46,7 @@ func (offlineDocker) Inspect(context.Context, string) (*docker.ContainerInfo, er
 func (offlineDocker) List(context.Context, ...string) ([]docker.Summary, error) {
 	return nil, errOffline
 }
-func (offlineDocker) EnsureNetwork(context.Context, string, map[string]string, string) (string, error) {
+func (offlineDocker) EnsureNetwork(context.Context, docker.NetworkSpec) (string, error) {
 	return "", errOffline
 }
 func (offlineDocker) RemoveNetworks(context.Context, string) error         { return errOffline }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type Config struct {
 	MaxMemory             int64 // bytes, 0 = no cap
 	MaxCPUs               float64
 	MaxPIDs               int64
+	DefaultMemory         int64 // bytes, 0 = the maximum (or none)
+	DefaultCPUs           float64
+	DefaultPIDs           int64
+	AllowedRegistries     []string // registry hosts, lower case; empty = any
 	LogRetentionLines     int
 
 	OIDCIssuer          string
@@ -188,37 +193,19 @@ func Options() []Option {
 		durationOpt("KIOSC_MAX_IDLE", "8h", "site-wide maximum idle time before an app is stopped", time.Minute, func(c *Config) *time.Duration { return &c.MaxIdle }),
 		durationOpt("KIOSC_MAX_LIFETIME", "0", "site-wide maximum run time of an app (0 = none)", 0, func(c *Config) *time.Duration { return &c.MaxLifetime }),
 		durationOpt("KIOSC_REMOVE_STOPPED_AFTER", "168h", "Docker containers stopped this long are removed (record kept, state deleted; 0 = never)", 0, func(c *Config) *time.Duration { return &c.RemoveStoppedAfter }),
-		{Env: "KIOSC_MAX_MEMORY", Default: "", Usage: "site-wide cap on container memory (bytes, or with a unit: 512m, 4g)", apply: func(c *Config, v string) error {
-			if v == "" {
-				return nil
+		memoryOpt("KIOSC_MAX_MEMORY", "site-wide cap on container memory (bytes, or with a unit: 512m, 4g)", func(c *Config) *int64 { return &c.MaxMemory }),
+		cpusOpt("KIOSC_MAX_CPUS", "site-wide cap on container CPUs (e.g. 2 or 0.5)", func(c *Config) *float64 { return &c.MaxCPUs }),
+		pidsOpt("KIOSC_MAX_PIDS", "site-wide cap on processes per container", func(c *Config) *int64 { return &c.MaxPIDs }),
+		memoryOpt("KIOSC_DEFAULT_MEMORY", "memory of containers that set none (at most KIOSC_MAX_MEMORY; unset: the maximum)", func(c *Config) *int64 { return &c.DefaultMemory }),
+		cpusOpt("KIOSC_DEFAULT_CPUS", "CPUs of containers that set none (at most KIOSC_MAX_CPUS; unset: the maximum)", func(c *Config) *float64 { return &c.DefaultCPUs }),
+		pidsOpt("KIOSC_DEFAULT_PIDS", "processes of containers that set none (at most KIOSC_MAX_PIDS; unset: the maximum)", func(c *Config) *int64 { return &c.DefaultPIDs }),
+		{Env: "KIOSC_ALLOWED_REGISTRIES", Default: "", Usage: "registries images may come from, comma or space separated (unset: any)", apply: func(c *Config, v string) error {
+			for _, r := range splitList(strings.ToLower(v)) {
+				if !registryHost.MatchString(r) {
+					return fmt.Errorf("%q is not a registry host such as docker.io, ghcr.io or registry.example.org:5000", r)
+				}
+				c.AllowedRegistries = append(c.AllowedRegistries, r)
 			}
-			n, err := ParseBytes(v)
-			if err != nil || n < 6<<20 {
-				return errors.New("must be a size of at least 6m, e.g. 512m or 4g")
-			}
-			c.MaxMemory = n
-			return nil
-		}},
-		{Env: "KIOSC_MAX_CPUS", Default: "", Usage: "site-wide cap on container CPUs (e.g. 2 or 0.5)", apply: func(c *Config, v string) error {
-			if v == "" {
-				return nil
-			}
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0.01 || f > 1024 {
-				return errors.New("must be a number of CPUs between 0.01 and 1024")
-			}
-			c.MaxCPUs = f
-			return nil
-		}},
-		{Env: "KIOSC_MAX_PIDS", Default: "", Usage: "site-wide cap on processes per container", apply: func(c *Config, v string) error {
-			if v == "" {
-				return nil
-			}
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 1 {
-				return errors.New("must be a positive whole number")
-			}
-			c.MaxPIDs = n
 			return nil
 		}},
 		{Env: "KIOSC_LOG_RETENTION_LINES", Default: "10000", Usage: "Docker log lines kept per container", apply: func(c *Config, v string) error {
@@ -398,6 +385,27 @@ func (c *Config) finish() error {
 	if c.ResyncInterval <= 0 {
 		return &Error{Env: "KIOSC_RESYNC_INTERVAL", Flag: FlagName("KIOSC_RESYNC_INTERVAL"), Value: c.ResyncInterval.String(), Msg: "must be positive"}
 	}
+	return c.checkDefaults()
+}
+
+// checkDefaults refuses a site default above its maximum, which no container could be given.
+func (c *Config) checkDefaults() error {
+	for _, d := range []struct {
+		env, maxEnv  string
+		def, maxV    float64
+		value, limit string
+	}{
+		{"KIOSC_DEFAULT_MEMORY", "KIOSC_MAX_MEMORY", float64(c.DefaultMemory), float64(c.MaxMemory), strconv.FormatInt(c.DefaultMemory, 10),
+			strconv.FormatInt(c.MaxMemory, 10) + " bytes"},
+		{"KIOSC_DEFAULT_CPUS", "KIOSC_MAX_CPUS", c.DefaultCPUs, c.MaxCPUs, strconv.FormatFloat(c.DefaultCPUs, 'g', -1, 64),
+			strconv.FormatFloat(c.MaxCPUs, 'g', -1, 64) + " CPUs"},
+		{"KIOSC_DEFAULT_PIDS", "KIOSC_MAX_PIDS", float64(c.DefaultPIDs), float64(c.MaxPIDs), strconv.FormatInt(c.DefaultPIDs, 10),
+			strconv.FormatInt(c.MaxPIDs, 10) + " processes"},
+	} {
+		if d.maxV > 0 && d.def > d.maxV {
+			return &Error{Env: d.env, Flag: FlagName(d.env), Value: d.value, Msg: "exceeds " + d.maxEnv + " (" + d.limit + ")"}
+		}
+	}
 	return nil
 }
 
@@ -566,6 +574,52 @@ func durationOpt(env, def, usage string, minimum time.Duration, field func(*Conf
 		return nil
 	}}
 }
+
+func memoryOpt(env, usage string, field func(*Config) *int64) Option {
+	return Option{Env: env, Usage: usage, apply: func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		n, err := ParseBytes(v)
+		if err != nil || n < 6<<20 {
+			return errors.New("must be a size of at least 6m, e.g. 512m or 4g")
+		}
+		*field(c) = n
+		return nil
+	}}
+}
+
+func cpusOpt(env, usage string, field func(*Config) *float64) Option {
+	return Option{Env: env, Usage: usage, apply: func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0.01 || f > 1024 {
+			return errors.New("must be a number of CPUs between 0.01 and 1024")
+		}
+		*field(c) = f
+		return nil
+	}}
+}
+
+func pidsOpt(env, usage string, field func(*Config) *int64) Option {
+	return Option{Env: env, Usage: usage, apply: func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return errors.New("must be a positive whole number")
+		}
+		*field(c) = n
+		return nil
+	}}
+}
+
+// registryHost is a registry as image references name it: a DNS name or an IPv6 address in brackets, with an
+// optional port (no scheme, no path).
+var registryHost = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::[0-9]{1,5})?$`)
 
 func splitList(v string) []string {
 	f := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })

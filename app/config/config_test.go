@@ -65,6 +65,18 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"memory", map[string]string{"KIOSC_MAX_MEMORY": "lots"}, nil, "KIOSC_MAX_MEMORY"},
 		{"cpus", map[string]string{"KIOSC_MAX_CPUS": "0"}, nil, "KIOSC_MAX_CPUS"},
 		{"pids", map[string]string{"KIOSC_MAX_PIDS": "1.5"}, nil, "KIOSC_MAX_PIDS"},
+		{"default memory", map[string]string{"KIOSC_DEFAULT_MEMORY": "1k"}, nil, "KIOSC_DEFAULT_MEMORY"},
+		{"default cpus", map[string]string{"KIOSC_DEFAULT_CPUS": "many"}, nil, "KIOSC_DEFAULT_CPUS"},
+		{"default pids", map[string]string{"KIOSC_DEFAULT_PIDS": "0"}, nil, "KIOSC_DEFAULT_PIDS"},
+		{"default memory over the maximum", map[string]string{"KIOSC_MAX_MEMORY": "1g", "KIOSC_DEFAULT_MEMORY": "2g"}, nil,
+			"KIOSC_DEFAULT_MEMORY (flag --default-memory) = \"2147483648\": exceeds KIOSC_MAX_MEMORY (1073741824 bytes)"},
+		{"default cpus over the maximum", map[string]string{"KIOSC_MAX_CPUS": "1", "KIOSC_DEFAULT_CPUS": "1.5"}, nil,
+			"KIOSC_DEFAULT_CPUS (flag --default-cpus) = \"1.5\": exceeds KIOSC_MAX_CPUS (1 CPUs)"},
+		{"default pids over the maximum", nil, []string{"--max-pids=100", "--default-pids=101"},
+			"KIOSC_DEFAULT_PIDS (flag --default-pids) = \"101\": exceeds KIOSC_MAX_PIDS (100 processes)"},
+		{"registry with scheme", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "docker.io https://ghcr.io"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
+		{"registry with path", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "ghcr.io/org"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
+		{"registry port", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "registry.example.org:port"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
 		{"retention", map[string]string{"KIOSC_LOG_RETENTION_LINES": "-3"}, nil, "KIOSC_LOG_RETENTION_LINES"},
 		{"bool", map[string]string{"KIOSC_LOCAL_LOGIN": "maybe"}, nil, "KIOSC_LOCAL_LOGIN"},
 		{"log level", map[string]string{"KIOSC_LOG_LEVEL": "loud"}, nil, "KIOSC_LOG_LEVEL"},
@@ -165,6 +177,36 @@ func TestProxyModes(t *testing.T) {
 			_, err := Load(nil, env(tc.env), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSiteDefaultsAndRegistries(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		env        map[string]string
+		memory     int64
+		cpus       float64
+		pids       int64
+		registries []string
+	}{
+		{"unset", nil, 0, 0, 0, nil},
+		{"defaults without maxima", map[string]string{"KIOSC_DEFAULT_MEMORY": "512m", "KIOSC_DEFAULT_CPUS": "0.5",
+			"KIOSC_DEFAULT_PIDS": "200"}, 512 << 20, 0.5, 200, nil},
+		{"defaults equal to the maxima", map[string]string{"KIOSC_MAX_MEMORY": "1g", "KIOSC_DEFAULT_MEMORY": "1024m",
+			"KIOSC_MAX_CPUS": "2", "KIOSC_DEFAULT_CPUS": "2", "KIOSC_MAX_PIDS": "300", "KIOSC_DEFAULT_PIDS": "300"}, 1 << 30, 2, 300, nil},
+		{"registries comma and space separated", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "docker.io, GHCR.io registry.example.org:5000,[::1]:5000"},
+			0, 0, 0, []string{"docker.io", "ghcr.io", "registry.example.org:5000", "[::1]:5000"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(nil, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DefaultMemory != tc.memory || c.DefaultCPUs != tc.cpus || c.DefaultPIDs != tc.pids ||
+				strings.Join(c.AllowedRegistries, " ") != strings.Join(tc.registries, " ") {
+				t.Errorf("memory %d cpus %g pids %d registries %q", c.DefaultMemory, c.DefaultCPUs, c.DefaultPIDs, c.AllowedRegistries)
 			}
 		})
 	}

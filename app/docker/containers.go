@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -136,11 +137,14 @@ type ContainerSpec struct {
 	ContainerPort int
 	// PublishIP, when valid, publishes ContainerPort on a free host port there (default-bridge mode).
 	PublishIP netip.Addr
-	// Network, when set, attaches the container to this network only (private-bridges mode).
+	// Network, when set, attaches the container to this network (name or ID) instead of Docker's default bridge.
 	Network   string
 	Memory    int64   // bytes, 0 = none
 	CPUs      float64 // 0 = none
 	PidsLimit int64   // 0 = none
+	// CapDrop and CapAdd change Docker's default capabilities ("ALL" in CapDrop starts from none).
+	CapDrop []string
+	CapAdd  []string
 }
 
 // Create creates (but does not start) a container and returns its ID.
@@ -157,6 +161,8 @@ func (c *Client) Create(ctx context.Context, s ContainerSpec) (string, error) {
 	hc := &container.HostConfig{
 		Binds:       s.Binds,
 		SecurityOpt: []string{"no-new-privileges"},
+		CapDrop:     s.CapDrop,
+		CapAdd:      s.CapAdd,
 		LogConfig:   container.LogConfig{Type: "json-file"},
 	}
 	hc.Memory = s.Memory
@@ -172,7 +178,8 @@ func (c *Client) Create(ctx context.Context, s ContainerSpec) (string, error) {
 	if s.Network != "" {
 		hc.NetworkMode = container.NetworkMode(s.Network)
 		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{s.Network: {}}}
-	} else if s.PublishIP.IsValid() {
+	}
+	if s.PublishIP.IsValid() {
 		hc.PortBindings = network.PortMap{port: {{HostIP: s.PublishIP}}}
 	}
 	res, err := c.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: s.Name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
@@ -251,6 +258,8 @@ type ContainerInfo struct {
 	NanoCPUs    int64
 	PidsLimit   int64
 	SecurityOpt []string
+	CapDrop     []string
+	CapAdd      []string
 	Env         []string
 	Cmd         []string
 	Entrypoint  []string
@@ -277,6 +286,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (*ContainerInfo, error)
 	}
 	if hc := r.HostConfig; hc != nil {
 		info.Memory, info.NanoCPUs, info.SecurityOpt, info.Binds = hc.Memory, hc.NanoCPUs, hc.SecurityOpt, hc.Binds
+		info.CapDrop, info.CapAdd = hc.CapDrop, hc.CapAdd
 		if hc.PidsLimit != nil {
 			info.PidsLimit = *hc.PidsLimit
 		}
@@ -482,25 +492,74 @@ func parseLogLine(s, stream string) LogLine {
 	return LogLine{Time: time.Now().UTC(), Stream: stream, Line: strings.TrimRight(s, "\r")}
 }
 
-// EnsureNetwork returns the ID of the bridge network with this name carrying the identifying label, creating it
-// when absent. The label check comes first because the client no longer asks the engine to refuse duplicate names.
-func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[string]string, idLabel string) (string, error) {
+// NetworkSpec is a bridge network kiosc creates.
+type NetworkSpec struct {
+	Name   string
+	Labels map[string]string
+	// IDLabel ("key=value", one of Labels) finds the network again: only networks carrying it count as this one.
+	IDLabel string
+	// NoICC turns off traffic between the containers on the network (the bridge driver's enable_icc=false): each
+	// reaches the host and the outside, never another container on the network.
+	NoICC bool
+}
+
+// iccOption is the bridge driver's switch for traffic between the containers of one network.
+const iccOption = "com.docker.network.bridge.enable_icc"
+
+// EnsureNetwork returns the ID of the network, creating it when absent. Engines before API 1.44 accept several
+// networks of one name (the client no longer asks them to refuse duplicates), so callers that race, in this process
+// or another, may each create one; every caller then settles on the oldest and removes the younger ones.
+func (c *Client) EnsureNetwork(ctx context.Context, s NetworkSpec) (string, error) {
+	if id, err := c.findNetwork(ctx, s); err != nil || id != "" {
+		return id, err
+	}
+	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: s.Labels}
+	if s.NoICC {
+		opts.Options = map[string]string{iccOption: "false"}
+	}
 	c.count()
-	res, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", idLabel)})
+	_, cerr := c.cli.NetworkCreate(ctx, s.Name, opts)
+	// Newer engines refuse a second network of the name: another caller was first, and the lookup finds its network.
+	if cerr != nil && !cerrdefs.IsConflict(cerr) {
+		return "", cerr
+	}
+	id, err := c.findNetwork(ctx, s)
+	switch {
+	case err != nil:
+		return "", err
+	case id == "" && cerr != nil:
+		return "", fmt.Errorf("a network named %s exists without the label %s: %w", s.Name, s.IDLabel, cerr)
+	case id == "":
+		return "", fmt.Errorf("network %s vanished right after it was created", s.Name)
+	}
+	return id, nil
+}
+
+// findNetwork returns the ID of the oldest network with the spec's name and label ("" when there is none) and
+// removes younger ones of the same name, which only a race of creators leaves behind. The oldest is the one every
+// caller picks: a younger one did not exist yet when a caller that saw only the oldest chose.
+func (c *Client) findNetwork(ctx context.Context, s NetworkSpec) (string, error) {
+	c.count()
+	res, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", s.IDLabel)})
 	if err != nil {
 		return "", err
 	}
-	for _, n := range res.Items {
-		if n.Name == name {
-			return n.ID, nil
+	same := slices.DeleteFunc(res.Items, func(n network.Summary) bool { return n.Name != s.Name })
+	if len(same) == 0 {
+		return "", nil
+	}
+	slices.SortFunc(same, func(a, b network.Summary) int {
+		if d := a.Created.Compare(b.Created); d != 0 {
+			return d
 		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for _, extra := range same[1:] {
+		c.count()
+		// Docker refuses to remove one a container already uses; it stays harmless, as nothing picks it.
+		_, _ = c.cli.NetworkRemove(ctx, extra.ID, client.NetworkRemoveOptions{})
 	}
-	c.count()
-	cr, err := c.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
-	if err != nil {
-		return "", err
-	}
-	return cr.ID, nil
+	return same[0].ID, nil
 }
 
 // RemoveNetworks removes every network carrying the label filter; missing ones are fine.

@@ -97,7 +97,7 @@ func (downDocker) Inspect(context.Context, string) (*docker.ContainerInfo, error
 	return nil, errDown
 }
 func (downDocker) List(context.Context, ...string) ([]docker.Summary, error) { return nil, errDown }
-func (downDocker) EnsureNetwork(context.Context, string, map[string]string, string) (string, error) {
+func (downDocker) EnsureNetwork(context.Context, docker.NetworkSpec) (string, error) {
 	return "", errDown
 }
 func (downDocker) RemoveNetworks(context.Context, string) error         { return errDown }

@@ -73,8 +73,9 @@ func (v View) For(a Audience) any {
 }
 
 // withoutDaemonDetails clears the fields only contributors and up may see: raw text from the Docker daemon, which
-// can name hosts, registries, paths and credentials hints. Such a field is added to View with `omitempty` and
-// cleared here in one line (for example the daemon's error text: `v.StateDetail = ""`).
+// can name hosts, registries, paths and credentials hints (and, for an image such as 10.0.0.5:22/x, what listens
+// there). Such a field is added to View with `omitempty` and cleared here.
 func (v View) withoutDaemonDetails() View {
+	v.StateDetail = ""
 	return v
 }

@@ -44,7 +44,8 @@ func TestViewFor(t *testing.T) {
 	c := &store.Container{UUID: "c1", ProjectUUID: "p1", Title: "t", Description: "d", Image: "img:1", Command: "run",
 		Environment: map[string]string{"A": "b"}, SecretEnvKeys: []string{"S"}, ContainerPort: 80, Template: "tpl",
 		RegistryAuthEnc: "enc", CreatedBy: "alice", CreatedAt: now, UpdatedAt: now}
-	c.State, c.StateReason, c.StateMessage, c.DesiredState = store.StateFailed, "pull_failed", "daemon said no", store.StateStopped
+	c.State, c.StateReason, c.StateMessage, c.DesiredState = store.StateFailed, "pull_failed", "The registry could not be reached.", store.StateStopped
+	c.StateDetail = "dial tcp 10.0.0.5:22: connection refused"
 	c.DockerID, c.DockerState, c.ExitCode, c.HostPort, c.StartedAt = "abc", "exited", &exit, &port, &now
 	v := lifecycle.NewView(c, routing.Apps{Mode: routing.Path})
 	fields := func(x any) []string {
@@ -76,13 +77,17 @@ func TestViewFor(t *testing.T) {
 	})
 	t.Run("detail", func(t *testing.T) {
 		got := v.For(lifecycle.AudienceDetail)
-		// Contributor-only fields (none yet) would be missing here and present in the full view.
-		if f := fields(got); !slices.Equal(f, full) {
-			t.Errorf("guest fields %v, want %v", f, full)
+		// The daemon's own text is for contributors and up; guests get the message in words.
+		want := slices.DeleteFunc(slices.Clone(full), func(k string) bool { return k == "state_detail" })
+		if f := fields(got); !slices.Equal(f, want) || len(want) != len(full)-1 {
+			t.Errorf("guest fields %v, want %v", f, want)
+		}
+		if d := got.(lifecycle.View); d.StateMessage != c.StateMessage || d.StateDetail != "" {
+			t.Errorf("guest view %q %q", d.StateMessage, d.StateDetail)
 		}
 	})
 	t.Run("full", func(t *testing.T) {
-		if got := v.For(lifecycle.AudienceFull); !reflect.DeepEqual(got, v) {
+		if got := v.For(lifecycle.AudienceFull); !reflect.DeepEqual(got, v) || got.(lifecycle.View).StateDetail == "" {
 			t.Errorf("got %+v", got)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -26,15 +27,29 @@ func TestPullAndStartFailuresAndLogRetention(t *testing.T) {
 		}
 	}
 	c := e.waitState(pull.UUID, store.StateFailed)
-	if c.StateReason != "pull_failed" || c.StateMessage == "" || c.DesiredState != store.StateStopped {
+	// Guests see the cause in words; the engine's text, which tells what answers at 127.0.0.1:1, is the state detail.
+	if c.StateReason != "pull_failed" || !strings.HasPrefix(c.StateMessage, "registry unreachable: the Docker host could not connect to 127.0.0.1:1") ||
+		c.DesiredState != store.StateStopped {
 		t.Errorf("pull: %+v", c.ContainerState)
 	}
-	if strings.Contains(c.StateMessage, "registry-pw") {
-		t.Error("registry password in the state message")
+	if !strings.Contains(c.StateDetail, "127.0.0.1:1") || !strings.Contains(c.StateDetail, "connection refused") {
+		t.Errorf("pull detail %q", c.StateDetail)
+	}
+	if v := lifecycle.NewView(c, routing.Apps{Mode: routing.Path}); v.StateMessage != c.StateMessage || v.StateDetail != c.StateDetail {
+		t.Errorf("view: %+v", v)
+	}
+	if strings.Contains(c.StateMessage+c.StateDetail, "registry-pw") {
+		t.Error("registry password in the state message or detail")
 	}
 	jobs, _, _ := e.st.ListJobs(ctx, pull.UUID, store.Page{})
-	if len(jobs) != 1 || jobs[0].State != store.JobFailed || jobs[0].Step != "pull" {
+	if len(jobs) != 1 || jobs[0].State != store.JobFailed || jobs[0].Step != "pull" || jobs[0].Message != c.StateMessage {
 		t.Errorf("pull job: %+v", jobs[0])
+	}
+	events, _, _ := e.st.ListContainerEvents(ctx, pull.UUID, store.Page{})
+	for _, ev := range events {
+		if strings.Contains(ev.Message, "dial tcp") || strings.Contains(ev.Message, "/v2/") {
+			t.Errorf("event with the engine's text: %q", ev.Message)
+		}
 	}
 	e.waitState(start.UUID, store.StateRunning)
 	// Depending on when runc notices the missing interpreter, Docker either refuses the start (failed/start_failed)
@@ -45,7 +60,8 @@ func TestPullAndStartFailuresAndLogRetention(t *testing.T) {
 	switch {
 	case c.StateMessage == "" || c.DesiredState != store.StateStopped:
 		t.Errorf("bad entrypoint: %+v", c.ContainerState)
-	case c.State == store.StateFailed && c.StateReason != "start_failed":
+	case c.State == store.StateFailed && (c.StateReason != "start_failed" ||
+		!strings.HasPrefix(c.StateMessage, "the command could not be run") || !strings.Contains(c.StateDetail, "/does/not/exist")):
 		t.Errorf("bad entrypoint: %+v", c.ContainerState)
 	case c.State == store.StateExited && (c.StateReason != "crashed" || c.ExitCode == nil || *c.ExitCode == 0):
 		t.Errorf("bad entrypoint: %+v", c.ContainerState)

@@ -108,8 +108,11 @@ type DockerNetwork struct {
 	Scope    string    `json:"scope"`
 	Internal bool      `json:"internal"`
 	Created  time.Time `json:"created"`
-	// Kiosc is true for networks this instance created (private-bridges mode).
-	Kiosc         bool   `json:"kiosc"`
+	// Kiosc is true for networks this instance created (its apps network, and one per container in private-bridges
+	// mode).
+	Kiosc bool `json:"kiosc"`
+	// Shared is true for this instance's apps network, which every container shares in default-bridge mode.
+	Shared        bool   `json:"shared"`
 	KioscInstance string `json:"kiosc_instance"`
 	// DockerContainers counts every container attached, kiosc's or not.
 	DockerContainers int            `json:"docker_containers"`
@@ -217,8 +220,9 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 		out.Containers = append(out.Containers, k)
 	}
 	for _, n := range inv.Networks {
+		ours := n.Labels[LabelInstance] == m.o.InstanceID
 		dn := DockerNetwork{ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal, Created: n.Created,
-			Kiosc: n.Labels[LabelInstance] == m.o.InstanceID, Containers: []ContainerRef{}}
+			Kiosc: ours, Shared: ours && n.Labels[LabelNetwork] == NetworkApps, Containers: []ContainerRef{}}
 		if n.Labels[LabelManaged] == "true" {
 			dn.KioscInstance = n.Labels[LabelInstance]
 		}
@@ -347,8 +351,8 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 		t := MaintenanceTask{Name: name}
 		switch name {
 		case TaskCleanupUnused:
-			t.Description = "Remove the Docker networks kiosc created that no container uses any more, and dangling images " +
-				"(untagged images no container uses)."
+			t.Description = "Remove the Docker networks kiosc created that no container uses any more (the network all apps " +
+				"share in default-bridge mode stays), and dangling images (untagged images no container uses)."
 			t.Schedule = "daily"
 			if v, err := m.st.GetSetting(ctx, settingCleanupDue); err == nil {
 				if due, err := time.Parse(time.RFC3339Nano, v); err == nil {
@@ -651,7 +655,8 @@ func (m *Manager) workerIdle(uuid string) bool {
 	return w == nil || (!w.running && len(w.jobs) == 0 && !w.removeStopped)
 }
 
-// cleanupUnused removes this instance's networks without containers and dangling images no container uses.
+// cleanupUnused removes this instance's networks without containers and dangling images no container uses. The
+// shared apps network stays while the instance runs in default-bridge mode.
 func (m *Manager) cleanupUnused(ctx context.Context, _ *store.User, r *MaintenanceResult) error {
 	dk, err := m.inventory()
 	if err != nil {
@@ -682,6 +687,10 @@ func (m *Manager) cleanupUnused(ctx context.Context, _ *store.User, r *Maintenan
 	nets, images, bytes := 0, 0, int64(0)
 	for _, n := range inv.Networks {
 		if n.Labels[LabelInstance] != m.o.InstanceID || netUsed[n.ID] || netUsed[n.Name] {
+			continue
+		}
+		if n.Labels[LabelNetwork] == NetworkApps && m.o.NetworkMode != NetworkPrivateBridges {
+			// Every start in default-bridge mode attaches to it, between its lookup and the container's creation.
 			continue
 		}
 		removed, err := m.removeUnusedNetwork(ctx, dk, n.Labels[LabelContainer], known, n.ID)

@@ -107,7 +107,7 @@ func TestDockerOverview(t *testing.T) {
 		})
 	}
 	if k := known[running.UUID]; k.DockerID == nil || *k.DockerID != running.DockerID || k.DockerStatus == "" ||
-		!strings.HasPrefix(k.DockerName, "kiosc-"+running.UUID[:8]) || !slices.Contains(k.Networks, "bridge") {
+		!strings.HasPrefix(k.DockerName, "kiosc-"+running.UUID[:8]) || !slices.Equal(k.Networks, []string{lifecycle.AppsNetworkName(e.instance)}) {
 		t.Errorf("running container's Docker side: %+v", k)
 	}
 	unmanaged := func(id string) *lifecycle.DockerContainer {
@@ -139,9 +139,13 @@ func TestDockerOverview(t *testing.T) {
 	if i >= 0 && !slices.ContainsFunc(o.Images[i].Containers, func(r lifecycle.ContainerRef) bool { return r.UUID == never.UUID }) {
 		t.Errorf("configured user missing: %+v", o.Images[i].Containers)
 	}
+	i = slices.IndexFunc(o.Networks, func(n lifecycle.DockerNetwork) bool { return n.Name == lifecycle.AppsNetworkName(e.instance) })
+	if i < 0 || !slices.Contains(o.Networks[i].Containers, ref) || !o.Networks[i].Kiosc || !o.Networks[i].Shared {
+		t.Errorf("apps network: %+v", o.Networks)
+	}
 	i = slices.IndexFunc(o.Networks, func(n lifecycle.DockerNetwork) bool { return n.Name == "bridge" })
-	if i < 0 || !slices.Contains(o.Networks[i].Containers, ref) || o.Networks[i].Kiosc {
-		t.Errorf("bridge network: %+v", o.Networks)
+	if i < 0 || slices.Contains(o.Networks[i].Containers, ref) || o.Networks[i].Kiosc || o.Networks[i].Shared {
+		t.Errorf("Docker's default bridge: %+v", o.Networks)
 	}
 }
 
@@ -305,19 +309,22 @@ func TestMaintenanceCleanupUnused(t *testing.T) {
 	}
 	// A network left behind by a record that has no Docker container, one of a container kiosc no longer has, and
 	// one of another kiosc instance on the same engine.
-	idleNet, err := e.dk.EnsureNetwork(ctx, "kiosc-"+idle.UUID[:8], labels(e.instance, idle.UUID), lifecycle.LabelContainer+"="+idle.UUID)
+	idleNet, err := e.dk.EnsureNetwork(ctx, docker.NetworkSpec{Name: "kiosc-" + idle.UUID[:8], Labels: labels(e.instance, idle.UUID),
+		IDLabel: lifecycle.LabelContainer + "=" + idle.UUID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	orphan := uuid.NewString()
-	orphanNet, err := e.dk.EnsureNetwork(ctx, "kiosc-"+orphan[:8], labels(e.instance, orphan), lifecycle.LabelContainer+"="+orphan)
+	orphanNet, err := e.dk.EnsureNetwork(ctx, docker.NetworkSpec{Name: "kiosc-" + orphan[:8], Labels: labels(e.instance, orphan),
+		IDLabel: lifecycle.LabelContainer + "=" + orphan})
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := "other-" + uuid.NewString()
 	dockertest.Cleanup(t, lifecycle.LabelInstance+"="+other)
 	otherID := uuid.NewString()
-	if _, err := e.dk.EnsureNetwork(ctx, "kiosc-"+otherID[:8], labels(other, otherID), lifecycle.LabelContainer+"="+otherID); err != nil {
+	if _, err := e.dk.EnsureNetwork(ctx, docker.NetworkSpec{Name: "kiosc-" + otherID[:8], Labels: labels(other, otherID),
+		IDLabel: lifecycle.LabelContainer + "=" + otherID}); err != nil {
 		t.Fatal(err)
 	}
 	image := buildDangling(t, e.image, e.instance)

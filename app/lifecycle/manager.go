@@ -48,7 +48,7 @@ type Docker interface {
 	List(ctx context.Context, labels ...string) ([]docker.Summary, error)
 	Events(ctx context.Context, since time.Time, labels ...string) (<-chan docker.Event, <-chan error)
 	Logs(ctx context.Context, id string, o docker.LogOptions, fn func(docker.LogLine)) error
-	EnsureNetwork(ctx context.Context, name string, labels map[string]string, idLabel string) (string, error)
+	EnsureNetwork(ctx context.Context, s docker.NetworkSpec) (string, error)
 	RemoveNetworks(ctx context.Context, labelFilter string) error
 	ConnectNetwork(ctx context.Context, networkID, containerID string) error
 }
@@ -70,7 +70,25 @@ const (
 	LabelInstance  = "kiosc.instance"
 	LabelContainer = "kiosc.container"
 	LabelProject   = "kiosc.project"
+	// LabelNetwork is set to NetworkApps on the network the containers of an instance share in default-bridge mode,
+	// which belongs to no single container.
+	LabelNetwork = "kiosc.network"
 )
+
+// NetworkApps is the value of LabelNetwork on the shared apps network.
+const NetworkApps = "apps"
+
+// AppsNetworkName is the name of the network the containers of an instance share in default-bridge mode. It holds
+// the whole instance ID, so instances on one engine never pick the same name.
+func AppsNetworkName(instanceID string) string { return "kiosc-apps-" + instanceID }
+
+// Capabilities are the only Linux capabilities a container gets (everything else is dropped): Docker's default set
+// without NET_RAW (raw packets: ARP and address spoofing on the shared bridge, hand-made packets to the host's
+// loopback), MKNOD (device nodes), AUDIT_WRITE (the host's audit log), SETFCAP (file capabilities, which
+// no-new-privileges makes useless anyway) and SYS_CHROOT. Images that start as root and then change users (su, sudo,
+// gosu, su-exec, s6-overlay, chown of a home directory) need no more than these.
+var Capabilities = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+	"NET_BIND_SERVICE"}
 
 // Options configure the manager (from the KIOSC_* settings).
 type Options struct {
@@ -135,6 +153,8 @@ type Manager struct {
 	flushed   sync.Map // container UUID → int64 last flushed value
 	selfID    string   // kiosc's own container ID when it runs in Docker
 	down      atomic.Bool
+	// netMu keeps this instance's starts from racing to create the shared apps network.
+	netMu sync.Mutex
 }
 
 // worker serialises the operations of one container.
@@ -183,6 +203,7 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	if o.Apps.Mode == "" {
 		o.Apps = routing.Apps{Mode: routing.Path, Base: o.BaseURL}
 	}
+	o.Limits.AllowedRegistries = normalizeRegistries(o.Limits.AllowedRegistries)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel,
 		workers: map[string]*worker{}, followers: map[string]*follower{}}
@@ -701,7 +722,7 @@ func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*s
 // View renders a container record with its proxy_url where this kiosc serves apps.
 func (m *Manager) View(c *store.Container) View { return NewView(c, m.o.Apps) }
 
-// Limits returns the site maxima.
+// Limits returns the site's rules for container configurations (maxima, defaults, allowed registries).
 func (m *Manager) Limits() Limits { return m.o.Limits }
 
 // basePath returns the public path prefix of c (with trailing slash) and its public URL.

@@ -71,7 +71,7 @@ func (p *pass) run(ctx context.Context) {
 		err = nil
 	}
 	if err != nil {
-		m.log.Warn("reconcile", "container", p.uuid, "state", c.State, "desired", c.DesiredState, "err", err)
+		m.log.Warn("reconcile", "container", p.uuid, "state", c.State, "desired", c.DesiredState, "err", err, "detail", detailOf(err))
 	}
 	p.finish(ctx, err)
 }
@@ -113,6 +113,10 @@ func (p *pass) step(ctx context.Context, step, msg string, prog *store.Progress)
 
 // save writes the observed state of p.c and publishes it.
 func (p *pass) save(ctx context.Context, clearRestart bool) error {
+	if p.c.State != store.StateFailed {
+		// The engine's text belongs to the failure that recorded it.
+		p.c.StateDetail = ""
+	}
 	out, err := p.m.st.UpdateContainerState(context.WithoutCancel(ctx), p.uuid, p.c.ContainerState, p.desiredWas, clearRestart)
 	if err != nil {
 		return err
@@ -125,7 +129,7 @@ func (p *pass) save(ctx context.Context, clearRestart bool) error {
 
 // set changes the state and saves it.
 func (p *pass) set(ctx context.Context, state, reason, msg string) error {
-	p.c.State, p.c.StateReason, p.c.StateMessage = state, reason, msg
+	p.c.State, p.c.StateReason, p.c.StateMessage, p.c.StateDetail = state, reason, msg, ""
 	return p.save(ctx, false)
 }
 
@@ -392,9 +396,14 @@ func (p *pass) start(ctx context.Context) error {
 	m, c := p.m, p.c
 	m.event(ctx, c.UUID, store.LevelInfo, p.user, "starting (image %s)", c.Image)
 	c.ExitCode, c.OOMKilled, c.ReadyAt, c.StoppedAt, c.HostPort, c.Upstream = nil, false, nil, nil, nil, ""
+	// Checked before anything else, so an image of a registry the site does not allow neither runs from the local
+	// cache nor makes the engine connect anywhere.
+	if msg := m.o.Limits.RegistryError(c.Image); msg != "" {
+		return p.fail(ctx, "pull_failed", registryRefused(msg))
+	}
 	exists, err := m.dk.ImageExists(ctx, c.Image)
 	if err != nil {
-		return p.fail(ctx, "pull_failed", err)
+		return p.fail(ctx, "pull_failed", pullFailure(c.Image, err))
 	}
 	if !exists || c.PullPolicy == PullAlways {
 		if err := p.set(ctx, store.StatePulling, "", ""); err != nil {
@@ -413,7 +422,7 @@ func (p *pass) start(ctx context.Context) error {
 			p.step(ctx, "pull", pp.Status, prog)
 		})
 		if err != nil {
-			return p.fail(ctx, "pull_failed", err)
+			return p.fail(ctx, "pull_failed", pullFailure(c.Image, err))
 		}
 		m.event(ctx, c.UUID, store.LevelInfo, "", "pulled %s", c.Image)
 	}
@@ -425,11 +434,11 @@ func (p *pass) start(ctx context.Context) error {
 	// Remove whatever Docker container this record had, so there is never a second one.
 	old, err := m.dk.List(ctx, LabelInstance+"="+m.o.InstanceID, LabelContainer+"="+c.UUID)
 	if err != nil {
-		return p.fail(ctx, "create_failed", err)
+		return p.fail(ctx, "create_failed", createFailure("the container", err))
 	}
 	for _, o := range old {
 		if err := m.dk.Remove(ctx, o.ID); err != nil {
-			return p.fail(ctx, "create_failed", err)
+			return p.fail(ctx, "create_failed", createFailure("the container", err))
 		}
 	}
 	m.stopFollowing(c.UUID)
@@ -440,7 +449,7 @@ func (p *pass) start(ctx context.Context) error {
 	}
 	id, err := m.dk.Create(ctx, spec)
 	if err != nil {
-		return p.fail(ctx, "create_failed", err)
+		return p.fail(ctx, "create_failed", createFailure("the container", err))
 	}
 	c.DockerID, c.DockerState, c.NetworkMode = id, "created", m.o.NetworkMode
 	if err := p.save(ctx, true); err != nil {
@@ -450,7 +459,7 @@ func (p *pass) start(ctx context.Context) error {
 
 	p.step(ctx, "start", "starting the Docker container", nil)
 	if err := m.dk.Start(ctx, id); err != nil {
-		return p.fail(ctx, "start_failed", err)
+		return p.fail(ctx, "start_failed", startFailure(err))
 	}
 	c.StartedAt = ptr(time.Now().UTC())
 	c.DockerState = "running"
@@ -460,7 +469,7 @@ func (p *pass) start(ctx context.Context) error {
 	m.follow(c.UUID, id)
 	info, err := m.dk.Inspect(ctx, id)
 	if err != nil {
-		return p.fail(ctx, "start_failed", err)
+		return p.fail(ctx, "start_failed", startFailure(err))
 	}
 	return p.probePhase(ctx, info)
 }
@@ -532,7 +541,8 @@ func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error
 	}
 }
 
-// fail records a failed start: state failed with the reason, desired stopped.
+// fail records a failed start: state failed with the reason, desired stopped. A *failure keeps the engine's text
+// out of everything but the state detail; other errors are kiosc's own words.
 func (p *pass) fail(ctx context.Context, reason string, err error) error {
 	m, c := p.m, p.c
 	if ctx.Err() != nil {
@@ -542,7 +552,8 @@ func (p *pass) fail(ctx context.Context, reason string, err error) error {
 	m.event(ctx, c.UUID, store.LevelError, "", "%s: %v", reason, err)
 	m.timeline(ctx, c, p.user, "container_start", store.StatusFailed, "starting "+c.Title+" failed ("+reason+")",
 		map[string]any{"reason": reason, "error": err.Error()})
-	if e := p.set(ctx, store.StateFailed, reason, err.Error()); e != nil {
+	c.State, c.StateReason, c.StateMessage, c.StateDetail = store.StateFailed, reason, err.Error(), detailOf(err)
+	if e := p.save(ctx, false); e != nil {
 		return e
 	}
 	return err
@@ -670,17 +681,20 @@ func (m *Manager) upstream(ctx context.Context, c *store.Container, info *docker
 	}
 	port := info.HostPort
 	c.HostPort = &port
-	// When kiosc shares the host's network with Docker's bridge, it goes to the container's bridge address: the
+	// When kiosc shares the host's network with the container's bridge, it goes to the container's address there: the
 	// published port is served by Docker's userland proxy, an extra copy of every byte that costs about as much CPU
 	// per request as a small app itself. The published port stays for setups where the bridge lives elsewhere
-	// (rootless Docker, Docker Desktop's VM).
-	if ip := info.IPs[defaultBridge]; ip != "" && m.onLocalNetwork(ip) {
-		return net.JoinHostPort(ip, strconv.Itoa(c.ContainerPort)), nil
+	// (rootless Docker, Docker Desktop's VM). Containers created before the shared apps network existed sit on
+	// Docker's default bridge until their next start.
+	for _, name := range []string{AppsNetworkName(m.o.InstanceID), defaultBridge} {
+		if ip := info.IPs[name]; ip != "" && m.onLocalNetwork(ip) {
+			return net.JoinHostPort(ip, strconv.Itoa(c.ContainerPort)), nil
+		}
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port)), nil
 }
 
-// defaultBridge is the name of Docker's default network.
+// defaultBridge is the name of Docker's default network, where earlier versions of kiosc put containers.
 const defaultBridge = "bridge"
 
 // onLocalNetwork reports whether kiosc reaches ip directly on one of this host's networks.
@@ -791,7 +805,7 @@ func containerName(c *store.Container) string {
 func networkName(uuid string) string { return "kiosc-" + uuid[:8] }
 
 // spec builds the Docker container of c: labels, name, environment with the injected variables, command or script,
-// limits capped by the site maxima, network.
+// limits (site defaults, capped by the site maxima), capabilities, network.
 func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.ContainerSpec, error) {
 	bp, pub := m.basePath(c)
 	ph := Placeholders{BasePath: bp, PublicURL: pub, ContainerUUID: c.UUID}
@@ -842,17 +856,15 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 		s.Cmd = words
 	}
 	lim := m.o.Limits
-	s.Memory = capInt(c.MemoryLimit, lim.MaxMemory)
-	s.PidsLimit = capInt(c.PidsLimit, lim.MaxPIDs)
-	s.CPUs = c.CPULimit
-	if lim.MaxCPUs > 0 && (s.CPUs <= 0 || s.CPUs > lim.MaxCPUs) {
-		s.CPUs = lim.MaxCPUs
-	}
+	s.Memory = siteLimit(c.MemoryLimit, lim.DefaultMemory, lim.MaxMemory)
+	s.PidsLimit = siteLimit(c.PidsLimit, lim.DefaultPIDs, lim.MaxPIDs)
+	s.CPUs = siteLimit(c.CPULimit, lim.DefaultCPUs, lim.MaxCPUs)
+	s.CapDrop, s.CapAdd = []string{"ALL"}, slices.Clone(Capabilities)
 	if m.o.NetworkMode == NetworkPrivateBridges {
 		name := networkName(c.UUID)
-		id, err := m.dk.EnsureNetwork(ctx, name, m.labels(c), LabelContainer+"="+c.UUID)
+		id, err := m.dk.EnsureNetwork(ctx, docker.NetworkSpec{Name: name, Labels: m.labels(c), IDLabel: LabelContainer + "=" + c.UUID})
 		if err != nil {
-			return s, fmt.Errorf("network %s: %w", name, err)
+			return s, createFailure("the container's network "+name, err)
 		}
 		if m.selfID != "" {
 			if err := m.dk.ConnectNetwork(ctx, id, m.selfID); err != nil {
@@ -861,13 +873,32 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 		}
 		s.Network = name
 	} else {
-		s.PublishIP = m.o.HostBindIP
+		id, err := m.ensureAppsNetwork(ctx)
+		if err != nil {
+			return s, createFailure("the shared network "+AppsNetworkName(m.o.InstanceID), err)
+		}
+		// By ID: an engine before API 1.44 may briefly hold a second network of the name (see EnsureNetwork).
+		s.Network, s.PublishIP = id, m.o.HostBindIP
 	}
 	return s, nil
 }
 
-// capInt applies a site maximum: 0 means the maximum (or none when there is none).
-func capInt(v, maxV int64) int64 {
+// ensureAppsNetwork returns the ID of the network the containers of this instance share in default-bridge mode,
+// creating it when absent. Traffic between containers is off on it, so no app reaches another past kiosc's proxy
+// and its authentication, while kiosc on the host still reaches every app.
+func (m *Manager) ensureAppsNetwork(ctx context.Context) (string, error) {
+	m.netMu.Lock()
+	defer m.netMu.Unlock()
+	return m.dk.EnsureNetwork(ctx, docker.NetworkSpec{Name: AppsNetworkName(m.o.InstanceID),
+		Labels:  map[string]string{LabelManaged: "true", LabelInstance: m.o.InstanceID, LabelNetwork: NetworkApps},
+		IDLabel: LabelInstance + "=" + m.o.InstanceID, NoICC: true})
+}
+
+// siteLimit applies the site default to an unset (0) limit, then the site maximum (0: none).
+func siteLimit[T int64 | float64](v, def, maxV T) T {
+	if v <= 0 {
+		v = def
+	}
 	if maxV > 0 && (v <= 0 || v > maxV) {
 		return maxV
 	}

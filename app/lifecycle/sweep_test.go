@@ -94,11 +94,13 @@ func TestPrivateBridgesAndModeChange(t *testing.T) {
 	if c.NetworkMode != lifecycle.NetworkDefaultBridge || c.HostPort == nil {
 		t.Fatalf("default bridge: %+v", c.ContainerState)
 	}
-	// kiosc on the Docker host goes to the container's bridge address, past Docker's userland proxy.
+	// kiosc on the Docker host goes to the container's address on the shared apps network, past Docker's userland
+	// proxy.
+	apps := lifecycle.AppsNetworkName(e.instance)
 	if info, err := e.dk.Inspect(ctx, c.DockerID); err != nil {
 		t.Fatal(err)
-	} else if up, _ := e.m.Upstream(ctx, c.UUID); up.Addr != info.IPs["bridge"]+":8080" {
-		t.Errorf("upstream %q, want the bridge address %s:8080", up.Addr, info.IPs["bridge"])
+	} else if up, _ := e.m.Upstream(ctx, c.UUID); info.IPs[apps] == "" || up.Addr != info.IPs[apps]+":8080" {
+		t.Errorf("upstream %q, want the apps network address %s:8080 (networks %v)", up.Addr, info.IPs[apps], info.IPs)
 	}
 	first := c.DockerID
 	// kiosc restarts with the other mode: the running container is recreated on its own network.

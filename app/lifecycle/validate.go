@@ -95,11 +95,65 @@ func reservedEnv(name string) bool {
 	return strings.HasPrefix(name, "KIOSC_")
 }
 
-// Limits are the site maxima (0: none).
+// Limits are the site's rules for container configurations.
 type Limits struct {
+	// Maxima (0: none).
 	MaxMemory int64
 	MaxCPUs   float64
 	MaxPIDs   int64
+	// Defaults for containers that set none (0: the maximum, or none), at most the maxima.
+	DefaultMemory int64
+	DefaultCPUs   float64
+	DefaultPIDs   int64
+	// AllowedRegistries are the registry hosts images may come from (empty: any), see ImageRegistry.
+	AllowedRegistries []string
+}
+
+// ImageRegistry returns the registry host of an image reference, lower case. Docker Hub has several names that
+// all become docker.io, and so do references without a registry (ubuntu, library/ubuntu, and images built locally
+// such as kiosc-testapp:1), because that is where Docker would pull them from.
+func ImageRegistry(ref string) string {
+	if first, _, ok := strings.Cut(ref, "/"); ok && (strings.ContainsAny(first, ".:[") || first == "localhost") {
+		return NormalizeRegistry(first)
+	}
+	return dockerHub
+}
+
+// dockerHub is the canonical name of Docker Hub's registry.
+const dockerHub = "docker.io"
+
+// NormalizeRegistry writes a registry host the way ImageRegistry returns it.
+func NormalizeRegistry(host string) string {
+	switch h := strings.ToLower(strings.TrimSpace(host)); h {
+	case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return dockerHub
+	default:
+		return h
+	}
+}
+
+func normalizeRegistries(hosts []string) []string {
+	var out []string
+	for _, h := range hosts {
+		if n := NormalizeRegistry(h); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// RegistryError returns "" when images from the registry of ref may run on this site, else why not, naming the
+// allowed registries.
+func (lim Limits) RegistryError(ref string) string {
+	allowed := normalizeRegistries(lim.AllowedRegistries)
+	if len(allowed) == 0 {
+		return ""
+	}
+	reg := ImageRegistry(ref)
+	if slices.Contains(allowed, reg) {
+		return ""
+	}
+	return fmt.Sprintf("images from %s are not allowed on this site; allowed registries: %s", reg, strings.Join(allowed, ", "))
 }
 
 // Validate checks every present field, returning errors by field name (empty when valid). create requires image
@@ -126,6 +180,8 @@ func (in *Input) Validate(create bool, lim Limits) map[string]string {
 	if in.Image != nil {
 		if err := ValidImage(*in.Image); err != nil {
 			errs["image"] = err.Error()
+		} else if msg := lim.RegistryError(*in.Image); msg != "" {
+			errs["image"] = msg
 		}
 	}
 	if in.Command != nil {

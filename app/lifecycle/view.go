@@ -36,6 +36,7 @@ type View struct {
 	State                 string            `json:"state"`
 	StateReason           string            `json:"state_reason"`
 	StateMessage          string            `json:"state_message"`
+	StateDetail           string            `json:"state_detail,omitempty"` // the engine's own text of a failure
 	DesiredState          string            `json:"desired_state"`
 	DockerID              *string           `json:"docker_id"`
 	DockerState           *string           `json:"docker_state"`
@@ -84,6 +85,6 @@ func NewView(c *store.Container, apps routing.Apps) View {
 		ReadyAt: c.ReadyAt, StartedAt: c.StartedAt, StoppedAt: c.StoppedAt, LastAccessAt: c.LastAccessAt,
 		RestartPending: c.RestartPending, ProxyURL: apps.OpenURL(c.UUID, c.ContainerPath),
 		HasRegistryAuth: c.RegistryAuthEnc != "", Retries: c.Retries, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
-		UpdatedAt: c.UpdatedAt,
+		UpdatedAt: c.UpdatedAt, StateDetail: c.StateDetail,
 	}
 }

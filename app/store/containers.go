@@ -70,6 +70,8 @@ type ContainerState struct {
 	State        string
 	StateReason  string
 	StateMessage string
+	// StateDetail is the Docker engine's own text of a failure, which StateMessage describes in words.
+	StateDetail  string
 	DesiredState string
 	DockerID     string
 	DockerState  string
@@ -87,7 +89,7 @@ type ContainerState struct {
 const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.description, c.image, c.command, c.environment,
 	coalesce(c.secret_environment, ''), coalesce(c.registry_auth, ''), c.container_port, c.container_path, c.heartbeat_url,
 	c.strip_prefix, c.startup_timeout, c.max_idle, c.max_lifetime, c.memory_limit, c.cpu_limit, c.pids_limit, c.max_retries,
-	c.pull_policy, coalesce(c.template, ''), c.state, c.state_reason, c.state_message, c.desired_state, c.docker_id,
+	c.pull_policy, coalesce(c.template, ''), c.state, c.state_reason, c.state_message, c.state_detail, c.desired_state, c.docker_id,
 	c.docker_state, c.network_mode, c.exit_code, c.oom_killed, c.host_port, c.upstream, c.ready_at, c.started_at, c.stopped_at,
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
@@ -99,7 +101,7 @@ func scanContainer(row rowScanner) (*Container, error) {
 	err := row.Scan(&c.ID, &c.UUID, &c.ProjectID, &c.ProjectUUID, &c.Title, &c.Description, &c.Image, &c.Command, &env,
 		&c.SecretEnvEnc, &c.RegistryAuthEnc, &c.ContainerPort, &c.ContainerPath, &c.HeartbeatURL, &c.StripPrefix,
 		&c.StartupTimeout, &c.MaxIdle, &c.MaxLifetime, &c.MemoryLimit, &c.CPULimit, &c.PidsLimit, &c.MaxRetries, &c.PullPolicy,
-		&c.Template, &c.State, &c.StateReason, &c.StateMessage, &c.DesiredState, &c.DockerID, &c.DockerState, &c.NetworkMode,
+		&c.Template, &c.State, &c.StateReason, &c.StateMessage, &c.StateDetail, &c.DesiredState, &c.DockerID, &c.DockerState, &c.NetworkMode,
 		&exit, &c.OOMKilled, &port, &c.Upstream, nullTimeCol{&c.ReadyAt}, nullTimeCol{&c.StartedAt}, nullTimeCol{&c.StoppedAt},
 		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys)
 	if err != nil {
@@ -236,11 +238,11 @@ func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st Contai
 	}
 	var out Container
 	err := s.db.QueryRowContext(ctx, `UPDATE containers SET
-		state = CASE WHEN state = 'deleting' THEN state ELSE ? END, state_reason=?, state_message=?,
+		state = CASE WHEN state = 'deleting' THEN state ELSE ? END, state_reason=?, state_message=?, state_detail=?,
 		desired_state = CASE WHEN desired_state = ? THEN ? ELSE desired_state END,
 		docker_id=?, docker_state=?, network_mode=?, exit_code=?, oom_killed=?, host_port=?, upstream=?, ready_at=?, started_at=?,
 		stopped_at=?, retries=?, restart_pending=`+rp+`, updated_at=? WHERE uuid=? RETURNING desired_state, state, restart_pending, updated_at`,
-		st.State, st.StateReason, st.StateMessage, desiredWas, st.DesiredState, st.DockerID, st.DockerState, st.NetworkMode,
+		st.State, st.StateReason, st.StateMessage, st.StateDetail, desiredWas, st.DesiredState, st.DockerID, st.DockerState, st.NetworkMode,
 		nullInt(st.ExitCode), st.OOMKilled, nullInt(st.HostPort), st.Upstream, nts(st.ReadyAt), nts(st.StartedAt), nts(st.StoppedAt),
 		st.Retries, ts(now), uuid).Scan(&out.DesiredState, &out.State, &out.RestartPending, timeCol{&out.UpdatedAt})
 	return out, notFound(err)
@@ -248,7 +250,7 @@ func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st Contai
 
 // MarkContainerDeleting sets state deleting and desired stopped (the reconciler then removes everything).
 func (s *Store) MarkContainerDeleting(ctx context.Context, uuid string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state='deleting', state_message='', desired_state='stopped', updated_at=?
+	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state='deleting', state_message='', state_detail='', desired_state='stopped', updated_at=?
 		WHERE uuid=?`, ts(time.Now()), uuid)
 	if err != nil {
 		return err

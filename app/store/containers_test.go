@@ -53,11 +53,13 @@ func TestContainerCRUD(t *testing.T) {
 	}
 	code, port, now := 3, 32000, time.Now()
 	if _, err := s.UpdateContainerState(ctx, c.UUID, store.ContainerState{State: store.StateExited, StateReason: "crashed",
-		DesiredState: store.StateRunning, ExitCode: &code, HostPort: &port, StartedAt: &now}, store.StateStopped, false); err != nil {
+		StateMessage: "in words", StateDetail: "engine text", DesiredState: store.StateRunning, ExitCode: &code, HostPort: &port,
+		StartedAt: &now}, store.StateStopped, false); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetContainer(ctx, c.UUID)
-	if got.Title != "renamed" || !got.RestartPending || *got.ExitCode != 3 || *got.HostPort != 32000 || got.StartedAt == nil || got.ReadyAt != nil {
+	if got.Title != "renamed" || !got.RestartPending || *got.ExitCode != 3 || *got.HostPort != 32000 || got.StartedAt == nil ||
+		got.ReadyAt != nil || got.StateMessage != "in words" || got.StateDetail != "engine text" {
 		t.Errorf("after updates: %+v", got)
 	}
 	// A writer that read an older desired state does not overwrite a newer request.
@@ -70,6 +72,9 @@ func TestContainerCRUD(t *testing.T) {
 	}
 	if err := s.MarkContainerDeleting(ctx, c.UUID); err != nil {
 		t.Fatal(err)
+	}
+	if d, _ := s.GetContainer(ctx, c.UUID); d.StateMessage != "" || d.StateDetail != "" {
+		t.Errorf("message or detail kept when marked deleting: %q %q", d.StateMessage, d.StateDetail)
 	}
 	if out, _ := s.UpdateContainerState(ctx, c.UUID, got.ContainerState, store.StateStopped, false); out.State != store.StateDeleting {
 		t.Errorf("deleting overwritten: %s", out.State)

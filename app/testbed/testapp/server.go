@@ -44,6 +44,7 @@ func newServer(cfg config, p *process) *server {
 		"/file":     s.handleFile,
 		"/respond":  s.handleRespond,
 		"/probe":    s.handleProbe,
+		"/dial":     s.handleDial,
 	}
 	return s
 }

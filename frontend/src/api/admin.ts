@@ -48,8 +48,10 @@ export interface DockerNetwork {
   scope: string
   internal: boolean
   created: string
-  /** Created by this kiosc instance (private-bridges mode). */
+  /** Created by this kiosc instance (its apps network, and one per container in private-bridges mode). */
   kiosc: boolean
+  /** This instance's apps network, which every container shares in default-bridge mode. */
+  shared: boolean
   kiosc_instance: string
   docker_containers: number
   containers: ContainerRef[]

@@ -98,6 +98,8 @@ export interface Container {
   state: ContainerState
   state_reason: string
   state_message: string
+  /** Docker's own message of a failed pull, create or start (state_message tells it in words). */
+  state_detail?: string
   desired_state: DesiredState
   docker_id: string
   docker_state: string

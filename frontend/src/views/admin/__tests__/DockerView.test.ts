@@ -78,6 +78,7 @@ function overview(): DockerOverview {
         internal: false,
         created: '2026-01-01T00:00:00Z',
         kiosc: false,
+        shared: false,
         kiosc_instance: '',
         docker_containers: 2,
         containers: [jupyter],
