@@ -127,11 +127,11 @@ func stripKioscCookies(h *fasthttp.RequestHeader) {
 		return
 	}
 	var names []string
-	h.VisitAllCookie(func(k, _ []byte) {
+	for k := range h.Cookies() {
 		if isKioscCookie(k) {
 			names = append(names, string(k))
 		}
-	})
+	}
 	for _, n := range names {
 		h.DelCookie(n)
 	}
@@ -303,16 +303,16 @@ func cleanResponse(h *fasthttp.ResponseHeader, prefix string, clientClose bool) 
 func cleanCookies(h *fasthttp.ResponseHeader, prefix string) {
 	var drop []string
 	var rewrite []*fasthttp.Cookie
-	h.VisitAllCookie(func(k, v []byte) {
+	for k, v := range h.Cookies() {
 		if isKioscCookie(k) || prefix != "" && bytes.HasPrefix(k, []byte("__Host-")) {
 			drop = append(drop, string(k))
-			return
+			continue
 		}
 		ck := fasthttp.AcquireCookie()
 		if err := ck.ParseBytes(v); err != nil {
 			fasthttp.ReleaseCookie(ck)
 			drop = append(drop, string(k))
-			return
+			continue
 		}
 		changed := false
 		if len(ck.Domain()) > 0 {
@@ -327,10 +327,10 @@ func cleanCookies(h *fasthttp.ResponseHeader, prefix string) {
 		}
 		if !changed {
 			fasthttp.ReleaseCookie(ck)
-			return
+			continue
 		}
 		rewrite = append(rewrite, ck)
-	})
+	}
 	for _, k := range drop {
 		h.DelCookie(k)
 	}
