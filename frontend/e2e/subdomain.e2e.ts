@@ -65,15 +65,23 @@ describe('subdomain mode', () => {
     ).uuid
     const appPath = `/containers/proxy/${container}/`
     const appHost = `${container}.${domain}`
+    // The container's proxy_url is its URL on its own origin.
+    const { proxy_url: openUrl } = await apiCall<{ proxy_url: string }>(
+      req,
+      'GET',
+      `/api/v1/containers/${container}`,
+    )
+    expect(openUrl).toBe(`http://${appHost}/`)
 
     await page.goto(`/projects/${project}`)
     await page.getByTestId('containers-section').waitFor()
-    const link = page.locator(`a[href*="${appPath}"]`).first()
+    const link = page.locator(`a[href="${openUrl}"]`).first()
     await link.waitFor()
     const [tab] = await Promise.all([page.context().waitForEvent('page'), link.click()])
     const app = tab
 
-    // The lobby starts the app, then its next (a path on kiosc's origin) hands over to the app's origin.
+    // The app's origin sends the browser to kiosc's sign-in, which finds the app stopped: the lobby starts it, then
+    // its next (the app's entry on kiosc's origin) hands over to the app's origin.
     await app.waitForURL((url) => url.pathname === `/lobby/${container}`)
     expect(new URL(app.url()).searchParams.get('next')).toBe(appPath)
     await app.waitForURL((url) => url.host === appHost, { timeout: 90_000 })
