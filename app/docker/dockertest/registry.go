@@ -554,6 +554,29 @@ func (r *Registry) RemoveImage(t testing.TB, ref string) {
 	}
 }
 
+// TagLocal tags the engine's image id as ref, e.g. to put an older image back under a tag that has moved in the
+// registry since.
+func (r *Registry) TagLocal(t testing.TB, id, ref string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := r.cli.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: ref}); err != nil {
+		t.Fatalf("tag %s as %s: %v", id, ref, err)
+	}
+}
+
+// ImageOf returns the ID of the image the container was created from.
+func ImageOf(t testing.TB, containerID string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ins, err := Client(t).ContainerInspect(ctx, containerID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatalf("inspect %.12s: %v", containerID, err)
+	}
+	return ins.Container.Image
+}
+
 // removeImage removes an image and its untagged parents; one that is gone is fine.
 func removeImage(ctx context.Context, cli *client.Client, ref string) error {
 	_, err := cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: true, PruneChildren: true})

@@ -19,7 +19,7 @@ func TestRegistry(t *testing.T) {
 	cli := Client(t)
 	var host string
 	t.Run("push and pull", func(t *testing.T) {
-		r := StartRegistry(t, RegistryOptions{Username: "reg-user", Password: "reg-pass", BlobBytesPerSecond: 4 << 20})
+		r := StartRegistry(t, RegistryOptions{Username: "reg-user", Password: "reg-pass", BlobBytesPerSecond: 1 << 20})
 		host = r.Host
 		if !strings.HasPrefix(r.Host, "127.0.0.1:") {
 			t.Fatalf("registry host %q is not on loopback", r.Host)
