@@ -71,7 +71,8 @@ func (c *Client) ImageExists(ctx context.Context, ref string) (bool, error) {
 	return false, err
 }
 
-// Pull pulls ref, calling progress (may be nil) with the summed layer progress at most every 200 ms.
+// Pull pulls ref, calling progress (may be nil) with the layers' summed download progress at most every 200 ms and
+// once more at the end.
 func (c *Client) Pull(ctx context.Context, ref string, auth *RegistryAuth, progress func(PullProgress)) error {
 	c.count()
 	opts := client.ImagePullOptions{}
@@ -88,6 +89,15 @@ func (c *Client) Pull(ctx context.Context, ref string, auth *RegistryAuth, progr
 	type layer struct{ cur, total int64 }
 	layers := map[string]layer{}
 	var last time.Time
+	var status string
+	report := func() {
+		p := PullProgress{Status: status}
+		for _, l := range layers {
+			p.Current += l.cur
+			p.Total += l.total
+		}
+		progress(p)
+	}
 	for m, err := range res.JSONMessages(ctx) {
 		if err != nil {
 			return err
@@ -95,23 +105,24 @@ func (c *Client) Pull(ctx context.Context, ref string, auth *RegistryAuth, progr
 		if m.Error != nil {
 			return errors.New(m.Error.Message)
 		}
-		if m.ID != "" && m.Progress != nil && m.Progress.Total > 0 {
+		// A downloaded layer's extraction reports its bytes again from zero: counting those would move the
+		// progress backwards, so a layer stays complete once downloaded.
+		if m.ID != "" && m.Progress != nil && m.Progress.Total > 0 && m.Status != "Extracting" {
 			layers[m.ID] = layer{m.Progress.Current, m.Progress.Total}
 		} else if m.ID != "" && (m.Status == "Pull complete" || m.Status == "Already exists" || m.Status == "Download complete") {
 			if l, ok := layers[m.ID]; ok {
 				layers[m.ID] = layer{l.total, l.total}
 			}
 		}
+		status = m.Status
 		if progress != nil && time.Since(last) > 200*time.Millisecond {
 			last = time.Now()
-			var p PullProgress
-			p.Status = m.Status
-			for _, l := range layers {
-				p.Current += l.cur
-				p.Total += l.total
-			}
-			progress(p)
+			report()
 		}
+	}
+	if progress != nil {
+		// The final report: every layer complete, even when the last messages came within 200 ms.
+		report()
 	}
 	return nil
 }
