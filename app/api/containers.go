@@ -16,6 +16,7 @@ import (
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Containers serves the container endpoints (spec section 8): CRUD, actions, kiosc events, jobs and logs.
@@ -33,30 +34,30 @@ type Containers struct {
 
 // Register adds the routes under /api/v1.
 func (h *Containers) Register(r fiber.Router) {
-	r.Get("/projects/:uuid/containers", RequireUser, h.listProject)
-	r.Post("/projects/:uuid/containers", RequireUser, h.create)
-	r.Get("/containers", RequireUser, h.list)
-	r.Get("/containers/:uuid", RequireUser, h.get)
-	r.Patch("/containers/:uuid", RequireUser, h.update)
-	r.Delete("/containers/:uuid", RequireUser, h.delete)
+	r.Get("/projects/:uuid/containers", web.RequireUser, h.listProject)
+	r.Post("/projects/:uuid/containers", web.RequireUser, h.create)
+	r.Get("/containers", web.RequireUser, h.list)
+	r.Get("/containers/:uuid", web.RequireUser, h.get)
+	r.Patch("/containers/:uuid", web.RequireUser, h.update)
+	r.Delete("/containers/:uuid", web.RequireUser, h.delete)
 	for _, a := range []string{"start", "stop", "restart", "pause", "unpause"} {
-		r.Post("/containers/:uuid/"+a, RequireUser, h.action(a))
+		r.Post("/containers/:uuid/"+a, web.RequireUser, h.action(a))
 	}
-	r.Post("/containers/:uuid/open", RequireUser, h.open)
-	r.Get("/containers/:uuid/events", RequireUser, h.events)
-	r.Get("/containers/:uuid/jobs", RequireUser, h.jobs)
-	r.Get("/containers/:uuid/logs", RequireUser, h.logs)
-	r.Get("/containers/:uuid/logs/stream", RequireUser, h.streamCheck, websocket.New(h.stream))
+	r.Post("/containers/:uuid/open", web.RequireUser, h.open)
+	r.Get("/containers/:uuid/events", web.RequireUser, h.events)
+	r.Get("/containers/:uuid/jobs", web.RequireUser, h.jobs)
+	r.Get("/containers/:uuid/logs", web.RequireUser, h.logs)
+	r.Get("/containers/:uuid/logs/stream", web.RequireUser, h.streamCheck, websocket.New(h.stream))
 }
 
 // container loads a container the caller may act on, with what the caller may see of it: 404 when it does not
 // exist or the caller has no role in its project, 403 when the role does not allow the action.
 func (h *Containers) container(c *fiber.Ctx, action access.Action) (*store.Container, lifecycle.Audience, error) {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
 	if err != nil {
-		return nil, lifecycle.AudienceNone, StoreError(err, "container")
+		return nil, lifecycle.AudienceNone, web.StoreError(err, "container")
 	}
 	aud, err := h.allow(ctx, u, ct.ProjectUUID, action, "container")
 	if err != nil {
@@ -75,10 +76,10 @@ func (h *Containers) allow(ctx context.Context, u *store.User, projectUUID strin
 		return lifecycle.AudienceNone, err
 	}
 	if p == nil || role == "" || role == access.RoleFinder {
-		return lifecycle.AudienceNone, NotFound(what)
+		return lifecycle.AudienceNone, web.NotFound(what)
 	}
 	if !access.Allowed(false, role, action) {
-		return lifecycle.AudienceNone, Forbidden("your role in this project does not allow this")
+		return lifecycle.AudienceNone, web.Forbidden("your role in this project does not allow this")
 	}
 	return lifecycle.AudienceOf(false, role), nil
 }
@@ -93,16 +94,16 @@ func managerError(err error) error {
 	var ve *lifecycle.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return Validation(ve.Fields)
+		return web.Validation(ve.Fields)
 	case errors.Is(err, lifecycle.ErrConflict):
-		return Conflict(err.Error())
+		return web.Conflict(err.Error())
 	}
-	return StoreError(err, "container")
+	return web.StoreError(err, "container")
 }
 
 func (h *Containers) listProject(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	aud, err := h.allow(ctx, u, c.Params("uuid"), access.ViewProject, "project")
 	if err != nil {
 		return err
@@ -110,14 +111,14 @@ func (h *Containers) listProject(c *fiber.Ctx) error {
 	if p, _, err := h.Checker.Role(ctx, u, c.Params("uuid")); err != nil {
 		return err
 	} else if p == nil {
-		return NotFound("project")
+		return web.NotFound("project")
 	}
 	return h.respondList(c, []string{c.Params("uuid")}, func(string) lifecycle.Audience { return aud })
 }
 
 func (h *Containers) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	if id := c.Query("project"); id != "" {
 		aud, err := h.allow(ctx, u, id, access.ViewProject, "project")
 		if err != nil {
@@ -149,13 +150,13 @@ var validStates = map[string]bool{store.StateInitial: true, store.StatePulling: 
 // respondList answers one page of the containers of projects (nil: all), each rendered for the caller's audience in
 // its project.
 func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(project string) lifecycle.Audience) error {
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
 	state := c.Query("state")
 	if state != "" && !validStates[state] {
-		return FieldError("state", "unknown state")
+		return web.FieldError("state", "unknown state")
 	}
 	list, total, err := h.Store.ListContainers(c.UserContext(), store.ContainerFilter{ProjectUUIDs: projects, State: state, Page: page})
 	if err != nil {
@@ -170,20 +171,20 @@ func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(
 
 func (h *Containers) create(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	aud, err := h.allow(ctx, u, c.Params("uuid"), access.ManageContainers, "project")
 	if err != nil {
 		return err
 	}
 	p, err := h.Store.GetProjectByUUID(ctx, c.Params("uuid"))
 	if err != nil {
-		return StoreError(err, "project")
+		return web.StoreError(err, "project")
 	}
 	if p.Type != store.TypeProject {
-		return BadRequest("not_a_project", "containers belong to projects, not categories")
+		return web.BadRequest("not_a_project", "containers belong to projects, not categories")
 	}
 	var in lifecycle.Input
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if err := fillFromTemplate(ctx, h.Store, h.Checker, u, p.UUID, &in); err != nil {
@@ -209,9 +210,9 @@ func (h *Containers) update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	var in lifecycle.Input
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if in.Template != nil && *in.Template != "" {
@@ -231,7 +232,7 @@ func (h *Containers) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ct, err = h.Manager.Delete(c.UserContext(), IdentityOf(c).User, ct.UUID)
+	ct, err = h.Manager.Delete(c.UserContext(), web.IdentityOf(c).User, ct.UUID)
 	if err != nil {
 		return managerError(err)
 	}
@@ -244,7 +245,7 @@ func (h *Containers) action(name string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ctx, u := c.UserContext(), IdentityOf(c).User
+		ctx, u := c.UserContext(), web.IdentityOf(c).User
 		switch name {
 		case "start":
 			ct, err = h.Manager.Start(ctx, u, ct.UUID)
@@ -269,11 +270,11 @@ func (h *Containers) open(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Manager.Open(c.UserContext(), IdentityOf(c).User, ct.UUID); err != nil {
+	if err := h.Manager.Open(c.UserContext(), web.IdentityOf(c).User, ct.UUID); err != nil {
 		return managerError(err)
 	}
 	if ct, err = h.Store.GetContainer(c.UserContext(), ct.UUID); err != nil {
-		return StoreError(err, "container")
+		return web.StoreError(err, "container")
 	}
 	return c.Status(fiber.StatusAccepted).JSON(h.containerOut(ct, aud))
 }
@@ -291,7 +292,7 @@ func (h *Containers) events(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -324,7 +325,7 @@ func (h *Containers) jobs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -351,7 +352,7 @@ func parseTail(c *fiber.Ctx) (int, error) {
 	if v := c.Query("tail"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 10000 {
-			return 0, FieldError("tail", "must be a whole number between 0 and 10000")
+			return 0, web.FieldError("tail", "must be a whole number between 0 and 10000")
 		}
 		tail = n
 	}
@@ -370,7 +371,7 @@ func (h *Containers) logs(c *fiber.Ctx) error {
 	var since time.Time
 	if v := c.Query("since"); v != "" {
 		if since, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return FieldError("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+			return web.FieldError("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 		}
 	}
 	if tail == 0 {
@@ -403,15 +404,15 @@ func (h *Containers) streamCheck(c *fiber.Ctx) error {
 		return err
 	}
 	if !websocket.IsWebSocketUpgrade(c) {
-		return &Error{Status: 426, Code: "upgrade_required", Message: "this endpoint speaks websocket"}
+		return &web.Error{Status: 426, Code: "upgrade_required", Message: "this endpoint speaks websocket"}
 	}
-	if !SameOrigin(c, h.BaseURL) {
-		return Forbidden("cross-origin websocket refused")
+	if !web.SameOrigin(c, h.BaseURL) {
+		return web.Forbidden("cross-origin websocket refused")
 	}
 	c.Locals("logs.container", ct.UUID)
 	c.Locals("logs.project", ct.ProjectUUID)
 	c.Locals("logs.tail", tail)
-	c.Locals("logs.identity", IdentityOf(c))
+	c.Locals("logs.identity", web.IdentityOf(c))
 	return c.Next()
 }
 

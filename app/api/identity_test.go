@@ -10,12 +10,14 @@ import (
 	"github.com/bihealth/kiosc/app/api/apitest"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // identityEnv is a server with the identity endpoints.
 func identityEnv(t *testing.T) *apitest.Env {
 	return apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		return []server.Module{
 			&api.Tokens{Store: e.Store, Auth: e.Auth, Timeline: rec},
 			&api.Users{Store: e.Store, Auth: e.Auth, Timeline: rec},
@@ -336,7 +338,7 @@ func TestUsers(t *testing.T) {
 	mustStatus(t, r, 200)
 	mustStatus(t, other.Do("GET", "/api/v1/me", nil), 401)
 	for _, ck := range r.Cookies {
-		if ck.Name == api.SessionCookie {
+		if ck.Name == web.SessionCookie {
 			carol.Cookie = ck.Value
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/templates"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Templates serves site and project templates (spec section 10) and the comparison of containers with the template
@@ -26,23 +28,23 @@ type Templates struct {
 	Store    *store.Store
 	Checker  *access.Checker
 	Manager  *lifecycle.Manager
-	Timeline *Recorder
+	Timeline *timeline.Recorder
 }
 
 // Register adds the routes under /api/v1.
 func (h *Templates) Register(r fiber.Router) {
-	r.Get("/templates", RequireUser, h.listSite)
-	r.Post("/templates", RequireSuperuser, h.createSite)
-	r.Get("/projects/:uuid/templates", RequireUser, h.listProject)
-	r.Post("/projects/:uuid/templates", RequireUser, h.createProject)
-	r.Get("/templates/:uuid", RequireUser, h.get)
-	r.Patch("/templates/:uuid", RequireUser, h.update)
-	r.Delete("/templates/:uuid", RequireUser, h.delete)
-	r.Post("/templates/:uuid/copy", RequireUser, h.copy)
-	r.Get("/templates/:uuid/diff", RequireUser, h.diff)
-	r.Post("/templates/:uuid/apply", RequireUser, h.apply)
-	r.Get("/containers/:uuid/diff", RequireUser, h.containerDiff)
-	r.Post("/containers/:uuid/apply", RequireUser, h.containerApply)
+	r.Get("/templates", web.RequireUser, h.listSite)
+	r.Post("/templates", web.RequireSuperuser, h.createSite)
+	r.Get("/projects/:uuid/templates", web.RequireUser, h.listProject)
+	r.Post("/projects/:uuid/templates", web.RequireUser, h.createProject)
+	r.Get("/templates/:uuid", web.RequireUser, h.get)
+	r.Patch("/templates/:uuid", web.RequireUser, h.update)
+	r.Delete("/templates/:uuid", web.RequireUser, h.delete)
+	r.Post("/templates/:uuid/copy", web.RequireUser, h.copy)
+	r.Get("/templates/:uuid/diff", web.RequireUser, h.diff)
+	r.Post("/templates/:uuid/apply", web.RequireUser, h.apply)
+	r.Get("/containers/:uuid/diff", web.RequireUser, h.containerDiff)
+	r.Post("/containers/:uuid/apply", web.RequireUser, h.containerApply)
 }
 
 // TemplateOut is the API representation of a template: its configuration fields plus scope and link.
@@ -102,24 +104,24 @@ func (h *Templates) allowIn(ctx context.Context, u *store.User, projectUUID stri
 		return err
 	}
 	if p == nil || role == "" || role == access.RoleFinder {
-		return NotFound(what)
+		return web.NotFound(what)
 	}
 	if !access.Allowed(false, role, action) {
-		return Forbidden("your role in this project does not allow this")
+		return web.Forbidden("your role in this project does not allow this")
 	}
 	return nil
 }
 
 // template loads a template the caller may read (write false) or change (write true).
 func (h *Templates) template(c *fiber.Ctx, write bool) (*store.Template, error) {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	t, err := h.Store.GetTemplate(ctx, c.Params("uuid"))
 	if err != nil {
-		return nil, StoreError(err, "template")
+		return nil, web.StoreError(err, "template")
 	}
 	if t.IsSite() {
 		if write && !u.IsSuperuser {
-			return nil, Forbidden("site templates are managed by superusers")
+			return nil, web.Forbidden("site templates are managed by superusers")
 		}
 		return t, nil
 	}
@@ -153,15 +155,15 @@ func scopeName(t *store.Template) string {
 	return "project template"
 }
 
-func titleTaken(t *store.Template) *Error {
+func titleTaken(t *store.Template) *web.Error {
 	if t.IsSite() {
-		return FieldError("title", "a site template with this title exists")
+		return web.FieldError("title", "a site template with this title exists")
 	}
-	return FieldError("title", "a template with this title exists in the project")
+	return web.FieldError("title", "a template with this title exists in the project")
 }
 
 func (h *Templates) respondList(c *fiber.Ctx, projectUUID string) error {
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -179,25 +181,25 @@ func (h *Templates) respondList(c *fiber.Ctx, projectUUID string) error {
 func (h *Templates) listSite(c *fiber.Ctx) error { return h.respondList(c, "") }
 
 func (h *Templates) listProject(c *fiber.Ctx) error {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	if err := h.allowIn(ctx, u, c.Params("uuid"), access.ViewContainer, "project"); err != nil {
 		return err
 	}
 	if _, err := h.Store.GetProjectByUUID(ctx, c.Params("uuid")); err != nil {
-		return StoreError(err, "project")
+		return web.StoreError(err, "project")
 	}
 	return h.respondList(c, c.Params("uuid"))
 }
 
 // create validates the body and stores a template in the scope of project (nil: site).
 func (h *Templates) create(c *fiber.Ctx, project *store.Project) error {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	var in templates.Input
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if errs := in.Validate(true, h.Manager.Limits()); len(errs) > 0 {
-		return Validation(errs)
+		return web.Validation(errs)
 	}
 	t := &store.Template{ContainerPort: 80, StripPrefix: true, PullPolicy: lifecycle.PullIfMissing, CreatedBy: u.Username}
 	if project != nil {
@@ -227,16 +229,16 @@ func (h *Templates) templateProject(ctx context.Context, u *store.User, id strin
 	}
 	p, err := h.Store.GetProjectByUUID(ctx, id)
 	if err != nil {
-		return nil, StoreError(err, "project")
+		return nil, web.StoreError(err, "project")
 	}
 	if p.Type != store.TypeProject {
-		return nil, BadRequest("not_a_project", "templates belong to projects, not categories")
+		return nil, web.BadRequest("not_a_project", "templates belong to projects, not categories")
 	}
 	return p, nil
 }
 
 func (h *Templates) createProject(c *fiber.Ctx) error {
-	p, err := h.templateProject(c.UserContext(), IdentityOf(c).User, c.Params("uuid"))
+	p, err := h.templateProject(c.UserContext(), web.IdentityOf(c).User, c.Params("uuid"))
 	if err != nil {
 		return err
 	}
@@ -257,18 +259,18 @@ func (h *Templates) update(c *fiber.Ctx) error {
 		return err
 	}
 	var in templates.Input
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if errs := in.Validate(false, h.Manager.Limits()); len(errs) > 0 {
-		return Validation(errs)
+		return web.Validation(errs)
 	}
 	return h.save(c, t, &in, "template_update", "updated", nil)
 }
 
 // save applies in to t, stores it and records what changed under event name.
 func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *templates.Input, name, verb string, extra map[string]any) error {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	before := templates.FromTemplate(t)
 	in.ApplyTo(t)
 	changed := []string{}
@@ -283,12 +285,12 @@ func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *templates.Input, n
 			if errors.Is(err, store.ErrConflict) {
 				return titleTaken(t)
 			}
-			return StoreError(err, "template")
+			return web.StoreError(err, "template")
 		}
 	}
 	t, err := h.Store.GetTemplate(ctx, t.UUID)
 	if err != nil {
-		return StoreError(err, "template")
+		return web.StoreError(err, "template")
 	}
 	if len(changed) > 0 || name == "template_apply" {
 		if extra == nil {
@@ -307,9 +309,9 @@ func (h *Templates) delete(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	if err := h.Store.DeleteTemplate(ctx, t.UUID); err != nil {
-		return StoreError(err, "template")
+		return web.StoreError(err, "template")
 	}
-	h.record(ctx, IdentityOf(c).User, t, "template_delete", "deleted "+scopeName(t)+" "+t.Title, nil)
+	h.record(ctx, web.IdentityOf(c).User, t, "template_delete", "deleted "+scopeName(t)+" "+t.Title, nil)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -326,25 +328,25 @@ func (h *Templates) copy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	var in copyIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if len(in.Project) == 0 {
-		return FieldError("project", "required: a project uuid, or null for the site templates")
+		return web.FieldError("project", "required: a project uuid, or null for the site templates")
 	}
 	var target *store.Project
 	if string(in.Project) != "null" {
 		var id string
 		if err := json.Unmarshal(in.Project, &id); err != nil || id == "" {
-			return FieldError("project", "must be a project uuid or null")
+			return web.FieldError("project", "must be a project uuid or null")
 		}
 		if target, err = h.templateProject(ctx, u, id); err != nil {
 			return err
 		}
 	} else if !u.IsSuperuser {
-		return Forbidden("site templates are managed by superusers")
+		return web.Forbidden("site templates are managed by superusers")
 	}
 	t := &store.Template{CreatedBy: u.Username}
 	templates.All(templates.FromTemplate(src)).ApplyTo(t)
@@ -360,7 +362,7 @@ func (h *Templates) copy(c *fiber.Ctx) error {
 	if in.Title != nil {
 		ti := &templates.Input{Title: in.Title}
 		if errs := ti.Validate(false, lifecycle.Limits{}); len(errs) > 0 {
-			return Validation(errs)
+			return web.Validation(errs)
 		}
 		ti.ApplyTo(t)
 	} else if src.ProjectUUID == t.ProjectUUID {
@@ -414,22 +416,22 @@ func (h *Templates) apply(c *fiber.Ctx) error {
 		return err
 	}
 	var in applyIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if msg := templates.CheckFields(in.Fields); msg != "" {
-		return FieldError("fields", msg)
+		return web.FieldError("fields", msg)
 	}
 	up, err := h.upstream(c.UserContext(), t)
 	if err != nil {
 		return err
 	}
 	if up == nil {
-		return Conflict("this template is not linked to a site template")
+		return web.Conflict("this template is not linked to a site template")
 	}
 	ti := templates.Apply(in.Fields, templates.FromTemplate(up))
 	if errs := ti.Validate(false, h.Manager.Limits()); len(errs) > 0 {
-		return Validation(errs)
+		return web.Validation(errs)
 	}
 	return h.save(c, t, ti, "template_apply", "applied site template "+up.Title+" to",
 		map[string]any{"upstream": up.UUID, "requested": in.Fields})
@@ -440,10 +442,10 @@ func (h *Templates) apply(c *fiber.Ctx) error {
 // project, or when the caller may not read it: a container never shows or copies a template its reader could not
 // open directly.
 func (h *Templates) containerTemplate(c *fiber.Ctx, action access.Action) (*store.Container, *store.Template, error) {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
 	if err != nil {
-		return nil, nil, StoreError(err, "container")
+		return nil, nil, web.StoreError(err, "container")
 	}
 	if err := h.allowIn(ctx, u, ct.ProjectUUID, action, "container"); err != nil {
 		return nil, nil, err
@@ -478,16 +480,16 @@ func (h *Templates) containerApply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	var in containerApplyIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if msg := templates.CheckFields(in.Fields); msg != "" {
-		return FieldError("fields", msg)
+		return web.FieldError("fields", msg)
 	}
 	if t == nil {
-		return Conflict("this container was not created from a template (or the template was deleted)")
+		return web.Conflict("this container was not created from a template (or the template was deleted)")
 	}
 	changed := []string{}
 	for _, d := range templates.Diff(templates.FromContainer(ct), templates.FromTemplate(t)) {
@@ -547,10 +549,10 @@ func linkTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *s
 		return nil, err
 	}
 	if t == nil {
-		return nil, FieldError("template", "no such template")
+		return nil, web.FieldError("template", "no such template")
 	}
 	if !linkable(t, projectUUID) {
-		return nil, FieldError("template", "must be a site template or a template of this project")
+		return nil, web.FieldError("template", "must be a site template or a template of this project")
 	}
 	return t, nil
 }

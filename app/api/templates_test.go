@@ -13,6 +13,7 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // stubDocker is an engine that never answers: template handlers never wait for Docker.
@@ -60,7 +61,7 @@ func newTemplateEnv(t *testing.T) *templateEnv {
 	t.Helper()
 	te := &templateEnv{}
 	te.Env = apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		// The manager is not run: handlers only record intent, and nothing here needs the reconciler.
 		te.m = lifecycle.New(e.Store, stubDocker{}, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: "templates-test",
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL,

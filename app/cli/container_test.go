@@ -21,6 +21,7 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // containerServer is a kiosc server with the container endpoints, the live socket and a lifecycle manager on the
@@ -43,7 +44,7 @@ func serveContainers(t *testing.T) *containerServer {
 	s := &containerServer{instance: "test-" + uuid.NewString()}
 	var m *lifecycle.Manager
 	s.Env = apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		m = lifecycle.New(e.Store, dk, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: s.instance,
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL, ResyncInterval: 2 * time.Second,
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,

@@ -25,6 +25,8 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // apiEnv is the REST API with a manager on dk (real engine or a stub).
@@ -39,7 +41,7 @@ func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
 	t.Helper()
 	a := &apiEnv{instance: "test-" + uuid.NewString()}
 	a.Env = apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		log := e.Log
 		if os.Getenv("KIOSC_TEST_LOG") == "1" {
 			log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -277,7 +279,7 @@ func TestAPIValidation(t *testing.T) {
 func wsDial(t *testing.T, addr string, cl *apitest.Client, path string) *websocket.Conn {
 	t.Helper()
 	h := http.Header{}
-	h.Set("Cookie", api.SessionCookie+"="+cl.Cookie)
+	h.Set("Cookie", web.SessionCookie+"="+cl.Cookie)
 	conn, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+path, h)
 	if err != nil {
 		body := ""

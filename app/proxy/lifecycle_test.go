@@ -12,12 +12,12 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/google/uuid"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/proxy"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // managerContainers adapts the real lifecycle manager, as main.go does.
@@ -50,7 +50,7 @@ func TestThroughLifecycle(t *testing.T) {
 	t.Cleanup(func() { _ = dk.Close() })
 
 	e := newBase(t)
-	m := lifecycle.New(e.st, dk, e.keys, e.bus, &api.Recorder{Store: e.st, Bus: e.bus, Log: e.log}, e.log, lifecycle.Options{
+	m := lifecycle.New(e.st, dk, e.keys, e.bus, &timeline.Recorder{Store: e.st, Bus: e.bus, Log: e.log}, e.log, lifecycle.Options{
 		InstanceID: instance, NetworkMode: lifecycle.NetworkDefaultBridge, HostBindIP: netip.MustParseAddr("127.0.0.1"),
 		DataDir: t.TempDir(), BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"}, ResyncInterval: 2 * time.Second,
 		DefaultStartupTimeout: time.Minute, LogRetentionLines: 100, SweepInterval: 300 * time.Millisecond,

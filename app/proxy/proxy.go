@@ -18,11 +18,11 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/access"
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // PathPrefix is where containers are served in path and app-origin mode, and their entry on kiosc's origin.
@@ -124,7 +124,7 @@ func New(opt Options) *Proxy {
 	if opt.BaseURL != nil && opt.BaseURL.Scheme != "" {
 		p.scheme = opt.BaseURL.Scheme
 	}
-	p.sessionCookie = api.SessionCookieName(p.scheme == "https")
+	p.sessionCookie = web.SessionCookieName(p.scheme == "https")
 	if opt.Apps.Mode == "" {
 		opt.Apps.Mode = routing.Path
 	}
@@ -208,7 +208,7 @@ func parseRequest(raw string) (request, bool) {
 func (p *Proxy) handle(c *fiber.Ctx) error {
 	req, ok := parseRequest(string(c.Request().Header.RequestURI()))
 	if !ok {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	id, err := p.identify(c)
 	if err != nil {
@@ -219,12 +219,12 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		if nav {
 			return c.Redirect("/login?next="+url.QueryEscape(req.original), fiber.StatusFound)
 		}
-		return api.Unauthorized()
+		return web.Unauthorized()
 	}
 	ctx := c.UserContext()
 	t, err := p.target(ctx, req.uuid)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	if err != nil {
 		return err
@@ -239,7 +239,7 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	if p.apps != nil && !nav && id.Session != nil {
 		// An app's pages run on its own origin, and their requests never carry kiosc's session here. One that does
 		// (an app's script on the same site, an <object> load) must not reach an app on kiosc's origin.
-		return &api.Error{Status: fiber.StatusForbidden, Code: "use_app_origin",
+		return &web.Error{Status: fiber.StatusForbidden, Code: "use_app_origin",
 			Message: "apps are served on their own origin (" + p.apps.origin(req.uuid) + "); scripts use an API token here"}
 	}
 	if req.rest == "" {
@@ -287,7 +287,7 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 			p.tokens.put(key, id, gen)
 			return id, nil
 		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrInactive):
-			return nil, &api.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
+			return nil, &web.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
 		default:
 			return nil, err
 		}
@@ -296,8 +296,8 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	if api.CountCookie(h.Peek(fiber.HeaderCookie), p.sessionCookie) > 1 {
-		return nil, api.ErrDuplicateCookie
+	if web.CountCookie(h.Peek(fiber.HeaderCookie), p.sessionCookie) > 1 {
+		return nil, web.ErrDuplicateCookie
 	}
 	if id, ok := p.sessions.getBytes(raw); ok {
 		return id, nil
@@ -361,10 +361,10 @@ func (p *Proxy) authorize(ctx context.Context, u *store.User, projectUUID string
 		return err
 	}
 	if proj == nil || role == "" {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	if !access.Allowed(false, role, access.OpenApp) {
-		return api.Forbidden("your role in this project does not allow opening its apps")
+		return web.Forbidden("your role in this project does not allow opening its apps")
 	}
 	return nil
 }

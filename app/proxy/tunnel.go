@@ -13,10 +13,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // tunnelBufferSize is the copy buffer of each tunnel direction; it bounds the memory of idle tunnels.
@@ -44,8 +44,8 @@ type tunnel struct {
 func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) error {
 	// Browsers send cookies with cross-site websocket handshakes; only kiosc's own origin (where the app's pages
 	// are served) may open tunnels.
-	if !api.SameOrigin(c, p.opt.BaseURL) {
-		return api.Forbidden("cross-origin websocket refused")
+	if !web.SameOrigin(c, p.opt.BaseURL) {
+		return web.Forbidden("cross-origin websocket refused")
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), p.opt.DialTimeout)
 	defer cancel()
@@ -70,7 +70,7 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 	tn.touch = func() { containers.Touch(tn.container) }
 	if !p.tunnels.add(tn) {
 		_ = up.Close()
-		return api.Unavailable("shutting_down", "kiosc is shutting down", 5)
+		return web.Unavailable("shutting_down", "kiosc is shutting down", 5)
 	}
 	c.Context().HijackSetNoResponse(true)
 	// With KeepHijackedConns the server lets go of the connection (and its read buffer) as soon as the hijack
