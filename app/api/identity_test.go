@@ -9,6 +9,7 @@ import (
 	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/api/apitest"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
 	"github.com/bihealth/kiosc/app/web"
@@ -188,7 +189,8 @@ func TestProjectListAndPermissions(t *testing.T) {
 	t.Run("project with containers", func(t *testing.T) {
 		p := create(t, su, "Busy", "PROJECT", "")
 		pr, _ := e.Store.GetProjectByUUID(context.Background(), p)
-		if err := e.Store.CreateContainer(context.Background(), &store.Container{ProjectID: pr.ID, Title: "app", Image: "nginx"}); err != nil {
+		if err := e.Store.CreateContainer(context.Background(), &store.Container{ProjectID: pr.ID,
+			Container: settings.Container{Title: "app", Image: "nginx"}}); err != nil {
 			t.Fatal(err)
 		}
 		r := su.Do("DELETE", "/api/v1/projects/"+p, nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/templates"
 	"github.com/bihealth/kiosc/app/timeline"
@@ -52,7 +53,7 @@ type TemplateOut struct {
 	UUID         string  `json:"uuid"`
 	Project      *string `json:"project"`
 	SiteTemplate *string `json:"site_template"`
-	templates.Config
+	settings.Container
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -61,7 +62,7 @@ type TemplateOut struct {
 // NewTemplateOut renders a template.
 func NewTemplateOut(t *store.Template) TemplateOut {
 	return TemplateOut{UUID: t.UUID, Project: optString(t.ProjectUUID), SiteTemplate: optString(t.SiteTemplateUUID),
-		Config: templates.FromTemplate(t), CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		Container: t.Container, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 // TemplateRef names the upstream template of a diff.
@@ -78,12 +79,12 @@ type DiffOut struct {
 	Fields   []templates.FieldDiff `json:"fields"`
 }
 
-func newDiffOut(up *store.Template, current templates.Config) DiffOut {
+func newDiffOut(up *store.Template, current settings.Container) DiffOut {
 	if up == nil {
 		return DiffOut{Fields: []templates.FieldDiff{}}
 	}
 	return DiffOut{Upstream: &TemplateRef{UUID: up.UUID, Title: up.Title, Project: optString(up.ProjectUUID), UpdatedAt: up.UpdatedAt},
-		Fields: templates.Diff(current, templates.FromTemplate(up))}
+		Fields: templates.Diff(current, up.Container)}
 }
 
 func optString(s string) *string {
@@ -194,18 +195,18 @@ func (h *Templates) listProject(c *fiber.Ctx) error {
 // create validates the body and stores a template in the scope of project (nil: site).
 func (h *Templates) create(c *fiber.Ctx, project *store.Project) error {
 	ctx, u := c.UserContext(), web.IdentityOf(c).User
-	var in templates.Input
+	var in settings.Patch
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if errs := in.Validate(true, h.Manager.Limits()); len(errs) > 0 {
 		return web.Validation(errs)
 	}
-	t := &store.Template{ContainerPort: 80, StripPrefix: true, PullPolicy: lifecycle.PullIfMissing, CreatedBy: u.Username}
+	t := &store.Template{Container: settings.Defaults(), CreatedBy: u.Username}
 	if project != nil {
 		t.ProjectID, t.ProjectUUID = &project.ID, project.UUID
 	}
-	in.ApplyTo(t)
+	in.Apply(&t.Container)
 	if err := h.Store.CreateTemplate(ctx, t); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return titleTaken(t)
@@ -258,7 +259,7 @@ func (h *Templates) update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in templates.Input
+	var in settings.Patch
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
@@ -269,15 +270,15 @@ func (h *Templates) update(c *fiber.Ctx) error {
 }
 
 // save applies in to t, stores it and records what changed under event name.
-func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *templates.Input, name, verb string, extra map[string]any) error {
+func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *settings.Patch, name, verb string, extra map[string]any) error {
 	ctx, u := c.UserContext(), web.IdentityOf(c).User
-	before := templates.FromTemplate(t)
-	in.ApplyTo(t)
+	before := t.Container
+	in.Apply(&t.Container)
 	changed := []string{}
 	if before.Title != t.Title {
 		changed = append(changed, "title")
 	}
-	for _, d := range templates.Diff(before, templates.FromTemplate(t)) {
+	for _, d := range templates.Diff(before, t.Container) {
 		changed = append(changed, d.Field)
 	}
 	if len(changed) > 0 {
@@ -349,7 +350,7 @@ func (h *Templates) copy(c *fiber.Ctx) error {
 		return web.Forbidden("site templates are managed by superusers")
 	}
 	t := &store.Template{CreatedBy: u.Username}
-	templates.All(templates.FromTemplate(src)).ApplyTo(t)
+	settings.PatchOf(src.Container).Apply(&t.Container)
 	if target != nil {
 		t.ProjectID, t.ProjectUUID = &target.ID, target.UUID
 		switch {
@@ -360,11 +361,11 @@ func (h *Templates) copy(c *fiber.Ctx) error {
 		}
 	}
 	if in.Title != nil {
-		ti := &templates.Input{Title: in.Title}
-		if errs := ti.Validate(false, lifecycle.Limits{}); len(errs) > 0 {
+		ti := &settings.Patch{Title: in.Title}
+		if errs := ti.Validate(false, settings.Limits{}); len(errs) > 0 {
 			return web.Validation(errs)
 		}
-		ti.ApplyTo(t)
+		ti.Apply(&t.Container)
 	} else if src.ProjectUUID == t.ProjectUUID {
 		t.Title += " (copy)"
 	}
@@ -403,7 +404,7 @@ func (h *Templates) diff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newDiffOut(up, templates.FromTemplate(t)))
+	return c.JSON(newDiffOut(up, t.Container))
 }
 
 type applyIn struct {
@@ -429,7 +430,7 @@ func (h *Templates) apply(c *fiber.Ctx) error {
 	if up == nil {
 		return web.Conflict("this template is not linked to a site template")
 	}
-	ti := templates.Apply(in.Fields, templates.FromTemplate(up))
+	ti := settings.Pick(up.Container, in.Fields)
 	if errs := ti.Validate(false, h.Manager.Limits()); len(errs) > 0 {
 		return web.Validation(errs)
 	}
@@ -465,7 +466,7 @@ func (h *Templates) containerDiff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newDiffOut(t, templates.FromContainer(ct)))
+	return c.JSON(newDiffOut(t, ct.Container))
 }
 
 type containerApplyIn struct {
@@ -492,12 +493,12 @@ func (h *Templates) containerApply(c *fiber.Ctx) error {
 		return web.Conflict("this container was not created from a template (or the template was deleted)")
 	}
 	changed := []string{}
-	for _, d := range templates.Diff(templates.FromContainer(ct), templates.FromTemplate(t)) {
+	for _, d := range templates.Diff(ct.Container, t.Container) {
 		if slices.Contains(in.Fields, d.Field) {
 			changed = append(changed, d.Field)
 		}
 	}
-	li := templates.Apply(changed, templates.FromTemplate(t)).Lifecycle()
+	li := &lifecycle.Input{Patch: *settings.Pick(t.Container, changed)}
 	if ct, err = h.Manager.Update(ctx, u, ct.UUID, li); err != nil {
 		return managerError(err)
 	}
@@ -571,6 +572,6 @@ func fillFromTemplate(ctx context.Context, st *store.Store, ch *access.Checker, 
 	if err != nil {
 		return err
 	}
-	templates.Fill(in, templates.FromTemplate(t))
+	in.Fill(t.Container)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
 )
@@ -65,7 +66,7 @@ func newTemplateEnv(t *testing.T) *templateEnv {
 		// The manager is not run: handlers only record intent, and nothing here needs the reconciler.
 		te.m = lifecycle.New(e.Store, stubDocker{}, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: "templates-test",
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL,
-			Limits: lifecycle.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
+			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		return []server.Module{
 			&api.Containers{Manager: te.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Templates{Store: e.Store, Checker: e.Checker, Manager: te.m, Timeline: rec},

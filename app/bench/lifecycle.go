@@ -32,6 +32,7 @@ import (
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -113,8 +114,8 @@ func (b *lifecycleBench) close() {
 
 func (b *lifecycleBench) create(ctx context.Context, title string) (*store.Container, error) {
 	port := 8080
-	return b.m.Create(ctx, b.user, b.project, &lifecycle.Input{Title: &title, Image: &b.image, ContainerPort: &port,
-		HeartbeatURL: ptrTo("/health")})
+	return b.m.Create(ctx, b.user, b.project, &lifecycle.Input{Patch: settings.Patch{Title: &title, Image: &b.image,
+		ContainerPort: &port, HeartbeatURL: ptrTo("/health")}})
 }
 
 func ptrTo[T any](v T) *T { return &v }

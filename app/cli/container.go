@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/bihealth/kiosc/app/settings"
 )
 
 // `kiosc container ...`: list, show, create, edit, start, stop, restart, delete, logs and open, on the container
@@ -28,23 +30,20 @@ import (
 // containerView is the part of the API's container object the commands read. show and --json print the whole
 // object as the API sends it.
 type containerView struct {
-	UUID                  string            `json:"uuid"`
-	Project               string            `json:"project"`
-	Title                 string            `json:"title"`
-	Image                 string            `json:"image"`
-	Environment           map[string]string `json:"environment"`
-	SecretEnvironmentKeys []string          `json:"secret_environment_keys"`
-	MaxRetries            int               `json:"max_retries"`
-	State                 string            `json:"state"`
-	StateReason           string            `json:"state_reason"`
-	StateMessage          string            `json:"state_message"`
-	DesiredState          string            `json:"desired_state"`
-	ExitCode              *int              `json:"exit_code"`
-	ReadyAt               *time.Time        `json:"ready_at"`
-	LastAccessAt          *time.Time        `json:"last_access_at"`
-	ProxyURL              string            `json:"proxy_url"`
-	Retries               int               `json:"retries"`
-	UpdatedAt             time.Time         `json:"updated_at"`
+	UUID    string `json:"uuid"`
+	Project string `json:"project"`
+	settings.Container
+	SecretEnvironmentKeys []string   `json:"secret_environment_keys"`
+	State                 string     `json:"state"`
+	StateReason           string     `json:"state_reason"`
+	StateMessage          string     `json:"state_message"`
+	DesiredState          string     `json:"desired_state"`
+	ExitCode              *int       `json:"exit_code"`
+	ReadyAt               *time.Time `json:"ready_at"`
+	LastAccessAt          *time.Time `json:"last_access_at"`
+	ProxyURL              string     `json:"proxy_url"`
+	Retries               int        `json:"retries"`
+	UpdatedAt             time.Time  `json:"updated_at"`
 }
 
 // stateText is the state with its reason, e.g. "stopped (idle)".

@@ -20,6 +20,7 @@ import (
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
 )
@@ -48,7 +49,7 @@ func serveContainers(t *testing.T) *containerServer {
 		m = lifecycle.New(e.Store, dk, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: s.instance,
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL, ResyncInterval: 2 * time.Second,
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,
-			Limits: lifecycle.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
+			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		return []server.Module{
 			&api.Containers{Manager: m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"},

@@ -31,6 +31,7 @@ import (
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -105,7 +106,7 @@ type Options struct {
 	MaxIdle               time.Duration
 	MaxLifetime           time.Duration
 	RemoveStoppedAfter    time.Duration
-	Limits                Limits
+	Limits                settings.Limits
 	LogRetentionLines     int
 	// SweepInterval is how often idle, lifetime and remove-stopped sweeps run (default 30 s).
 	SweepInterval time.Duration
@@ -203,7 +204,7 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	if o.Apps.Mode == "" {
 		o.Apps = routing.Apps{Mode: routing.Path, Base: o.BaseURL}
 	}
-	o.Limits.AllowedRegistries = normalizeRegistries(o.Limits.AllowedRegistries)
+	o.Limits.AllowedRegistries = settings.NormalizeRegistries(o.Limits.AllowedRegistries)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel,
 		workers: map[string]*worker{}, followers: map[string]*follower{}}
@@ -367,8 +368,8 @@ func (m *Manager) Create(ctx context.Context, user *store.User, project *store.P
 	if errs := in.Validate(true, m.o.Limits); len(errs) > 0 {
 		return nil, &ValidationError{errs}
 	}
-	c := &store.Container{ProjectID: project.ID, ProjectUUID: project.UUID, ContainerPort: 80, StripPrefix: true,
-		PullPolicy: PullIfMissing, CreatedBy: user.Username}
+	c := &store.Container{ProjectID: project.ID, ProjectUUID: project.UUID, Container: settings.Defaults(),
+		CreatedBy: user.Username}
 	if err := m.apply(c, in); err != nil {
 		return nil, err
 	}
@@ -459,49 +460,9 @@ func changedFields(a, b View) []string {
 
 // apply copies the present fields of in onto c, encrypting secrets.
 func (m *Manager) apply(c *store.Container, in *Input) error {
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	if in.Title != nil {
-		c.Title = strings.TrimSpace(*in.Title)
-	}
-	set(&c.Description, in.Description)
-	set(&c.Image, in.Image)
-	set(&c.Command, in.Command)
-	if in.ContainerPath != nil {
-		c.ContainerPath = strings.TrimPrefix(*in.ContainerPath, "/")
-	}
-	set(&c.HeartbeatURL, in.HeartbeatURL)
-	set(&c.PullPolicy, in.PullPolicy)
-	set(&c.Template, in.Template)
-	if in.Environment != nil {
-		c.Environment = map[string]string{}
-		for k, v := range in.Environment {
-			c.Environment[k] = v.(string)
-		}
-	}
-	if in.ContainerPort != nil {
-		c.ContainerPort = *in.ContainerPort
-	}
-	if in.StripPrefix != nil {
-		c.StripPrefix = *in.StripPrefix
-	}
-	for _, f := range []struct {
-		dst *int64
-		v   *int64
-	}{{&c.StartupTimeout, in.StartupTimeout}, {&c.MaxIdle, in.MaxIdle}, {&c.MaxLifetime, in.MaxLifetime},
-		{&c.MemoryLimit, in.MemoryLimit}, {&c.PidsLimit, in.PidsLimit}} {
-		if f.v != nil {
-			*f.dst = *f.v
-		}
-	}
-	if in.CPULimit != nil {
-		c.CPULimit = *in.CPULimit
-	}
-	if in.MaxRetries != nil {
-		c.MaxRetries = *in.MaxRetries
+	in.Apply(&c.Container) // the settings; the rest is the container's own
+	if in.Template != nil {
+		c.Template = *in.Template
 	}
 	if in.SecretEnvironment != nil {
 		secretsMap, err := m.secretEnv(c)
@@ -723,7 +684,7 @@ func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*s
 func (m *Manager) View(c *store.Container) View { return NewView(c, m.o.Apps) }
 
 // Limits returns the site's rules for container configurations (maxima, defaults, allowed registries).
-func (m *Manager) Limits() Limits { return m.o.Limits }
+func (m *Manager) Limits() settings.Limits { return m.o.Limits }
 
 // basePath returns the public path prefix of c (with trailing slash) and its public URL.
 func (m *Manager) basePath(c *store.Container) (string, string) {

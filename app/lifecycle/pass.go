@@ -19,6 +19,7 @@ import (
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/events"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -405,7 +406,7 @@ func (p *pass) start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(ctx, "pull_failed", pullFailure(c.Image, err))
 	}
-	if !exists || c.PullPolicy == PullAlways {
+	if !exists || c.PullPolicy == settings.PullAlways {
 		if err := p.set(ctx, store.StatePulling, "", ""); err != nil {
 			return err
 		}
@@ -831,7 +832,7 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 	}
 	slices.Sort(s.Env)
 	switch {
-	case IsScript(c.Command):
+	case settings.IsScript(c.Command):
 		path := m.scriptPath(c.UUID)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return s, err
@@ -846,7 +847,7 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 		s.Entrypoint = []string{ScriptPath}
 		s.Cmd = []string{}
 	case strings.TrimSpace(c.Command) != "":
-		words, err := SplitCommand(c.Command)
+		words, err := settings.SplitCommand(c.Command)
 		if err != nil {
 			return s, fmt.Errorf("command: %w", err)
 		}

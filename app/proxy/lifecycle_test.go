@@ -16,6 +16,7 @@ import (
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
 )
@@ -64,7 +65,8 @@ func TestThroughLifecycle(t *testing.T) {
 	owner := e.member("olga", "owner")
 	cookie, _ := e.session(owner)
 	title, port, idle := "idle app", 8080, int64(3)
-	c, err := m.Create(ctx, owner, e.project, &lifecycle.Input{Title: &title, Image: &image, ContainerPort: &port, MaxIdle: &idle})
+	c, err := m.Create(ctx, owner, e.project, &lifecycle.Input{Patch: settings.Patch{Title: &title, Image: &image,
+		ContainerPort: &port, MaxIdle: &idle}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/bihealth/kiosc/app/settings"
 )
 
 // Container states (spec section 5.2).
@@ -28,33 +30,17 @@ const (
 	StateUnknown  = "unknown"
 )
 
-// Container is a container record: configuration (what users edit), desired state (what they asked for) and observed
+// Container is a container record: its settings (what users edit), desired state (what they asked for) and observed
 // state (what Docker said last). Secret values are kept only in encrypted form.
 type Container struct {
-	ID              int64
-	UUID            string
-	ProjectID       int64
-	ProjectUUID     string
-	Title           string
-	Description     string
-	Image           string
-	Command         string
-	Environment     map[string]string
+	ID          int64
+	UUID        string
+	ProjectID   int64
+	ProjectUUID string
+	settings.Container
 	SecretEnvEnc    string   // encrypted JSON object; empty when none
 	SecretEnvKeys   []string // sorted names of the secret variables (not secret themselves)
 	RegistryAuthEnc string   // encrypted JSON; empty when none
-	ContainerPort   int
-	ContainerPath   string
-	HeartbeatURL    string
-	StripPrefix     bool
-	StartupTimeout  int64 // seconds
-	MaxIdle         int64
-	MaxLifetime     int64
-	MemoryLimit     int64
-	CPULimit        float64
-	PidsLimit       int64
-	MaxRetries      int
-	PullPolicy      string
 	Template        string
 
 	ContainerState
@@ -154,7 +140,7 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 		c.DesiredState = StateStopped
 	}
 	if c.PullPolicy == "" {
-		c.PullPolicy = "if-missing"
+		c.PullPolicy = settings.PullIfMissing
 	}
 	if c.Environment == nil {
 		c.Environment = map[string]string{}
