@@ -142,11 +142,6 @@ func (h *Containers) list(c *fiber.Ctx) error {
 	return h.respondList(c, projects, func(project string) lifecycle.Audience { return lifecycle.AudienceOf(false, roles[project]) })
 }
 
-var validStates = map[string]bool{store.StateInitial: true, store.StatePulling: true, store.StateCreating: true,
-	store.StateStarting: true, store.StateRunning: true, store.StateStopping: true, store.StateStopped: true,
-	store.StateExited: true, store.StateFailed: true, store.StatePaused: true, store.StateDeleting: true,
-	store.StateDeleted: true, store.StateNotFound: true, store.StateUnknown: true}
-
 // respondList answers one page of the containers of projects (nil: all), each rendered for the caller's audience in
 // its project.
 func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(project string) lifecycle.Audience) error {
@@ -154,8 +149,8 @@ func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(
 	if err != nil {
 		return err
 	}
-	state := c.Query("state")
-	if state != "" && !validStates[state] {
+	state := store.State(c.Query("state"))
+	if state != "" && !state.Valid() {
 		return web.FieldError("state", "unknown state")
 	}
 	list, total, err := h.Store.ListContainers(c.UserContext(), store.ContainerFilter{ProjectUUIDs: projects, State: state, Page: page})

@@ -345,7 +345,7 @@ func TestContainerApplyRestart(t *testing.T) {
 	go func() { defer close(done); _ = te.m.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	expect(t, r, 202, "apply with restart")
-	if r.JSON["image"] != "nginx:2" || r.JSON["desired_state"] != store.StateRunning {
+	if r.JSON["image"] != "nginx:2" || r.JSON["desired_state"] != string(store.StateRunning) {
 		t.Errorf("after apply with restart %v", r.JSON)
 	}
 	jobs, _, err := te.Store.ListJobs(ctx, id, store.Page{})

@@ -11,9 +11,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bihealth/kiosc/app/auth"
-	"github.com/bihealth/kiosc/app/config"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/units"
 	"github.com/bihealth/kiosc/app/web"
 )
 
@@ -80,7 +80,7 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 		}
 		if n, err := strconv.ParseInt(strings.TrimSpace(str), 10, 64); err == nil {
 			d = time.Duration(n) * time.Second
-		} else if d, err = config.ParseDuration(str); err != nil {
+		} else if d, err = units.ParseDuration(str); err != nil {
 			return 0, fmt.Errorf("must be a number of seconds or a duration such as \"30d\" or \"12h\", not %q", str)
 		}
 	} else {

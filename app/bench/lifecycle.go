@@ -121,7 +121,7 @@ func (b *lifecycleBench) create(ctx context.Context, title string) (*store.Conta
 func ptrTo[T any](v T) *T { return &v }
 
 // waitState waits for a container.state event of id in state.
-func waitState(ctx context.Context, sub *events.Subscription, id, state string) error {
+func waitState(ctx context.Context, sub *events.Subscription, id string, state store.State) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -184,7 +184,7 @@ func benchLifecycleEvents(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("dial /api/v1/ws: %w", err)
 	}
 	defer conn.Close()
-	next := func(id, state string) error {
+	next := func(id string, state store.State) error {
 		_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
 		for {
 			_, msg, err := conn.ReadMessage()
@@ -193,7 +193,10 @@ func benchLifecycleEvents(ctx context.Context) ([]row, error) {
 			}
 			var ev struct {
 				Type string
-				Data struct{ UUID, State string }
+				Data struct {
+					UUID  string
+					State store.State
+				}
 			}
 			if json.Unmarshal(msg, &ev) == nil && ev.Type == events.TypeContainerState && ev.Data.UUID == id && ev.Data.State == state {
 				return nil

@@ -157,7 +157,7 @@ func setupProxyBench(ctx context.Context) (*proxyBench, error) {
 	b.kioscBase, b.appBase = "http://"+ln.Addr().String(), "http://"+appLn.Addr().String()
 	base, _ := url.Parse(b.kioscBase)
 	appBase, _ := url.Parse(b.appBase)
-	b.fake = &benchFake{t: proxy.Target{ContainerUUID: benchContainer, ProjectUUID: proj.UUID, State: proxy.StateRunning,
+	b.fake = &benchFake{t: proxy.Target{ContainerUUID: benchContainer, ProjectUUID: proj.UUID, State: store.StateRunning,
 		Addr: b.upstream, StripPrefix: true}}
 	b.proxy = proxy.New(proxy.Options{Containers: b.fake, Auth: authSvc, Checker: access.NewChecker(st), Bus: events.New(nil), BaseURL: base, Log: log,
 		Apps: routing.Apps{Mode: routing.AppOrigin, Base: base, AppBase: appBase}, Sessions: st})

@@ -22,6 +22,8 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/bihealth/kiosc/app/settings"
+	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/units"
 )
 
 // `kiosc container ...`: list, show, create, edit, start, stop, restart, delete, logs and open, on the container
@@ -33,25 +35,25 @@ type containerView struct {
 	UUID    string `json:"uuid"`
 	Project string `json:"project"`
 	settings.Container
-	SecretEnvironmentKeys []string   `json:"secret_environment_keys"`
-	State                 string     `json:"state"`
-	StateReason           string     `json:"state_reason"`
-	StateMessage          string     `json:"state_message"`
-	DesiredState          string     `json:"desired_state"`
-	ExitCode              *int       `json:"exit_code"`
-	ReadyAt               *time.Time `json:"ready_at"`
-	LastAccessAt          *time.Time `json:"last_access_at"`
-	ProxyURL              string     `json:"proxy_url"`
-	Retries               int        `json:"retries"`
-	UpdatedAt             time.Time  `json:"updated_at"`
+	SecretEnvironmentKeys []string    `json:"secret_environment_keys"`
+	State                 store.State `json:"state"`
+	StateReason           string      `json:"state_reason"`
+	StateMessage          string      `json:"state_message"`
+	DesiredState          store.State `json:"desired_state"`
+	ExitCode              *int        `json:"exit_code"`
+	ReadyAt               *time.Time  `json:"ready_at"`
+	LastAccessAt          *time.Time  `json:"last_access_at"`
+	ProxyURL              string      `json:"proxy_url"`
+	Retries               int         `json:"retries"`
+	UpdatedAt             time.Time   `json:"updated_at"`
 }
 
 // stateText is the state with its reason, e.g. "stopped (idle)".
 func (v *containerView) stateText() string {
 	if v.StateReason != "" {
-		return v.State + " (" + v.StateReason + ")"
+		return string(v.State) + " (" + v.StateReason + ")"
 	}
-	return v.State
+	return string(v.State)
 }
 
 func containerCommands() []Command {
@@ -280,7 +282,7 @@ func ctShowValue(key string, v json.RawMessage) string {
 		switch key {
 		case "memory_limit":
 			if n > 0 {
-				return fmt.Sprintf("%s (%s)", string(v), ctHumanSize(int64(n)))
+				return fmt.Sprintf("%s (%s)", string(v), units.Bytes(n).Exact())
 			}
 			return "0 (site default)"
 		case "startup_timeout", "max_idle", "max_lifetime":
@@ -291,18 +293,6 @@ func ctShowValue(key string, v json.RawMessage) string {
 		}
 	}
 	return string(v)
-}
-
-// ctHumanSize formats bytes with a binary unit, e.g. 512MiB.
-func ctHumanSize(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	f := float64(n)
-	i := 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64) + units[i]
 }
 
 // ctParseSize reads a memory size: bytes, or a number with k, m, g or t (powers of 1024, as Docker reads them;
@@ -864,9 +854,9 @@ func (w *waiter) findJob(ctx context.Context, c *Client) error {
 
 // jobUpdate notes the job's state.
 func (w *waiter) jobUpdate(j jobView) {
-	if j.State == "done" || j.State == "failed" {
+	if j.State == store.JobDone || j.State == store.JobFailed {
 		w.jobDone = true
-		if j.State == "failed" {
+		if j.State == store.JobFailed {
 			w.jobErr = j.Message
 		}
 	}
@@ -881,14 +871,14 @@ func (w *waiter) check(v *containerView) (bool, error) {
 		} else if w.jobErr != "" {
 			msg += ": " + w.jobErr
 		}
-		if v.State == "exited" && v.ExitCode != nil {
+		if v.State == store.StateExited && v.ExitCode != nil {
 			msg += fmt.Sprintf(" (exit code %d)", *v.ExitCode)
 		}
 		return true, fmt.Errorf("container %s: %s", v.UUID, msg)
 	}
 	switch w.action {
 	case "start", "restart":
-		if v.State == "running" {
+		if v.State == store.StateRunning {
 			// A restart recreates the container: it is done when the app has answered again since the request.
 			if w.action == "start" || (v.ReadyAt != nil && (w.answer.ReadyAt == nil || v.ReadyAt.After(*w.answer.ReadyAt))) {
 				return true, nil
@@ -899,20 +889,20 @@ func (w *waiter) check(v *containerView) (bool, error) {
 			return false, nil
 		}
 		switch {
-		case v.State == "failed", v.State == "deleting", v.State == "deleted", v.State == "not_found":
+		case v.State == store.StateFailed, v.State == store.StateDeleting, v.State == store.StateDeleted, v.State == store.StateNotFound:
 			return fail()
-		case v.State == "exited" && (v.DesiredState != "running" || v.Retries >= v.MaxRetries):
+		case v.State == store.StateExited && (v.DesiredState != store.StateRunning || v.Retries >= v.MaxRetries):
 			return fail()
-		case v.DesiredState != "running":
+		case v.DesiredState != store.StateRunning:
 			return true, fmt.Errorf("container %s: now meant to be %s (someone else asked)", v.UUID, v.DesiredState)
-		case w.jobErr != "" && v.State != "starting" && v.State != "pulling" && v.State != "creating":
+		case w.jobErr != "" && v.State != store.StateStarting && v.State != store.StatePulling && v.State != store.StateCreating:
 			return fail()
 		}
 	case "stop":
 		switch v.State {
-		case "stopped", "exited", "initial", "deleted", "not_found":
+		case store.StateStopped, store.StateExited, store.StateInitial, store.StateDeleted, store.StateNotFound:
 			return true, nil
-		case "failed":
+		case store.StateFailed:
 			// A container kiosc could not get running has been stopped (or never ran): stopping it is done once
 			// the job has run, or at once if there is none.
 			if w.jobDone && w.jobErr == "" {
@@ -925,7 +915,7 @@ func (w *waiter) check(v *containerView) (bool, error) {
 		if w.jobErr != "" {
 			return fail()
 		}
-		if v.DesiredState != "stopped" {
+		if v.DesiredState != store.StateStopped {
 			return true, fmt.Errorf("container %s: now meant to be %s (someone else asked)", v.UUID, v.DesiredState)
 		}
 	}
@@ -1108,7 +1098,8 @@ type ctLogLine struct {
 }
 
 // finished lists the states in which a container writes no more output.
-var ctFinished = map[string]bool{"initial": true, "stopped": true, "exited": true, "failed": true, "deleted": true, "not_found": true}
+var ctFinished = map[store.State]bool{store.StateInitial: true, store.StateStopped: true, store.StateExited: true,
+	store.StateFailed: true, store.StateDeleted: true, store.StateNotFound: true}
 
 func containerLogs(ctx context.Context, e *Env, args []string) error {
 	fs := newFlags("container logs", e)
@@ -1173,7 +1164,7 @@ func containerLogs(ctx context.Context, e *Env, args []string) error {
 	if err := c.Do(ctx, "GET", containerPath(id, ""), nil, &v); err != nil {
 		return err
 	}
-	if ctFinished[v.State] && v.DesiredState != "running" {
+	if ctFinished[v.State] && v.DesiredState != store.StateRunning {
 		// Nothing more will come: show what is stored and say why there is nothing to follow.
 		if err := stored(); err != nil {
 			return err
@@ -1216,7 +1207,7 @@ func followLogs(ctx context.Context, e *Env, c *Client, v containerView, tail in
 		}
 		return err
 	}
-	if ctFinished[v.State] && v.DesiredState != "running" {
+	if ctFinished[v.State] && v.DesiredState != store.StateRunning {
 		fmt.Fprintf(e.Stderr, "(container %s is %s)\n", v.UUID, v.stateText())
 		drain = time.After(time.Second)
 	}
@@ -1266,7 +1257,7 @@ func followLogs(ctx context.Context, e *Env, c *Client, v containerView, tail in
 			if json.Unmarshal(b, &ev) != nil || ev.Type != "container.state" || ev.Data.UUID != v.UUID {
 				continue
 			}
-			if ctFinished[ev.Data.State] && ev.Data.DesiredState != "running" && drain == nil {
+			if ctFinished[ev.Data.State] && ev.Data.DesiredState != store.StateRunning && drain == nil {
 				fmt.Fprintf(e.Stderr, "(container %s is %s)\n", v.UUID, ev.Data.stateText())
 				drain = time.After(time.Second)
 			}
@@ -1293,7 +1284,7 @@ func containerOpen(ctx context.Context, e *Env, args []string) error {
 		target = c.URL + target
 	}
 	fmt.Fprintln(e.Stdout, target)
-	if v.State != "running" {
+	if v.State != store.StateRunning {
 		fmt.Fprintf(e.Stderr, "(container is %s; the page waits until the app answers)\n", v.stateText())
 	}
 	// $BROWSER holds commands separated by colons; %s stands for the URL, otherwise it is appended.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/bihealth/kiosc/app/settings"
+	"github.com/bihealth/kiosc/app/store"
 )
 
 // templateItem is a template as the tables show it: its settings, scope and link.
@@ -387,9 +388,9 @@ func templateApply(ctx context.Context, e *Env, args []string) error {
 		return printJSON(e.Stdout, raw)
 	}
 	var out struct {
-		Title          string `json:"title"`
-		State          string `json:"state"`
-		RestartPending bool   `json:"restart_pending"`
+		Title          string      `json:"title"`
+		State          store.State `json:"state"`
+		RestartPending bool        `json:"restart_pending"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return fmt.Errorf("unexpected answer: %w", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/units"
 )
 
 // Network modes (spec section 5.6).
@@ -563,7 +564,7 @@ func boolOpt(env, def, usage string, field func(*Config) *bool) Option {
 
 func durationOpt(env, def, usage string, minimum time.Duration, field func(*Config) *time.Duration) Option {
 	return Option{Env: env, Default: def, Usage: usage, apply: func(c *Config, v string) error {
-		d, err := ParseDuration(v)
+		d, err := units.ParseDuration(v)
 		if err != nil {
 			return errors.New("must be a duration such as 90s, 15m, 8h or 7d")
 		}
@@ -580,7 +581,7 @@ func memoryOpt(env, usage string, field func(*Config) *int64) Option {
 		if v == "" {
 			return nil
 		}
-		n, err := ParseBytes(v)
+		n, err := units.ParseBytes(v)
 		if err != nil || n < 6<<20 {
 			return errors.New("must be a size of at least 6m, e.g. 512m or 4g")
 		}

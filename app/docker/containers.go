@@ -235,6 +235,13 @@ func (c *Client) Remove(ctx context.Context, id string) error {
 	return err
 }
 
+// Docker's names of the container states kiosc sets or looks for (ContainerInfo.Status, ContainerItem.State).
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusPaused  = "paused"
+)
+
 // ContainerInfo is what kiosc needs from an inspect.
 type ContainerInfo struct {
 	ID         string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/units"
 )
 
 // Maintenance tasks (spec section 13). Each goes through the containers' workers, so the recorded state never
@@ -72,12 +73,12 @@ type ContainerRef struct {
 // KnownContainer is a container kiosc has a record of, with what Docker says about it.
 type KnownContainer struct {
 	ContainerRef
-	Image        string  `json:"image"`
-	State        string  `json:"state"`
-	StateReason  string  `json:"state_reason"`
-	DesiredState string  `json:"desired_state"`
-	DockerID     *string `json:"docker_id"`
-	DockerName   string  `json:"docker_name"`
+	Image        string      `json:"image"`
+	State        store.State `json:"state"`
+	StateReason  string      `json:"state_reason"`
+	DesiredState store.State `json:"desired_state"`
+	DockerID     *string     `json:"docker_id"`
+	DockerName   string      `json:"docker_name"`
 	// DockerState is Docker's state (running, exited, ...), "missing" when the Docker container kiosc expects is
 	// gone, or "none" when the record has no Docker container (never started, or removed on purpose).
 	DockerState  string   `json:"docker_state"`
@@ -317,10 +318,10 @@ type MaintenanceItem struct {
 	Name    string `json:"name"` // the container's title, the network's name, the image's tags (or short ID)
 	Project string `json:"project,omitempty"`
 	// State and Reason are the container's state when the task answered.
-	State  string `json:"state,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	Size   int64  `json:"size,omitempty"`
-	Error  string `json:"error,omitempty"`
+	State  store.State `json:"state,omitempty"`
+	Reason string      `json:"reason,omitempty"`
+	Size   int64       `json:"size,omitempty"`
+	Error  string      `json:"error,omitempty"`
 }
 
 // MaintenanceResult is what a maintenance task did.
@@ -474,7 +475,7 @@ func (m *Manager) recordMaintenance(ctx context.Context, r *MaintenanceResult, e
 }
 
 // up are the states in which a container runs or is on its way to running.
-var up = []string{store.StateRunning, store.StateStarting, store.StatePulling, store.StateCreating, store.StatePaused,
+var up = []store.State{store.StateRunning, store.StateStarting, store.StatePulling, store.StateCreating, store.StatePaused,
 	store.StateStopping}
 
 // stopAll stops every container that runs or should run, with state_reason maintenance.
@@ -519,14 +520,14 @@ func stopped(c *store.Container) string {
 	case !slices.Contains(up, c.State):
 		return ""
 	case c.DesiredState != store.StateStopped:
-		return "not stopped: asked to run again meanwhile (now " + c.State + ")"
+		return "not stopped: asked to run again meanwhile (now " + string(c.State) + ")"
 	}
 	return stillIn(c)
 }
 
 // stillIn describes a container that is not where a task wanted it ("still stopping: stop failed: ...").
 func stillIn(c *store.Container) string {
-	s := "still " + c.State
+	s := "still " + string(c.State)
 	if c.StateMessage != "" {
 		s += ": " + c.StateMessage
 	}
@@ -588,7 +589,7 @@ func (m *Manager) removeStoppedNow(ctx context.Context, user *store.User, r *Mai
 		case c.State == store.StateDeleted:
 			return ""
 		case c.DesiredState == store.StateRunning:
-			return "not removed: started again meanwhile (now " + c.State + ")"
+			return "not removed: started again meanwhile (now " + string(c.State) + ")"
 		}
 		return "not removed: " + stillIn(c)
 	})
@@ -723,7 +724,7 @@ func (m *Manager) cleanupUnused(ctx context.Context, _ *store.User, r *Maintenan
 		}
 	}
 	r.Summary = fmt.Sprintf("removed %d unused %s and %d dangling %s (%s)", nets, plural(nets, "network"), images,
-		plural(images, "image"), humanBytes(bytes))
+		plural(images, "image"), units.Bytes(bytes).String())
 	return nil
 }
 
@@ -796,18 +797,4 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
-}
-
-// humanBytes formats a size with a binary unit (e.g. "12.3 MiB").
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for x := n / unit; x >= unit; x /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

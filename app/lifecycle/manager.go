@@ -413,7 +413,7 @@ func (m *Manager) Update(ctx context.Context, user *store.User, uuid string, in 
 	if len(in.RegistryAuth) > 0 {
 		changed = append(changed, "registry_auth")
 	}
-	if len(changed) > 0 && c.DockerID != "" && slices.Contains([]string{store.StateRunning, store.StateStarting,
+	if len(changed) > 0 && c.DockerID != "" && slices.Contains([]store.State{store.StateRunning, store.StateStarting,
 		store.StatePaused, store.StatePulling, store.StateCreating}, c.State) {
 		c.RestartPending = true
 	}
@@ -532,7 +532,7 @@ func (m *Manager) registryAuth(c *store.Container) (*docker.RegistryAuth, error)
 
 // request records the intent of a user action (desired state and a job) before anything happens in Docker, then
 // wakes the worker. Identical pending requests share one job.
-func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, desired string, prep func(c *store.Container, w *worker) error,
+func (m *Manager) request(ctx context.Context, user *store.User, uuid, action string, desired store.State, prep func(c *store.Container, w *worker) error,
 	mark func(ctx context.Context) error) (*store.Container, error) {
 	c, err := m.st.GetContainer(ctx, uuid)
 	if err != nil {
@@ -602,7 +602,7 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action, d
 // Start asks for the container to run. Repeated requests while it starts are coalesced.
 func (m *Manager) Start(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
 	return m.request(ctx, user, uuid, "start", store.StateRunning, func(c *store.Container, w *worker) error {
-		if c.DesiredState != store.StateRunning || !slices.Contains([]string{store.StateRunning, store.StateStarting,
+		if c.DesiredState != store.StateRunning || !slices.Contains([]store.State{store.StateRunning, store.StateStarting,
 			store.StatePulling, store.StateCreating}, c.State) {
 			w.notBefore = time.Time{}
 			w.userStart = true
@@ -617,7 +617,7 @@ func (m *Manager) Open(ctx context.Context, user *store.User, uuid string) error
 	if err != nil {
 		return err
 	}
-	if c.DesiredState == store.StateRunning && slices.Contains([]string{store.StateRunning, store.StateStarting,
+	if c.DesiredState == store.StateRunning && slices.Contains([]store.State{store.StateRunning, store.StateStarting,
 		store.StatePulling, store.StateCreating}, c.State) {
 		return nil
 	}

@@ -35,7 +35,7 @@ type pass struct {
 	// loaded releases the worker's intent lock once the record has been read.
 	loaded func()
 	// desiredWas is the desired state as last read from the store (see store.UpdateContainerState).
-	desiredWas string
+	desiredWas store.State
 	// stopReason is why the container is being stopped (copied from the worker under its lock).
 	stopReason string
 }
@@ -129,7 +129,7 @@ func (p *pass) save(ctx context.Context, clearRestart bool) error {
 }
 
 // set changes the state and saves it.
-func (p *pass) set(ctx context.Context, state, reason, msg string) error {
+func (p *pass) set(ctx context.Context, state store.State, reason, msg string) error {
 	p.c.State, p.c.StateReason, p.c.StateMessage, p.c.StateDetail = state, reason, msg, ""
 	return p.save(ctx, false)
 }
@@ -155,7 +155,9 @@ func (p *pass) find(ctx context.Context) (*docker.ContainerInfo, error) {
 		return nil, nil
 	}
 	// Prefer a running one; remove the others so there is never more than one.
-	sort.SliceStable(list, func(i, j int) bool { return list[i].State == "running" && list[j].State != "running" })
+	sort.SliceStable(list, func(i, j int) bool {
+		return list[i].State == docker.StatusRunning && list[j].State != docker.StatusRunning
+	})
 	for _, extra := range list[1:] {
 		m.log.Warn("removing duplicate Docker container", "container", c.UUID, "docker_id", extra.ID)
 		_ = m.dk.Remove(ctx, extra.ID)
@@ -166,7 +168,7 @@ func (p *pass) find(ctx context.Context) (*docker.ContainerInfo, error) {
 // retriesResetAfter is how long an app must run before its automatic restarts count from zero again.
 const retriesResetAfter = 10 * time.Minute
 
-var transitional = []string{store.StatePulling, store.StateCreating, store.StateStarting}
+var transitional = []store.State{store.StatePulling, store.StateCreating, store.StateStarting}
 
 func (p *pass) reconcile(ctx context.Context) error {
 	m, c := p.m, p.c
@@ -248,14 +250,14 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 	m, c := p.m, p.c
 	before := c.ContainerState
 	if info == nil {
-		if c.DockerID == "" || slices.Contains([]string{store.StateDeleted, store.StateNotFound, store.StateInitial}, c.State) {
+		if c.DockerID == "" || slices.Contains([]store.State{store.StateDeleted, store.StateNotFound, store.StateInitial}, c.State) {
 			if c.State == store.StateUnknown {
 				c.State = store.StateNotFound
 			} else {
 				return nil
 			}
 		}
-		if slices.Contains([]string{store.StatePulling, store.StateCreating}, c.State) && c.DockerID == "" {
+		if slices.Contains([]store.State{store.StatePulling, store.StateCreating}, c.State) && c.DockerID == "" {
 			return nil
 		}
 		c.State, c.StateReason, c.StateMessage = store.StateNotFound, "", "the Docker container was removed outside kiosc"
@@ -283,7 +285,7 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		}
 		m.follow(c.UUID, info.ID)
 	default:
-		wasUp := slices.Contains([]string{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
+		wasUp := slices.Contains([]store.State{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
 		if wasUp && info.ExitCode == 137 && !info.OOMKilled {
 			info = m.settleOOM(ctx, c.UUID, info)
 		}
@@ -452,7 +454,7 @@ func (p *pass) start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(ctx, "create_failed", createFailure("the container", err))
 	}
-	c.DockerID, c.DockerState, c.NetworkMode = id, "created", m.o.NetworkMode
+	c.DockerID, c.DockerState, c.NetworkMode = id, docker.StatusCreated, m.o.NetworkMode
 	if err := p.save(ctx, true); err != nil {
 		return err
 	}
@@ -463,7 +465,7 @@ func (p *pass) start(ctx context.Context) error {
 		return p.fail(ctx, "start_failed", startFailure(err))
 	}
 	c.StartedAt = ptr(time.Now().UTC())
-	c.DockerState = "running"
+	c.DockerState = docker.StatusRunning
 	if err := p.set(ctx, store.StateStarting, "", ""); err != nil {
 		return err
 	}
@@ -589,7 +591,7 @@ func (p *pass) pause(ctx context.Context, info *docker.ContainerInfo) error {
 	if err := p.m.dk.Pause(ctx, info.ID); err != nil {
 		return err
 	}
-	p.c.DockerState = "paused"
+	p.c.DockerState = docker.StatusPaused
 	p.m.event(ctx, p.uuid, store.LevelInfo, p.user, "paused")
 	return p.set(ctx, store.StatePaused, "", "")
 }
@@ -599,7 +601,7 @@ func (p *pass) unpause(ctx context.Context, info *docker.ContainerInfo) error {
 	if err := p.m.dk.Unpause(ctx, info.ID); err != nil {
 		return err
 	}
-	p.c.DockerState = "running"
+	p.c.DockerState = docker.StatusRunning
 	p.m.event(ctx, p.uuid, store.LevelInfo, p.user, "unpaused")
 	return p.set(ctx, store.StateRunning, "", "")
 }

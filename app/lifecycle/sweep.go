@@ -198,7 +198,7 @@ var ErrNoContainer = errors.New("container not found")
 type Upstream struct {
 	ContainerUUID string
 	ProjectUUID   string
-	State         string
+	State         store.State
 	Addr          string // empty unless running
 	StripPrefix   bool
 	ContainerPath string

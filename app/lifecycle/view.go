@@ -17,29 +17,29 @@ type View struct {
 	UUID    string `json:"uuid"`
 	Project string `json:"project"`
 	settings.Container
-	SecretEnvironmentKeys []string   `json:"secret_environment_keys"`
-	Template              *string    `json:"template"`
-	State                 string     `json:"state"`
-	StateReason           string     `json:"state_reason"`
-	StateMessage          string     `json:"state_message"`
-	StateDetail           string     `json:"state_detail,omitempty"` // the engine's own text of a failure
-	DesiredState          string     `json:"desired_state"`
-	DockerID              *string    `json:"docker_id"`
-	DockerState           *string    `json:"docker_state"`
-	ExitCode              *int       `json:"exit_code"`
-	OOMKilled             bool       `json:"oom_killed"`
-	HostPort              *int       `json:"host_port"`
-	ReadyAt               *time.Time `json:"ready_at"`
-	StartedAt             *time.Time `json:"started_at"`
-	StoppedAt             *time.Time `json:"stopped_at"`
-	LastAccessAt          *time.Time `json:"last_access_at"`
-	RestartPending        bool       `json:"restart_pending"`
-	ProxyURL              string     `json:"proxy_url"`
-	HasRegistryAuth       bool       `json:"has_registry_auth"`
-	Retries               int        `json:"retries"`
-	CreatedBy             string     `json:"created_by"`
-	CreatedAt             time.Time  `json:"created_at"`
-	UpdatedAt             time.Time  `json:"updated_at"`
+	SecretEnvironmentKeys []string    `json:"secret_environment_keys"`
+	Template              *string     `json:"template"`
+	State                 store.State `json:"state"`
+	StateReason           string      `json:"state_reason"`
+	StateMessage          string      `json:"state_message"`
+	StateDetail           string      `json:"state_detail,omitempty"` // the engine's own text of a failure
+	DesiredState          store.State `json:"desired_state"`
+	DockerID              *string     `json:"docker_id"`
+	DockerState           *string     `json:"docker_state"`
+	ExitCode              *int        `json:"exit_code"`
+	OOMKilled             bool        `json:"oom_killed"`
+	HostPort              *int        `json:"host_port"`
+	ReadyAt               *time.Time  `json:"ready_at"`
+	StartedAt             *time.Time  `json:"started_at"`
+	StoppedAt             *time.Time  `json:"stopped_at"`
+	LastAccessAt          *time.Time  `json:"last_access_at"`
+	RestartPending        bool        `json:"restart_pending"`
+	ProxyURL              string      `json:"proxy_url"`
+	HasRegistryAuth       bool        `json:"has_registry_auth"`
+	Retries               int         `json:"retries"`
+	CreatedBy             string      `json:"created_by"`
+	CreatedAt             time.Time   `json:"created_at"`
+	UpdatedAt             time.Time   `json:"updated_at"`
 }
 
 func optStr(s string) *string {

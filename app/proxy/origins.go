@@ -367,7 +367,7 @@ func (p *Proxy) serveApp(c *fiber.Ctx, req request) error {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
 		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
-	if t.State != StateRunning || t.Addr == "" {
+	if t.State != store.StateRunning || t.Addr == "" {
 		return p.notRunning(c, req, t, nav)
 	}
 	if p.apps.subdomain() {

@@ -28,14 +28,11 @@ import (
 // PathPrefix is where containers are served in path and app-origin mode, and their entry on kiosc's origin.
 const PathPrefix = routing.PathPrefix
 
-// StateRunning is the only container state in which requests are forwarded.
-const StateRunning = "running"
-
 // Target is where one container's traffic goes, as kiosc's own Docker state knows it.
 type Target struct {
 	ContainerUUID string
 	ProjectUUID   string
-	State         string
+	State         store.State // requests are forwarded only when it is store.StateRunning
 	// Addr is "host:port", empty unless State is running.
 	Addr        string
 	StripPrefix bool
@@ -232,7 +229,7 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
 		return err
 	}
-	if p.apps != nil && nav && id.Session != nil && t.State == StateRunning && t.Addr != "" {
+	if p.apps != nil && nav && id.Session != nil && t.State == store.StateRunning && t.Addr != "" {
 		// Browsers use the app on its own origin; scripts with tokens keep using this URL.
 		return p.hop(c, req)
 	}
@@ -246,7 +243,7 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
 		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
-	if t.State != StateRunning || t.Addr == "" {
+	if t.State != store.StateRunning || t.Addr == "" {
 		return p.notRunning(c, req, t, nav)
 	}
 	p.opt.Containers.Touch(t.ContainerUUID)
@@ -378,7 +375,7 @@ func (p *Proxy) notRunning(c *fiber.Ctx, req request, t Target, nav bool) error 
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": fiber.Map{
 		"code":    "container_not_running",
-		"message": "the app is not running (state " + t.State + "); open it in the browser to start it",
+		"message": "the app is not running (state " + string(t.State) + "); open it in the browser to start it",
 		"state":   t.State,
 	}})
 }

@@ -254,7 +254,7 @@ func (p *Proxy) signIn(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	if t.State != StateRunning || t.Addr == "" {
+	if t.State != store.StateRunning || t.Addr == "" {
 		// The lobby returns to the app's entry on kiosc's origin, which comes back here once the app runs.
 		return c.Redirect(LobbyURL(uuid, p.apps.entryPath(uuid, next)), fiber.StatusFound)
 	}

@@ -341,7 +341,7 @@ func (p *Proxy) watch() {
 			if !p.tunnels.has(e.Key) {
 				continue
 			}
-			if st := stateOf(e.Data); st != "" && st != StateRunning {
+			if st := stateOf(e.Data); st != "" && st != store.StateRunning {
 				if n := p.tunnels.closeContainer(e.Key); n > 0 {
 					p.opt.Log.Info("proxy: closed tunnels of a container that is no longer running",
 						"container", e.Key, "state", st, "tunnels", n)
@@ -376,14 +376,14 @@ func rightsChanged(data any) bool {
 }
 
 // stateOf extracts "state" from a container.state event's data, whatever Go type carries it.
-func stateOf(data any) string {
+func stateOf(data any) store.State {
 	var v struct {
-		State string `json:"state"`
+		State store.State `json:"state"`
 	}
 	switch d := data.(type) {
 	case map[string]any:
 		s, _ := d["state"].(string)
-		return s
+		return store.State(s)
 	case json.RawMessage:
 		_ = json.Unmarshal(d, &v)
 		return v.State
@@ -404,7 +404,7 @@ func (p *Proxy) recheck() {
 	p.sessions.forget("")
 	for _, uuid := range p.tunnels.containers() {
 		t, err := p.opt.Containers.Upstream(ctx, uuid)
-		if (err == nil && t.State != StateRunning) || errors.Is(err, store.ErrNotFound) {
+		if (err == nil && t.State != store.StateRunning) || errors.Is(err, store.ErrNotFound) {
 			p.tunnels.closeContainer(uuid)
 		}
 	}
