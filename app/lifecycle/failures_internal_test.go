@@ -7,30 +7,6 @@ import (
 	"testing"
 )
 
-func TestSiteLimit(t *testing.T) {
-	for _, tc := range []struct {
-		name              string
-		v, def, max, want int64
-	}{
-		{"unset, nothing configured", 0, 0, 0, 0},
-		{"unset takes the default", 0, 100, 500, 100},
-		{"unset without default takes the maximum", 0, 0, 500, 500},
-		{"unset with a default and no maximum", 0, 100, 0, 100},
-		{"own value kept", 200, 100, 500, 200},
-		{"own value below the default kept", 50, 100, 500, 50},
-		{"own value above the maximum capped", 800, 100, 500, 500},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := siteLimit(tc.v, tc.def, tc.max); got != tc.want {
-				t.Errorf("siteLimit(%d, %d, %d) = %d, want %d", tc.v, tc.def, tc.max, got, tc.want)
-			}
-			if got := siteLimit(float64(tc.v)/100, float64(tc.def)/100, float64(tc.max)/100); got != float64(tc.want)/100 {
-				t.Errorf("CPUs: got %g, want %g", got, float64(tc.want)/100)
-			}
-		})
-	}
-}
-
 func TestPullFailureMessage(t *testing.T) {
 	for _, tc := range []struct {
 		name, image, engine string
