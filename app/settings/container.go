@@ -2,8 +2,9 @@
 // struct, the patch that changes some of them, and their validation against the site's limits. Store records, the
 // API's views, templates and the command-line client all embed Container, so a setting is written out once.
 //
-// A new setting is a field of Container and Patch (same Go name, same JSON name), a rule in Patch.Validate, and its
-// columns in the store. Apply, Fill, PatchOf, Fields and the template diff follow from the struct.
+// A new setting is a field of Container and Patch (same Go name, same JSON name), a rule in Patch.Validate, its
+// columns in the store and, when it changes the Docker container, its line in lifecycle.ContainerSpec. Apply, Fill,
+// Pick, PatchOf, Fields and the template diff follow from the struct.
 package settings
 
 import (
