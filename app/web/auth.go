@@ -9,6 +9,7 @@ import (
 	"github.com/bihealth/kiosc/app/auth"
 )
 
+// identityKey holds the authenticated caller in the request's locals.
 const identityKey = "kiosc.identity"
 
 // Authenticate resolves the caller from `Authorization: Token|Bearer <key>` or the session cookie (named cookie)
