@@ -57,7 +57,8 @@ test-e2e: node_modules/.package-lock.json
 $(GOLANGCI):
 	GOBIN=$(TOOLS) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
-lint: $(GOLANGCI) node_modules/.package-lock.json ## golangci-lint, eslint, prettier, vue-tsc
+lint: $(GOLANGCI) node_modules/.package-lock.json ## go mod tidy check, golangci-lint, eslint, prettier, vue-tsc
+	@go mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy'; exit 1; }
 	$(GOLANGCI) run . ./app/...
 	npm run lint
 	npm run typecheck

@@ -30,8 +30,10 @@ import (
 	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 	"github.com/bihealth/kiosc/app/version"
 )
 
@@ -90,12 +92,12 @@ func serve(ctx context.Context, args []string) error {
 	bus := events.New(m.LiveDropped.Inc)
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
-	recorder := &api.Recorder{Store: st, Bus: bus, Log: log}
+	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
 	containers := lifecycle.New(st, dock, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
 		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
-		Limits: lifecycle.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs, DefaultMemory: cfg.DefaultMemory,
+		Limits: settings.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs, DefaultMemory: cfg.DefaultMemory,
 			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries}})
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain,
 		ProxyMode: string(cfg.ProxyMode)}
@@ -117,7 +119,7 @@ func serve(ctx context.Context, args []string) error {
 	prox := proxy.New(proxy.Options{Containers: proxyContainers{containers}, Auth: authSvc, Checker: checker, Bus: bus,
 		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Apps: cfg.Apps(), Sessions: st})
 	root = append(root, prox)
-	sodarAPI, sodarSync := sodarSite(cfg, st, &api.Recorder{Store: st, Bus: bus, Log: log}, log)
+	sodarAPI, sodarSync := sodarSite(cfg, st, &timeline.Recorder{Store: st, Bus: bus, Log: log}, log)
 
 	srv := server.New(server.Deps{
 		BaseURL: cfg.BaseURL, Log: log, Auth: authSvc, Metrics: m, MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, SPA: spa(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // DockerAdmin is what the admin Docker and maintenance endpoints need (lifecycle.Manager).
@@ -26,15 +27,15 @@ type Admin struct {
 
 // Register adds the routes under /api/v1.
 func (h *Admin) Register(r fiber.Router) {
-	r.Get("/admin/docker", RequireSuperuser, h.docker)
-	r.Get("/admin/maintenance", RequireSuperuser, h.tasks)
-	r.Post("/admin/maintenance/:task", RequireSuperuser, h.run)
+	r.Get("/admin/docker", web.RequireSuperuser, h.docker)
+	r.Get("/admin/maintenance", web.RequireSuperuser, h.tasks)
+	r.Post("/admin/maintenance/:task", web.RequireSuperuser, h.run)
 }
 
 // dockerError maps a failure to reach the engine to 503, leaving other errors alone.
 func dockerError(err error) error {
 	if errors.Is(err, lifecycle.ErrDockerUnavailable) {
-		return Unavailable("docker_unavailable", err.Error(), 5)
+		return web.Unavailable("docker_unavailable", err.Error(), 5)
 	}
 	return err
 }
@@ -63,18 +64,18 @@ func (h *Admin) tasks(c *fiber.Ctx) error {
 func (h *Admin) run(c *fiber.Ctx) error {
 	task := c.Params("task")
 	if !slices.Contains(lifecycle.Tasks, task) {
-		return &Error{Status: 404, Code: "not_found", Message: "maintenance task \"" + task + "\" not found (tasks: " +
+		return &web.Error{Status: 404, Code: "not_found", Message: "maintenance task \"" + task + "\" not found (tasks: " +
 			strings.Join(lifecycle.Tasks, ", ") + ")"}
 	}
 	if len(c.Body()) > 0 {
 		var none struct{}
-		if err := Decode(c, &none); err != nil {
+		if err := web.Decode(c, &none); err != nil {
 			return err
 		}
 	}
-	r, err := h.Docker.RunMaintenance(c.UserContext(), IdentityOf(c).User, task)
+	r, err := h.Docker.RunMaintenance(c.UserContext(), web.IdentityOf(c).User, task)
 	if errors.Is(err, lifecycle.ErrUnknownTask) {
-		return NotFound("maintenance task \"" + task + "\"")
+		return web.NotFound("maintenance task \"" + task + "\"")
 	}
 	if err != nil {
 		return dockerError(err)

@@ -2,20 +2,18 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bihealth/kiosc/app/access"
-	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Containers serves the container endpoints (spec section 8): CRUD, actions, kiosc events, jobs and logs.
@@ -33,30 +31,30 @@ type Containers struct {
 
 // Register adds the routes under /api/v1.
 func (h *Containers) Register(r fiber.Router) {
-	r.Get("/projects/:uuid/containers", RequireUser, h.listProject)
-	r.Post("/projects/:uuid/containers", RequireUser, h.create)
-	r.Get("/containers", RequireUser, h.list)
-	r.Get("/containers/:uuid", RequireUser, h.get)
-	r.Patch("/containers/:uuid", RequireUser, h.update)
-	r.Delete("/containers/:uuid", RequireUser, h.delete)
+	r.Get("/projects/:uuid/containers", web.RequireUser, h.listProject)
+	r.Post("/projects/:uuid/containers", web.RequireUser, h.create)
+	r.Get("/containers", web.RequireUser, h.list)
+	r.Get("/containers/:uuid", web.RequireUser, h.get)
+	r.Patch("/containers/:uuid", web.RequireUser, h.update)
+	r.Delete("/containers/:uuid", web.RequireUser, h.delete)
 	for _, a := range []string{"start", "stop", "restart", "pause", "unpause"} {
-		r.Post("/containers/:uuid/"+a, RequireUser, h.action(a))
+		r.Post("/containers/:uuid/"+a, web.RequireUser, h.action(a))
 	}
-	r.Post("/containers/:uuid/open", RequireUser, h.open)
-	r.Get("/containers/:uuid/events", RequireUser, h.events)
-	r.Get("/containers/:uuid/jobs", RequireUser, h.jobs)
-	r.Get("/containers/:uuid/logs", RequireUser, h.logs)
-	r.Get("/containers/:uuid/logs/stream", RequireUser, h.streamCheck, websocket.New(h.stream))
+	r.Post("/containers/:uuid/open", web.RequireUser, h.open)
+	r.Get("/containers/:uuid/events", web.RequireUser, h.events)
+	r.Get("/containers/:uuid/jobs", web.RequireUser, h.jobs)
+	r.Get("/containers/:uuid/logs", web.RequireUser, h.logs)
+	r.Get("/containers/:uuid/logs/stream", web.RequireUser, h.streamCheck, websocket.New(h.stream))
 }
 
 // container loads a container the caller may act on, with what the caller may see of it: 404 when it does not
 // exist or the caller has no role in its project, 403 when the role does not allow the action.
 func (h *Containers) container(c *fiber.Ctx, action access.Action) (*store.Container, lifecycle.Audience, error) {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
 	if err != nil {
-		return nil, lifecycle.AudienceNone, StoreError(err, "container")
+		return nil, lifecycle.AudienceNone, web.StoreError(err, "container")
 	}
 	aud, err := h.allow(ctx, u, ct.ProjectUUID, action, "container")
 	if err != nil {
@@ -75,10 +73,10 @@ func (h *Containers) allow(ctx context.Context, u *store.User, projectUUID strin
 		return lifecycle.AudienceNone, err
 	}
 	if p == nil || role == "" || role == access.RoleFinder {
-		return lifecycle.AudienceNone, NotFound(what)
+		return lifecycle.AudienceNone, web.NotFound(what)
 	}
 	if !access.Allowed(false, role, action) {
-		return lifecycle.AudienceNone, Forbidden("your role in this project does not allow this")
+		return lifecycle.AudienceNone, web.Forbidden("your role in this project does not allow this")
 	}
 	return lifecycle.AudienceOf(false, role), nil
 }
@@ -93,16 +91,16 @@ func managerError(err error) error {
 	var ve *lifecycle.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return Validation(ve.Fields)
+		return web.Validation(ve.Fields)
 	case errors.Is(err, lifecycle.ErrConflict):
-		return Conflict(err.Error())
+		return web.Conflict(err.Error())
 	}
-	return StoreError(err, "container")
+	return web.StoreError(err, "container")
 }
 
 func (h *Containers) listProject(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	aud, err := h.allow(ctx, u, c.Params("uuid"), access.ViewProject, "project")
 	if err != nil {
 		return err
@@ -110,14 +108,14 @@ func (h *Containers) listProject(c *fiber.Ctx) error {
 	if p, _, err := h.Checker.Role(ctx, u, c.Params("uuid")); err != nil {
 		return err
 	} else if p == nil {
-		return NotFound("project")
+		return web.NotFound("project")
 	}
 	return h.respondList(c, []string{c.Params("uuid")}, func(string) lifecycle.Audience { return aud })
 }
 
 func (h *Containers) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	if id := c.Query("project"); id != "" {
 		aud, err := h.allow(ctx, u, id, access.ViewProject, "project")
 		if err != nil {
@@ -141,21 +139,16 @@ func (h *Containers) list(c *fiber.Ctx) error {
 	return h.respondList(c, projects, func(project string) lifecycle.Audience { return lifecycle.AudienceOf(false, roles[project]) })
 }
 
-var validStates = map[string]bool{store.StateInitial: true, store.StatePulling: true, store.StateCreating: true,
-	store.StateStarting: true, store.StateRunning: true, store.StateStopping: true, store.StateStopped: true,
-	store.StateExited: true, store.StateFailed: true, store.StatePaused: true, store.StateDeleting: true,
-	store.StateDeleted: true, store.StateNotFound: true, store.StateUnknown: true}
-
 // respondList answers one page of the containers of projects (nil: all), each rendered for the caller's audience in
 // its project.
 func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(project string) lifecycle.Audience) error {
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
-	state := c.Query("state")
-	if state != "" && !validStates[state] {
-		return FieldError("state", "unknown state")
+	state := store.State(c.Query("state"))
+	if state != "" && !state.Valid() {
+		return web.FieldError("state", "unknown state")
 	}
 	list, total, err := h.Store.ListContainers(c.UserContext(), store.ContainerFilter{ProjectUUIDs: projects, State: state, Page: page})
 	if err != nil {
@@ -170,20 +163,20 @@ func (h *Containers) respondList(c *fiber.Ctx, projects []string, audience func(
 
 func (h *Containers) create(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	aud, err := h.allow(ctx, u, c.Params("uuid"), access.ManageContainers, "project")
 	if err != nil {
 		return err
 	}
 	p, err := h.Store.GetProjectByUUID(ctx, c.Params("uuid"))
 	if err != nil {
-		return StoreError(err, "project")
+		return web.StoreError(err, "project")
 	}
 	if p.Type != store.TypeProject {
-		return BadRequest("not_a_project", "containers belong to projects, not categories")
+		return web.BadRequest("not_a_project", "containers belong to projects, not categories")
 	}
 	var in lifecycle.Input
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if err := fillFromTemplate(ctx, h.Store, h.Checker, u, p.UUID, &in); err != nil {
@@ -209,9 +202,9 @@ func (h *Containers) update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	var in lifecycle.Input
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if in.Template != nil && *in.Template != "" {
@@ -231,7 +224,7 @@ func (h *Containers) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ct, err = h.Manager.Delete(c.UserContext(), IdentityOf(c).User, ct.UUID)
+	ct, err = h.Manager.Delete(c.UserContext(), web.IdentityOf(c).User, ct.UUID)
 	if err != nil {
 		return managerError(err)
 	}
@@ -244,7 +237,7 @@ func (h *Containers) action(name string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ctx, u := c.UserContext(), IdentityOf(c).User
+		ctx, u := c.UserContext(), web.IdentityOf(c).User
 		switch name {
 		case "start":
 			ct, err = h.Manager.Start(ctx, u, ct.UUID)
@@ -269,11 +262,11 @@ func (h *Containers) open(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Manager.Open(c.UserContext(), IdentityOf(c).User, ct.UUID); err != nil {
+	if err := h.Manager.Open(c.UserContext(), web.IdentityOf(c).User, ct.UUID); err != nil {
 		return managerError(err)
 	}
 	if ct, err = h.Store.GetContainer(c.UserContext(), ct.UUID); err != nil {
-		return StoreError(err, "container")
+		return web.StoreError(err, "container")
 	}
 	return c.Status(fiber.StatusAccepted).JSON(h.containerOut(ct, aud))
 }
@@ -291,7 +284,7 @@ func (h *Containers) events(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -324,7 +317,7 @@ func (h *Containers) jobs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -343,188 +336,4 @@ func (h *Containers) jobs(c *fiber.Ctx) error {
 		items = append(items, out)
 	}
 	return c.JSON(fiber.Map{"items": items, "total": total})
-}
-
-// parseTail reads ?tail= (lines, default 500, at most 10000).
-func parseTail(c *fiber.Ctx) (int, error) {
-	tail := 500
-	if v := c.Query("tail"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10000 {
-			return 0, FieldError("tail", "must be a whole number between 0 and 10000")
-		}
-		tail = n
-	}
-	return tail, nil
-}
-
-func (h *Containers) logs(c *fiber.Ctx) error {
-	ct, _, err := h.container(c, access.ViewLogs)
-	if err != nil {
-		return err
-	}
-	tail, err := parseTail(c)
-	if err != nil {
-		return err
-	}
-	var since time.Time
-	if v := c.Query("since"); v != "" {
-		if since, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return FieldError("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
-		}
-	}
-	if tail == 0 {
-		tail = 10000
-	}
-	lines, err := h.Manager.Logs(c.UserContext(), ct.UUID, since, tail)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"items": lines})
-}
-
-// LogStreamQueue bounds a log stream client's queue; a client that falls this far behind is disconnected.
-const LogStreamQueue = 1024
-
-// LogAccessRecheck is how often an open log stream re-checks that its user may still read the logs when no line
-// arrives (every line is checked as well). The check reads the access cache, so it costs no query.
-const LogAccessRecheck = 2 * time.Second
-
-// logStreamRevoked is the close reason of a log stream whose user lost the right to read the logs.
-const logStreamRevoked = "access revoked"
-
-func (h *Containers) streamCheck(c *fiber.Ctx) error {
-	ct, _, err := h.container(c, access.ViewLogs)
-	if err != nil {
-		return err
-	}
-	tail, err := parseTail(c)
-	if err != nil {
-		return err
-	}
-	if !websocket.IsWebSocketUpgrade(c) {
-		return &Error{Status: 426, Code: "upgrade_required", Message: "this endpoint speaks websocket"}
-	}
-	if !SameOrigin(c, h.BaseURL) {
-		return Forbidden("cross-origin websocket refused")
-	}
-	c.Locals("logs.container", ct.UUID)
-	c.Locals("logs.project", ct.ProjectUUID)
-	c.Locals("logs.tail", tail)
-	c.Locals("logs.identity", IdentityOf(c))
-	return c.Next()
-}
-
-// mayReadLogs reports whether u, with the superuser flag and roles u has now (not when the stream opened), may
-// read the logs of containers in project.
-func (h *Containers) mayReadLogs(ctx context.Context, u *store.User, project string) bool {
-	cur, active, err := h.Checker.Current(ctx, u)
-	if err != nil || !active {
-		return false
-	}
-	ok, err := h.Checker.Can(ctx, cur, project, access.ViewLogs)
-	return err == nil && ok
-}
-
-// stream sends stored lines (the last tail), then every new line as Docker writes it, across restarts and
-// recreations of the Docker container, and closes normally with reason "deleted" when the container is deleted.
-// When its user loses the right to read the logs (demoted, removed from the project, disabled), no further line
-// is sent and the stream closes with reason "access revoked" within LogAccessRecheck.
-func (h *Containers) stream(conn *websocket.Conn) {
-	id, _ := conn.Locals("logs.container").(string)
-	project, _ := conn.Locals("logs.project").(string)
-	tail, _ := conn.Locals("logs.tail").(int)
-	ident, _ := conn.Locals("logs.identity").(*auth.Identity)
-	if id == "" || project == "" || ident == nil {
-		_ = conn.Close()
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sub := h.Bus.Subscribe(LogStreamQueue, func(e events.Event) bool {
-		return e.Key == id && (e.Type == events.TypeContainerLog || e.Type == events.TypeContainerState)
-	})
-	defer h.Bus.Unsubscribe(sub)
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer cancel()
-		conn.SetReadLimit(4096)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	// The connection's buffers are recycled when this handler returns, so the reader must have stopped by then.
-	defer func() {
-		_ = conn.Close()
-		<-readerDone
-	}()
-	write := func(v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return conn.WriteMessage(websocket.TextMessage, b)
-	}
-	closeWith := func(code int, reason string) {
-		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-	}
-	var last time.Time
-	if tail > 0 {
-		lines, err := h.Manager.Logs(ctx, id, time.Time{}, tail)
-		if err != nil {
-			closeWith(websocket.CloseInternalServerErr, "could not read logs")
-			return
-		}
-		for _, l := range lines {
-			if err := write(l); err != nil {
-				return
-			}
-			last = l.Time
-		}
-	}
-	ping := time.NewTicker(30 * time.Second)
-	defer ping.Stop()
-	recheck := time.NewTicker(LogAccessRecheck)
-	defer recheck.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sub.Done():
-			closeWith(websocket.CloseTryAgainLater, "too slow")
-			return
-		case <-recheck.C:
-			if !h.mayReadLogs(ctx, ident.User, project) {
-				closeWith(websocket.ClosePolicyViolation, logStreamRevoked)
-				return
-			}
-		case e := <-sub.C():
-			if !h.mayReadLogs(ctx, ident.User, project) {
-				closeWith(websocket.ClosePolicyViolation, logStreamRevoked)
-				return
-			}
-			switch d := e.Data.(type) {
-			case lifecycle.LogLine:
-				if !d.Time.After(last) {
-					continue // already sent from the stored lines
-				}
-				if err := write(d); err != nil {
-					return
-				}
-			case lifecycle.View:
-				if d.State == store.StateDeleted {
-					if _, err := h.Store.GetContainer(ctx, id); errors.Is(err, store.ErrNotFound) {
-						closeWith(websocket.CloseNormalClosure, "deleted")
-						return
-					}
-				}
-			}
-		case <-ping.C:
-			_ = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
-		}
-	}
 }

@@ -9,13 +9,16 @@ import (
 	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/api/apitest"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // identityEnv is a server with the identity endpoints.
 func identityEnv(t *testing.T) *apitest.Env {
 	return apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		return []server.Module{
 			&api.Tokens{Store: e.Store, Auth: e.Auth, Timeline: rec},
 			&api.Users{Store: e.Store, Auth: e.Auth, Timeline: rec},
@@ -186,7 +189,8 @@ func TestProjectListAndPermissions(t *testing.T) {
 	t.Run("project with containers", func(t *testing.T) {
 		p := create(t, su, "Busy", "PROJECT", "")
 		pr, _ := e.Store.GetProjectByUUID(context.Background(), p)
-		if err := e.Store.CreateContainer(context.Background(), &store.Container{ProjectID: pr.ID, Title: "app", Image: "nginx"}); err != nil {
+		if err := e.Store.CreateContainer(context.Background(), &store.Container{ProjectID: pr.ID,
+			Container: settings.Container{Title: "app", Image: "nginx"}}); err != nil {
 			t.Fatal(err)
 		}
 		r := su.Do("DELETE", "/api/v1/projects/"+p, nil)
@@ -336,7 +340,7 @@ func TestUsers(t *testing.T) {
 	mustStatus(t, r, 200)
 	mustStatus(t, other.Do("GET", "/api/v1/me", nil), 401)
 	for _, ck := range r.Cookies {
-		if ck.Name == api.SessionCookie {
+		if ck.Name == web.SessionCookie {
 			carol.Cookie = ck.Value
 		}
 	}

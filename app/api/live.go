@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -16,6 +15,7 @@ import (
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // LiveQueueSize bounds each live client's queue; a client that falls this far behind is dropped.
@@ -35,34 +35,16 @@ type Live struct {
 
 // Register adds GET /ws under /api/v1.
 func (h *Live) Register(r fiber.Router) {
-	r.Get("/ws", RequireUser, func(c *fiber.Ctx) error {
+	r.Get("/ws", web.RequireUser, func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
-			return &Error{Status: 426, Code: "upgrade_required", Message: "this endpoint speaks websocket"}
+			return &web.Error{Status: 426, Code: "upgrade_required", Message: "this endpoint speaks websocket"}
 		}
-		if !SameOrigin(c, h.BaseURL) {
-			return Forbidden("cross-origin websocket refused")
+		if !web.SameOrigin(c, h.BaseURL) {
+			return web.Forbidden("cross-origin websocket refused")
 		}
-		c.Locals("live.identity", IdentityOf(c))
+		c.Locals("live.identity", web.IdentityOf(c))
 		return c.Next()
 	}, websocket.New(h.serve))
-}
-
-// SameOrigin accepts requests without an Origin (non-browser clients), from kiosc's base URL, or whose Origin host
-// equals the Host they were sent to. It defends websockets against cross-site hijacking (browsers send cookies with
-// cross-site websocket handshakes).
-func SameOrigin(c *fiber.Ctx, base *url.URL) bool {
-	origin := c.Get(fiber.HeaderOrigin)
-	if origin == "" {
-		return true
-	}
-	o, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	if base != nil && strings.EqualFold(o.Scheme+"://"+o.Host, base.Scheme+"://"+base.Host) {
-		return true
-	}
-	return strings.EqualFold(o.Host, c.Hostname())
 }
 
 func (h *Live) serve(conn *websocket.Conn) {

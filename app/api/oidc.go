@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // oidcBrowserCookie binds a login in progress to the browser that started it.
@@ -47,9 +48,9 @@ func (h *OIDCLogin) fail(c *fiber.Ctx, err error) error {
 	var le *auth.LoginError
 	if errors.As(err, &le) {
 		msg = le.Message
-		h.Log.Warn("single sign-on failed", "reason", le.Message, "cause", le.Cause, "addr", ClientIP(c))
+		h.Log.Warn("single sign-on failed", "reason", le.Message, "cause", le.Cause, "addr", web.ClientIP(c))
 	} else {
-		h.Log.Error("single sign-on failed", "err", err, "addr", ClientIP(c))
+		h.Log.Error("single sign-on failed", "err", err, "addr", web.ClientIP(c))
 	}
 	if msg != "" {
 		msg = strings.ToUpper(msg[:1]) + msg[1:]
@@ -81,12 +82,12 @@ func (h *OIDCLogin) callback(c *fiber.Ctx) error {
 	browserKey := c.Cookies(oidcBrowserCookie)
 	h.browserCookie(c, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	id, cookie, next, err := h.OIDC.Finish(c.UserContext(), cb, browserKey, ClientIP(c), c.Get(fiber.HeaderUserAgent))
+	id, cookie, next, err := h.OIDC.Finish(c.UserContext(), cb, browserKey, web.ClientIP(c), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		return h.fail(c, err)
 	}
 	// A previous session on this browser ends with the new login (no session fixation).
-	if old := c.Cookies(SessionCookieName(h.Sessions.SecureCookies)); old != "" {
+	if old := c.Cookies(web.SessionCookieName(h.Sessions.SecureCookies)); old != "" {
 		if prev, err := h.Auth.SessionIdentity(c.UserContext(), old); err == nil {
 			_, _ = h.Auth.Logout(c.UserContext(), prev)
 		}

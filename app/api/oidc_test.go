@@ -14,6 +14,8 @@ import (
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/testbed/testop/oidcop"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 func TestOIDCEndpoints(t *testing.T) {
@@ -32,7 +34,7 @@ func TestOIDCEndpoints(t *testing.T) {
 
 	e := apitest.New(t, apitest.Options{Root: func(e *apitest.Env) []server.Module {
 		sso := auth.NewOIDC(auth.OIDCConfig{Issuer: issuer, ClientID: "kiosc", ClientSecret: "s", RedirectURL: "http://kiosc.test/auth/oidc/callback",
-			PostLogoutURL: "http://kiosc.test/login", SuperuserGroups: []string{"admins"}}, e.Auth, &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}, e.Log)
+			PostLogoutURL: "http://kiosc.test/login", SuperuserGroups: []string{"admins"}}, e.Auth, &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}, e.Log)
 		return []server.Module{&api.OIDCLogin{OIDC: sso, Auth: e.Auth, Sessions: &api.Sessions{Auth: e.Auth}, Log: e.Log}}
 	}})
 
@@ -108,7 +110,7 @@ func TestOIDCEndpoints(t *testing.T) {
 	}
 	sess := e.Anonymous()
 	for _, c := range res.Cookies {
-		if c.Name == api.SessionCookie {
+		if c.Name == web.SessionCookie {
 			sess.Cookie = c.Value
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/api/apitest"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // An app on another port of kiosc's host (or a sibling subdomain) is the same site: its requests carry kiosc's
@@ -19,8 +19,8 @@ func TestCrossOriginWritesAreRefused(t *testing.T) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if session {
-			req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: admin.Cookie})
-			req.Header.Set(api.CSRFHeader, admin.CSRF)
+			req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: admin.Cookie})
+			req.Header.Set(web.CSRFHeader, admin.CSRF)
 		}
 		for k, v := range headers {
 			req.Header.Set(k, v)
@@ -74,7 +74,7 @@ func TestDuplicateSessionCookieIsRefused(t *testing.T) {
 	admin := e.Login("admin", "admin-password")
 	other := e.User("mallory", false)
 	req := httptest.NewRequest("GET", "/api/v1/me", nil)
-	req.Header.Set("Cookie", api.SessionCookie+"="+other.Cookie+"; "+api.SessionCookie+"="+admin.Cookie)
+	req.Header.Set("Cookie", web.SessionCookie+"="+other.Cookie+"; "+web.SessionCookie+"="+admin.Cookie)
 	r := e.Send(req)
 	if r.StatusCode != http.StatusBadRequest || r.ErrorCode() != "duplicate_cookie" {
 		t.Fatalf("status %d: %s", r.StatusCode, r.Body)
@@ -86,7 +86,7 @@ func TestUnderHTTPSThePlainSessionCookieIsIgnored(t *testing.T) {
 	admin := e.Login("admin", "admin-password")
 	req := httptest.NewRequest("GET", "/api/v1/me", nil)
 	// A plain-http page of the same host could set kiosc_session; only __Host-kiosc_session counts under https.
-	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: admin.Cookie})
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: admin.Cookie})
 	if r := e.Send(req); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status %d: %s", r.StatusCode, r.Body)
 	}

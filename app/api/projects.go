@@ -12,6 +12,8 @@ import (
 
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // ProjectOut is the API representation of a project or category, with the caller's role and rights in it.
@@ -64,39 +66,39 @@ func resolveProject(ctx context.Context, ch *access.Checker, u *store.User, id s
 		return nil, "", err
 	}
 	if p == nil {
-		return nil, "", NotFound("project")
+		return nil, "", web.NotFound("project")
 	}
 	if role == "" && !u.IsSuperuser {
 		if p.Type == store.TypeCategory && visibleAsFinder(ctx, ch, u, id) {
 			return p, access.RoleFinder, nil
 		}
-		return nil, "", NotFound("project")
+		return nil, "", web.NotFound("project")
 	}
 	return p, role, nil
 }
 
-func readOnlyProject(p *store.Project) *Error {
-	return &Error{Status: 409, Code: "read_only", Message: fmt.Sprintf("%q is managed by SODAR; change it there", p.Title)}
+func readOnlyProject(p *store.Project) *web.Error {
+	return &web.Error{Status: 409, Code: "read_only", Message: fmt.Sprintf("%q is managed by SODAR; change it there", p.Title)}
 }
 
 // Projects serves projects and categories.
 type Projects struct {
 	Store    *store.Store
 	Checker  *access.Checker
-	Timeline *Recorder
+	Timeline *timeline.Recorder
 }
 
 // Register adds the routes under /api/v1.
 func (h *Projects) Register(r fiber.Router) {
-	r.Get("/projects", RequireUser, h.list)
-	r.Post("/projects", RequireSuperuser, h.create)
-	r.Get("/projects/:uuid", RequireUser, h.get)
-	r.Patch("/projects/:uuid", RequireUser, h.update)
-	r.Delete("/projects/:uuid", RequireUser, h.delete)
+	r.Get("/projects", web.RequireUser, h.list)
+	r.Post("/projects", web.RequireSuperuser, h.create)
+	r.Get("/projects/:uuid", web.RequireUser, h.get)
+	r.Patch("/projects/:uuid", web.RequireUser, h.update)
+	r.Delete("/projects/:uuid", web.RequireUser, h.delete)
 }
 
 func (h *Projects) list(c *fiber.Ctx) error {
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	list, roles, err := h.Checker.Visible(c.UserContext(), u)
 	if err != nil {
 		return err
@@ -109,7 +111,7 @@ func (h *Projects) list(c *fiber.Ctx) error {
 }
 
 func (h *Projects) get(c *fiber.Ctx) error {
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	p, role, err := resolveProject(c.UserContext(), h.Checker, u, c.Params("uuid"))
 	if err != nil {
 		return err
@@ -170,7 +172,7 @@ func (h *Projects) parentOf(ctx context.Context, id string, p *store.Project) (*
 
 func (h *Projects) create(c *fiber.Ctx) error {
 	var in projectIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -191,16 +193,16 @@ func (h *Projects) create(c *fiber.Ctx) error {
 		}
 	}
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
 	if err := h.Store.CreateProject(ctx, p); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return &Error{Status: 409, Code: "conflict", Message: "a project or category with this title already exists here",
+			return &web.Error{Status: 409, Code: "conflict", Message: "a project or category with this title already exists here",
 				Fields: map[string]string{"title": "already used in this category"}}
 		}
 		return err
 	}
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	h.Timeline.Record(ctx, &store.TimelineEvent{Username: u.Username, ProjectUUID: p.UUID, EventName: "project_create",
 		Description: fmt.Sprintf("%s created %s %q", u.Username, strings.ToLower(p.Type), p.Title), ObjectType: "project",
 		ObjectUUID: p.UUID, ExtraData: map[string]any{"title": p.Title, "type": p.Type, "parent": p.ParentUUID}})
@@ -215,17 +217,17 @@ type projectPatch struct {
 
 func (h *Projects) update(c *fiber.Ctx) error {
 	var in projectPatch
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	p, role, err := resolveProject(ctx, h.Checker, u, c.Params("uuid"))
 	if err != nil {
 		return err
 	}
 	if !access.Allowed(u.IsSuperuser, role, access.ManageProject) {
-		return Forbidden("editing a project needs the owner or delegate role")
+		return web.Forbidden("editing a project needs the owner or delegate role")
 	}
 	if p.Source == store.SourceSodar {
 		return readOnlyProject(p)
@@ -259,15 +261,15 @@ func (h *Projects) update(c *fiber.Ctx) error {
 		}
 	}
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
 	if len(changed) > 0 {
 		if err := h.Store.UpdateProject(ctx, p); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return &Error{Status: 409, Code: "conflict", Message: "a project or category with this title already exists here",
+				return &web.Error{Status: 409, Code: "conflict", Message: "a project or category with this title already exists here",
 					Fields: map[string]string{"title": "already used in this category"}}
 			}
-			return StoreError(err, "project")
+			return web.StoreError(err, "project")
 		}
 		h.Timeline.Record(ctx, &store.TimelineEvent{Username: u.Username, ProjectUUID: p.UUID, EventName: "project_update",
 			Description: fmt.Sprintf("%s updated %s %q", u.Username, strings.ToLower(p.Type), p.Title), ObjectType: "project",
@@ -278,13 +280,13 @@ func (h *Projects) update(c *fiber.Ctx) error {
 
 func (h *Projects) delete(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	p, _, err := resolveProject(ctx, h.Checker, u, c.Params("uuid"))
 	if err != nil {
 		return err
 	}
 	if !u.IsSuperuser {
-		return Forbidden("only superusers can delete projects")
+		return web.Forbidden("only superusers can delete projects")
 	}
 	if p.Source == store.SourceSodar {
 		return readOnlyProject(p)
@@ -294,13 +296,13 @@ func (h *Projects) delete(c *fiber.Ctx) error {
 		return err
 	}
 	if len(tree.Children(p.ID)) > 0 {
-		return Conflict(fmt.Sprintf("category %q is not empty; delete or move what is in it first", p.Title))
+		return web.Conflict(fmt.Sprintf("category %q is not empty; delete or move what is in it first", p.Title))
 	}
 	if err := h.Store.DeleteProject(ctx, p.ID); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return Conflict(fmt.Sprintf("project %q still has containers or templates; delete its containers first", p.Title))
+			return web.Conflict(fmt.Sprintf("project %q still has containers or templates; delete its containers first", p.Title))
 		}
-		return StoreError(err, "project")
+		return web.StoreError(err, "project")
 	}
 	h.Timeline.Record(ctx, &store.TimelineEvent{Username: u.Username, ProjectUUID: p.UUID, EventName: "project_delete",
 		Description: fmt.Sprintf("%s deleted %s %q", u.Username, strings.ToLower(p.Type), p.Title), ObjectType: "project",

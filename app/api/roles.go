@@ -9,6 +9,8 @@ import (
 
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // MemberOut is a user's effective role in a project, possibly inherited from a category above it.
@@ -24,25 +26,25 @@ type MemberOut struct {
 type Roles struct {
 	Store    *store.Store
 	Checker  *access.Checker
-	Timeline *Recorder
+	Timeline *timeline.Recorder
 }
 
 // Register adds the routes under /api/v1.
 func (h *Roles) Register(r fiber.Router) {
-	r.Get("/projects/:uuid/roles", RequireUser, h.list)
-	r.Put("/projects/:uuid/roles/:username", RequireUser, h.put)
-	r.Delete("/projects/:uuid/roles/:username", RequireUser, h.delete)
+	r.Get("/projects/:uuid/roles", web.RequireUser, h.list)
+	r.Put("/projects/:uuid/roles/:username", web.RequireUser, h.put)
+	r.Delete("/projects/:uuid/roles/:username", web.RequireUser, h.delete)
 }
 
 func (h *Roles) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	p, role, err := resolveProject(ctx, h.Checker, u, c.Params("uuid"))
 	if err != nil {
 		return err
 	}
 	if !access.Allowed(u.IsSuperuser, role, access.ViewProject) {
-		return Forbidden("seeing the members needs a role in this project")
+		return web.Forbidden("seeing the members needs a role in this project")
 	}
 	tree, err := h.Checker.Tree(ctx)
 	if err != nil {
@@ -87,20 +89,20 @@ func (h *Roles) list(c *fiber.Ctx) error {
 // target loads the project (checking the caller may manage its roles) and the user whose role changes.
 func (h *Roles) target(c *fiber.Ctx) (*store.Project, string, *store.User, *store.RoleAssignment, error) {
 	ctx := c.UserContext()
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	p, role, err := resolveProject(ctx, h.Checker, u, c.Params("uuid"))
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
 	if !access.Allowed(u.IsSuperuser, role, access.ManageRoles) {
-		return nil, "", nil, nil, Forbidden("managing members needs the owner or delegate role")
+		return nil, "", nil, nil, web.Forbidden("managing members needs the owner or delegate role")
 	}
 	if p.Source == store.SourceSodar {
 		return nil, "", nil, nil, readOnlyProject(p)
 	}
 	member, err := h.Store.GetUserByUsername(ctx, c.Params("username"))
 	if err != nil {
-		return nil, "", nil, nil, StoreError(err, "user")
+		return nil, "", nil, nil, web.StoreError(err, "user")
 	}
 	prev, err := h.Store.GetRole(ctx, p.ID, member.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -121,29 +123,29 @@ type roleIn struct {
 
 func (h *Roles) put(c *fiber.Ctx) error {
 	var in roleIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if !access.ValidRole(in.Role) {
-		return FieldError("role", "must be one of owner, delegate, contributor, guest, viewer")
+		return web.FieldError("role", "must be one of owner, delegate, contributor, guest, viewer")
 	}
 	p, callerRole, member, prev, err := h.target(c)
 	if err != nil {
 		return err
 	}
 	if callerRole != access.RoleOwner && (strongRole(in.Role) || (prev != nil && strongRole(prev.Role))) {
-		return Forbidden("delegates cannot assign or change the owner and delegate roles")
+		return web.Forbidden("delegates cannot assign or change the owner and delegate roles")
 	}
 	if prev != nil && prev.Role == access.RoleOwner && in.Role != access.RoleOwner {
-		return Conflict(fmt.Sprintf("%s is the owner of this project; make someone else owner first", member.Username))
+		return web.Conflict(fmt.Sprintf("%s is the owner of this project; make someone else owner first", member.Username))
 	}
 	ctx := c.UserContext()
 	r := &store.RoleAssignment{ProjectID: p.ID, ProjectUUID: p.UUID, UserID: member.ID, Username: member.Username, Role: in.Role, Source: store.SourceLocal}
 	demoted, err := h.Store.AssignRole(ctx, r)
 	if err != nil {
-		return StoreError(err, "role")
+		return web.StoreError(err, "role")
 	}
-	actor := IdentityOf(c).User.Username
+	actor := web.IdentityOf(c).User.Username
 	if demoted != nil {
 		h.Timeline.Record(ctx, &store.TimelineEvent{Username: actor, ProjectUUID: p.UUID, EventName: "role_update",
 			Description: fmt.Sprintf("%s is no longer owner of %q and became delegate", demoted.Username, p.Title),
@@ -172,19 +174,19 @@ func (h *Roles) delete(c *fiber.Ctx) error {
 		return err
 	}
 	if prev == nil {
-		return NotFound("role of " + member.Username + " in this project")
+		return web.NotFound("role of " + member.Username + " in this project")
 	}
 	if callerRole != access.RoleOwner && strongRole(prev.Role) {
-		return Forbidden("delegates cannot remove owners or delegates")
+		return web.Forbidden("delegates cannot remove owners or delegates")
 	}
 	if prev.Role == access.RoleOwner {
-		return Conflict(fmt.Sprintf("%s is the owner of this project; make someone else owner first", member.Username))
+		return web.Conflict(fmt.Sprintf("%s is the owner of this project; make someone else owner first", member.Username))
 	}
 	ctx := c.UserContext()
 	if err := h.Store.DeleteRole(ctx, p.ID, member.ID); err != nil {
-		return StoreError(err, "role")
+		return web.StoreError(err, "role")
 	}
-	actor := IdentityOf(c).User.Username
+	actor := web.IdentityOf(c).User.Username
 	h.Timeline.Record(ctx, &store.TimelineEvent{Username: actor, ProjectUUID: p.UUID, EventName: "role_delete",
 		Description: fmt.Sprintf("%s removed %s (%s) from %q", actor, member.Username, prev.Role, p.Title),
 		ObjectType:  "role", ObjectUUID: prev.UUID, ExtraData: map[string]any{"username": member.Username, "previous_role": prev.Role}})

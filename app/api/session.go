@@ -8,6 +8,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // UserOut is the API representation of a user.
@@ -57,7 +58,7 @@ func (h *Sessions) Register(r fiber.Router) {
 	r.Get("/config", h.config)
 	r.Post("/auth/login", h.login)
 	r.Post("/auth/logout", h.logout)
-	r.Get("/me", RequireUser, h.me)
+	r.Get("/me", web.RequireUser, h.me)
 }
 
 func (h *Sessions) config(c *fiber.Ctx) error {
@@ -78,7 +79,7 @@ type loginIn struct {
 
 func (h *Sessions) login(c *fiber.Ctx) error {
 	var in loginIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	fields := map[string]string{}
@@ -89,24 +90,24 @@ func (h *Sessions) login(c *fiber.Ctx) error {
 		fields["password"] = "required"
 	}
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
-	id, cookie, err := h.Auth.LoginPassword(c.UserContext(), in.Username, in.Password, ClientIP(c), c.Get(fiber.HeaderUserAgent))
+	id, cookie, err := h.Auth.LoginPassword(c.UserContext(), in.Username, in.Password, web.ClientIP(c), c.Get(fiber.HeaderUserAgent))
 	var te *auth.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		return &Error{Status: 429, Code: "too_many_attempts", Message: te.Error(), RetryAfter: int(te.RetryAfter.Seconds()) + 1}
+		return &web.Error{Status: 429, Code: "too_many_attempts", Message: te.Error(), RetryAfter: int(te.RetryAfter.Seconds()) + 1}
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		return &Error{Status: 401, Code: "invalid_credentials", Message: err.Error()}
+		return &web.Error{Status: 401, Code: "invalid_credentials", Message: err.Error()}
 	case errors.Is(err, auth.ErrInactive):
-		return &Error{Status: 403, Code: "account_disabled", Message: err.Error()}
+		return &web.Error{Status: 403, Code: "account_disabled", Message: err.Error()}
 	case errors.Is(err, auth.ErrLocalLoginDisabled):
-		return &Error{Status: 403, Code: "local_login_disabled", Message: err.Error()}
+		return &web.Error{Status: 403, Code: "local_login_disabled", Message: err.Error()}
 	case err != nil:
 		return err
 	}
 	// A previous session on this browser ends with the new login (no session fixation).
-	if old := c.Cookies(SessionCookieName(h.SecureCookies)); old != "" {
+	if old := c.Cookies(web.SessionCookieName(h.SecureCookies)); old != "" {
 		if prev, err := h.Auth.SessionIdentity(c.UserContext(), old); err == nil {
 			_, _ = h.Auth.Logout(c.UserContext(), prev)
 		}
@@ -117,12 +118,12 @@ func (h *Sessions) login(c *fiber.Ctx) error {
 
 // SetSessionCookie writes the session cookie (HttpOnly, SameSite=Lax, Secure under https).
 func (h *Sessions) SetSessionCookie(c *fiber.Ctx, value string, expires time.Time) {
-	c.Cookie(&fiber.Cookie{Name: SessionCookieName(h.SecureCookies), Value: value, Path: "/", Expires: expires, HTTPOnly: true,
+	c.Cookie(&fiber.Cookie{Name: web.SessionCookieName(h.SecureCookies), Value: value, Path: "/", Expires: expires, HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 }
 
 func (h *Sessions) logout(c *fiber.Ctx) error {
-	id := IdentityOf(c)
+	id := web.IdentityOf(c)
 	var logoutURL *string
 	if id != nil && id.Session != nil {
 		idToken, err := h.Auth.Logout(c.UserContext(), id)
@@ -135,13 +136,13 @@ func (h *Sessions) logout(c *fiber.Ctx) error {
 			}
 		}
 	}
-	c.Cookie(&fiber.Cookie{Name: SessionCookieName(h.SecureCookies), Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true,
+	c.Cookie(&fiber.Cookie{Name: web.SessionCookieName(h.SecureCookies), Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 	return c.JSON(fiber.Map{"logout_url": logoutURL})
 }
 
 func (h *Sessions) me(c *fiber.Ctx) error {
-	id := IdentityOf(c)
+	id := web.IdentityOf(c)
 	out := fiber.Map{"user": NewUserOut(id.User), "csrf_token": nil}
 	if id.Session != nil {
 		out["csrf_token"] = id.Session.CSRFToken

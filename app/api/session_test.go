@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/api/apitest"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 func TestLoginMeLogout(t *testing.T) {
@@ -28,7 +28,7 @@ func TestLoginMeLogout(t *testing.T) {
 	}
 	var cookie *http.Cookie
 	for _, c := range r.Cookies {
-		if c.Name == api.SessionCookie {
+		if c.Name == web.SessionCookie {
 			cookie = c
 		}
 	}
@@ -218,7 +218,7 @@ func TestSecureCookieUnderHTTPS(t *testing.T) {
 	e := apitest.New(t, apitest.Options{SecureCookies: true})
 	r := e.Anonymous().Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password"})
 	for _, c := range r.Cookies {
-		if c.Name == api.SecureSessionCookie && c.Secure {
+		if c.Name == web.SecureSessionCookie && c.Secure {
 			return
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // SodarSyncer runs SODAR syncs (sodar.Service).
@@ -31,14 +32,14 @@ type Sodar struct {
 
 // Register adds the routes under /api/v1.
 func (h *Sodar) Register(r fiber.Router) {
-	g := r.Group("/admin/sodar", RequireSuperuser)
+	g := r.Group("/admin/sodar", web.RequireSuperuser)
 	g.Get("", h.status)
 	g.Get("/runs", h.runs)
 	g.Post("/sync", h.sync)
 }
 
-func disabled() *Error {
-	return &Error{Status: 409, Code: "sodar_disabled", Message: "SODAR sync is not configured (set KIOSC_SODAR_URL and KIOSC_SODAR_SECRET)"}
+func disabled() *web.Error {
+	return &web.Error{Status: 409, Code: "sodar_disabled", Message: "SODAR sync is not configured (set KIOSC_SODAR_URL and KIOSC_SODAR_SECRET)"}
 }
 
 // status answers {"enabled", "url", "interval_seconds", "default_owner", "version", "running", "last_run"}.
@@ -66,7 +67,7 @@ func (h *Sodar) status(c *fiber.Ctx) error {
 
 // runs answers {"items": [run...], "total": N}, newest first.
 func (h *Sodar) runs(c *fiber.Ctx) error {
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -83,14 +84,14 @@ func (h *Sodar) sync(c *fiber.Ctx) error {
 	if h.Syncer == nil {
 		return disabled()
 	}
-	id := IdentityOf(c)
+	id := web.IdentityOf(c)
 	trigger := sodar.TriggerUI
 	if id.Token != nil {
 		trigger = sodar.TriggerAPI
 	}
 	run, err := h.Syncer.Sync(c.UserContext(), trigger, id.User.Username)
 	if errors.Is(err, sodar.ErrSyncRunning) {
-		return &Error{Status: 409, Code: "sync_running", Message: "a SODAR sync is already running; try again when it has finished",
+		return &web.Error{Status: 409, Code: "sync_running", Message: "a SODAR sync is already running; try again when it has finished",
 			RetryAfter: 5}
 	}
 	if err != nil {
@@ -107,7 +108,7 @@ func (SodarLinks) Register(r fiber.Router) {
 	r.Get("/project/:uuid", func(c *fiber.Ctx) error {
 		id, err := uuid.Parse(c.Params("uuid"))
 		if err != nil {
-			return NotFound("project")
+			return web.NotFound("project")
 		}
 		return c.Redirect("/projects/"+id.String(), fiber.StatusFound)
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/sodar/sodartest"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 const sodarSecret = "apitestsecret0123456789abcdefghij"
@@ -25,10 +26,10 @@ func sodarEnv(t *testing.T, enabled bool) (*apitest.Env, *sodartest.Server, *sod
 			h := &api.Sodar{Store: e.Store}
 			if enabled {
 				svc = &sodar.Service{Store: e.Store, Fetcher: &sodar.Client{URL: src.URL, Secret: sodarSecret}, Log: e.Log,
-					DefaultOwner: "admin", Timeline: &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}}
+					DefaultOwner: "admin", Timeline: &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}}
 				h.Syncer, h.URL, h.Interval, h.DefaultOwner = svc, src.URL, 5*time.Minute, "admin"
 			}
-			rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+			rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 			return []server.Module{h, &api.Projects{Store: e.Store, Checker: e.Checker, Timeline: rec},
 				&api.Roles{Store: e.Store, Checker: e.Checker, Timeline: rec}}
 		},

@@ -4,15 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/templates"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Templates serves site and project templates (spec section 10) and the comparison of containers with the template
@@ -26,23 +28,23 @@ type Templates struct {
 	Store    *store.Store
 	Checker  *access.Checker
 	Manager  *lifecycle.Manager
-	Timeline *Recorder
+	Timeline *timeline.Recorder
 }
 
 // Register adds the routes under /api/v1.
 func (h *Templates) Register(r fiber.Router) {
-	r.Get("/templates", RequireUser, h.listSite)
-	r.Post("/templates", RequireSuperuser, h.createSite)
-	r.Get("/projects/:uuid/templates", RequireUser, h.listProject)
-	r.Post("/projects/:uuid/templates", RequireUser, h.createProject)
-	r.Get("/templates/:uuid", RequireUser, h.get)
-	r.Patch("/templates/:uuid", RequireUser, h.update)
-	r.Delete("/templates/:uuid", RequireUser, h.delete)
-	r.Post("/templates/:uuid/copy", RequireUser, h.copy)
-	r.Get("/templates/:uuid/diff", RequireUser, h.diff)
-	r.Post("/templates/:uuid/apply", RequireUser, h.apply)
-	r.Get("/containers/:uuid/diff", RequireUser, h.containerDiff)
-	r.Post("/containers/:uuid/apply", RequireUser, h.containerApply)
+	r.Get("/templates", web.RequireUser, h.listSite)
+	r.Post("/templates", web.RequireSuperuser, h.createSite)
+	r.Get("/projects/:uuid/templates", web.RequireUser, h.listProject)
+	r.Post("/projects/:uuid/templates", web.RequireUser, h.createProject)
+	r.Get("/templates/:uuid", web.RequireUser, h.get)
+	r.Patch("/templates/:uuid", web.RequireUser, h.update)
+	r.Delete("/templates/:uuid", web.RequireUser, h.delete)
+	r.Post("/templates/:uuid/copy", web.RequireUser, h.copy)
+	r.Get("/templates/:uuid/diff", web.RequireUser, h.diff)
+	r.Post("/templates/:uuid/apply", web.RequireUser, h.apply)
+	r.Get("/containers/:uuid/diff", web.RequireUser, h.containerDiff)
+	r.Post("/containers/:uuid/apply", web.RequireUser, h.containerApply)
 }
 
 // TemplateOut is the API representation of a template: its configuration fields plus scope and link.
@@ -50,7 +52,7 @@ type TemplateOut struct {
 	UUID         string  `json:"uuid"`
 	Project      *string `json:"project"`
 	SiteTemplate *string `json:"site_template"`
-	templates.Config
+	settings.Container
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -59,7 +61,7 @@ type TemplateOut struct {
 // NewTemplateOut renders a template.
 func NewTemplateOut(t *store.Template) TemplateOut {
 	return TemplateOut{UUID: t.UUID, Project: optString(t.ProjectUUID), SiteTemplate: optString(t.SiteTemplateUUID),
-		Config: templates.FromTemplate(t), CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		Container: t.Container, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 // TemplateRef names the upstream template of a diff.
@@ -76,12 +78,12 @@ type DiffOut struct {
 	Fields   []templates.FieldDiff `json:"fields"`
 }
 
-func newDiffOut(up *store.Template, current templates.Config) DiffOut {
+func newDiffOut(up *store.Template, current settings.Container) DiffOut {
 	if up == nil {
 		return DiffOut{Fields: []templates.FieldDiff{}}
 	}
 	return DiffOut{Upstream: &TemplateRef{UUID: up.UUID, Title: up.Title, Project: optString(up.ProjectUUID), UpdatedAt: up.UpdatedAt},
-		Fields: templates.Diff(current, templates.FromTemplate(up))}
+		Fields: templates.Diff(current, up.Container)}
 }
 
 func optString(s string) *string {
@@ -102,24 +104,24 @@ func (h *Templates) allowIn(ctx context.Context, u *store.User, projectUUID stri
 		return err
 	}
 	if p == nil || role == "" || role == access.RoleFinder {
-		return NotFound(what)
+		return web.NotFound(what)
 	}
 	if !access.Allowed(false, role, action) {
-		return Forbidden("your role in this project does not allow this")
+		return web.Forbidden("your role in this project does not allow this")
 	}
 	return nil
 }
 
 // template loads a template the caller may read (write false) or change (write true).
 func (h *Templates) template(c *fiber.Ctx, write bool) (*store.Template, error) {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	t, err := h.Store.GetTemplate(ctx, c.Params("uuid"))
 	if err != nil {
-		return nil, StoreError(err, "template")
+		return nil, web.StoreError(err, "template")
 	}
 	if t.IsSite() {
 		if write && !u.IsSuperuser {
-			return nil, Forbidden("site templates are managed by superusers")
+			return nil, web.Forbidden("site templates are managed by superusers")
 		}
 		return t, nil
 	}
@@ -153,15 +155,15 @@ func scopeName(t *store.Template) string {
 	return "project template"
 }
 
-func titleTaken(t *store.Template) *Error {
+func titleTaken(t *store.Template) *web.Error {
 	if t.IsSite() {
-		return FieldError("title", "a site template with this title exists")
+		return web.FieldError("title", "a site template with this title exists")
 	}
-	return FieldError("title", "a template with this title exists in the project")
+	return web.FieldError("title", "a template with this title exists in the project")
 }
 
 func (h *Templates) respondList(c *fiber.Ctx, projectUUID string) error {
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -179,31 +181,31 @@ func (h *Templates) respondList(c *fiber.Ctx, projectUUID string) error {
 func (h *Templates) listSite(c *fiber.Ctx) error { return h.respondList(c, "") }
 
 func (h *Templates) listProject(c *fiber.Ctx) error {
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	if err := h.allowIn(ctx, u, c.Params("uuid"), access.ViewContainer, "project"); err != nil {
 		return err
 	}
 	if _, err := h.Store.GetProjectByUUID(ctx, c.Params("uuid")); err != nil {
-		return StoreError(err, "project")
+		return web.StoreError(err, "project")
 	}
 	return h.respondList(c, c.Params("uuid"))
 }
 
 // create validates the body and stores a template in the scope of project (nil: site).
 func (h *Templates) create(c *fiber.Ctx, project *store.Project) error {
-	ctx, u := c.UserContext(), IdentityOf(c).User
-	var in templates.Input
-	if err := Decode(c, &in); err != nil {
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
+	var in settings.Patch
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if errs := in.Validate(true, h.Manager.Limits()); len(errs) > 0 {
-		return Validation(errs)
+		return web.Validation(errs)
 	}
-	t := &store.Template{ContainerPort: 80, StripPrefix: true, PullPolicy: lifecycle.PullIfMissing, CreatedBy: u.Username}
+	t := &store.Template{Container: settings.Defaults(), CreatedBy: u.Username}
 	if project != nil {
 		t.ProjectID, t.ProjectUUID = &project.ID, project.UUID
 	}
-	in.ApplyTo(t)
+	in.Apply(&t.Container)
 	if err := h.Store.CreateTemplate(ctx, t); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return titleTaken(t)
@@ -227,16 +229,16 @@ func (h *Templates) templateProject(ctx context.Context, u *store.User, id strin
 	}
 	p, err := h.Store.GetProjectByUUID(ctx, id)
 	if err != nil {
-		return nil, StoreError(err, "project")
+		return nil, web.StoreError(err, "project")
 	}
 	if p.Type != store.TypeProject {
-		return nil, BadRequest("not_a_project", "templates belong to projects, not categories")
+		return nil, web.BadRequest("not_a_project", "templates belong to projects, not categories")
 	}
 	return p, nil
 }
 
 func (h *Templates) createProject(c *fiber.Ctx) error {
-	p, err := h.templateProject(c.UserContext(), IdentityOf(c).User, c.Params("uuid"))
+	p, err := h.templateProject(c.UserContext(), web.IdentityOf(c).User, c.Params("uuid"))
 	if err != nil {
 		return err
 	}
@@ -256,26 +258,26 @@ func (h *Templates) update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in templates.Input
-	if err := Decode(c, &in); err != nil {
+	var in settings.Patch
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if errs := in.Validate(false, h.Manager.Limits()); len(errs) > 0 {
-		return Validation(errs)
+		return web.Validation(errs)
 	}
 	return h.save(c, t, &in, "template_update", "updated", nil)
 }
 
 // save applies in to t, stores it and records what changed under event name.
-func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *templates.Input, name, verb string, extra map[string]any) error {
-	ctx, u := c.UserContext(), IdentityOf(c).User
-	before := templates.FromTemplate(t)
-	in.ApplyTo(t)
+func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *settings.Patch, name, verb string, extra map[string]any) error {
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
+	before := t.Container
+	in.Apply(&t.Container)
 	changed := []string{}
 	if before.Title != t.Title {
 		changed = append(changed, "title")
 	}
-	for _, d := range templates.Diff(before, templates.FromTemplate(t)) {
+	for _, d := range templates.Diff(before, t.Container) {
 		changed = append(changed, d.Field)
 	}
 	if len(changed) > 0 {
@@ -283,12 +285,12 @@ func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *templates.Input, n
 			if errors.Is(err, store.ErrConflict) {
 				return titleTaken(t)
 			}
-			return StoreError(err, "template")
+			return web.StoreError(err, "template")
 		}
 	}
 	t, err := h.Store.GetTemplate(ctx, t.UUID)
 	if err != nil {
-		return StoreError(err, "template")
+		return web.StoreError(err, "template")
 	}
 	if len(changed) > 0 || name == "template_apply" {
 		if extra == nil {
@@ -307,9 +309,9 @@ func (h *Templates) delete(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	if err := h.Store.DeleteTemplate(ctx, t.UUID); err != nil {
-		return StoreError(err, "template")
+		return web.StoreError(err, "template")
 	}
-	h.record(ctx, IdentityOf(c).User, t, "template_delete", "deleted "+scopeName(t)+" "+t.Title, nil)
+	h.record(ctx, web.IdentityOf(c).User, t, "template_delete", "deleted "+scopeName(t)+" "+t.Title, nil)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -326,28 +328,28 @@ func (h *Templates) copy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, u := c.UserContext(), IdentityOf(c).User
+	ctx, u := c.UserContext(), web.IdentityOf(c).User
 	var in copyIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if len(in.Project) == 0 {
-		return FieldError("project", "required: a project uuid, or null for the site templates")
+		return web.FieldError("project", "required: a project uuid, or null for the site templates")
 	}
 	var target *store.Project
 	if string(in.Project) != "null" {
 		var id string
 		if err := json.Unmarshal(in.Project, &id); err != nil || id == "" {
-			return FieldError("project", "must be a project uuid or null")
+			return web.FieldError("project", "must be a project uuid or null")
 		}
 		if target, err = h.templateProject(ctx, u, id); err != nil {
 			return err
 		}
 	} else if !u.IsSuperuser {
-		return Forbidden("site templates are managed by superusers")
+		return web.Forbidden("site templates are managed by superusers")
 	}
 	t := &store.Template{CreatedBy: u.Username}
-	templates.All(templates.FromTemplate(src)).ApplyTo(t)
+	settings.PatchOf(src.Container).Apply(&t.Container)
 	if target != nil {
 		t.ProjectID, t.ProjectUUID = &target.ID, target.UUID
 		switch {
@@ -358,11 +360,11 @@ func (h *Templates) copy(c *fiber.Ctx) error {
 		}
 	}
 	if in.Title != nil {
-		ti := &templates.Input{Title: in.Title}
-		if errs := ti.Validate(false, lifecycle.Limits{}); len(errs) > 0 {
-			return Validation(errs)
+		ti := &settings.Patch{Title: in.Title}
+		if errs := ti.Validate(false, settings.Limits{}); len(errs) > 0 {
+			return web.Validation(errs)
 		}
-		ti.ApplyTo(t)
+		ti.Apply(&t.Container)
 	} else if src.ProjectUUID == t.ProjectUUID {
 		t.Title += " (copy)"
 	}
@@ -401,7 +403,7 @@ func (h *Templates) diff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newDiffOut(up, templates.FromTemplate(t)))
+	return c.JSON(newDiffOut(up, t.Container))
 }
 
 type applyIn struct {
@@ -414,161 +416,23 @@ func (h *Templates) apply(c *fiber.Ctx) error {
 		return err
 	}
 	var in applyIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	if msg := templates.CheckFields(in.Fields); msg != "" {
-		return FieldError("fields", msg)
+		return web.FieldError("fields", msg)
 	}
 	up, err := h.upstream(c.UserContext(), t)
 	if err != nil {
 		return err
 	}
 	if up == nil {
-		return Conflict("this template is not linked to a site template")
+		return web.Conflict("this template is not linked to a site template")
 	}
-	ti := templates.Apply(in.Fields, templates.FromTemplate(up))
+	ti := settings.Pick(up.Container, in.Fields)
 	if errs := ti.Validate(false, h.Manager.Limits()); len(errs) > 0 {
-		return Validation(errs)
+		return web.Validation(errs)
 	}
 	return h.save(c, t, ti, "template_apply", "applied site template "+up.Title+" to",
 		map[string]any{"upstream": up.UUID, "requested": in.Fields})
-}
-
-// containerTemplate loads the container the caller may act on and the template it came from. The template is nil
-// when there is none, when it was deleted, when it is neither a site template nor a template of the container's
-// project, or when the caller may not read it: a container never shows or copies a template its reader could not
-// open directly.
-func (h *Templates) containerTemplate(c *fiber.Ctx, action access.Action) (*store.Container, *store.Template, error) {
-	ctx, u := c.UserContext(), IdentityOf(c).User
-	ct, err := h.Store.GetContainer(ctx, c.Params("uuid"))
-	if err != nil {
-		return nil, nil, StoreError(err, "container")
-	}
-	if err := h.allowIn(ctx, u, ct.ProjectUUID, action, "container"); err != nil {
-		return nil, nil, err
-	}
-	if ct.Template == "" {
-		return ct, nil, nil
-	}
-	t, err := readableTemplate(ctx, h.Store, h.Checker, u, ct.Template)
-	if err != nil || t == nil || !linkable(t, ct.ProjectUUID) {
-		return ct, nil, err
-	}
-	return ct, t, nil
-}
-
-func (h *Templates) containerDiff(c *fiber.Ctx) error {
-	ct, t, err := h.containerTemplate(c, access.ViewContainer)
-	if err != nil {
-		return err
-	}
-	return c.JSON(newDiffOut(t, templates.FromContainer(ct)))
-}
-
-type containerApplyIn struct {
-	Fields  []string `json:"fields"`
-	Restart bool     `json:"restart"`
-}
-
-// containerApply copies the chosen fields of the container's template through the lifecycle manager's update path,
-// so a running container that changes is marked restart_pending (and restarted when the caller asks for it).
-func (h *Templates) containerApply(c *fiber.Ctx) error {
-	ct, t, err := h.containerTemplate(c, access.ManageContainers)
-	if err != nil {
-		return err
-	}
-	ctx, u := c.UserContext(), IdentityOf(c).User
-	var in containerApplyIn
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	if msg := templates.CheckFields(in.Fields); msg != "" {
-		return FieldError("fields", msg)
-	}
-	if t == nil {
-		return Conflict("this container was not created from a template (or the template was deleted)")
-	}
-	changed := []string{}
-	for _, d := range templates.Diff(templates.FromContainer(ct), templates.FromTemplate(t)) {
-		if slices.Contains(in.Fields, d.Field) {
-			changed = append(changed, d.Field)
-		}
-	}
-	li := templates.Apply(changed, templates.FromTemplate(t)).Lifecycle()
-	if ct, err = h.Manager.Update(ctx, u, ct.UUID, li); err != nil {
-		return managerError(err)
-	}
-	if h.Timeline != nil {
-		h.Timeline.Record(ctx, &store.TimelineEvent{ProjectUUID: ct.ProjectUUID, Username: u.Username, EventName: "template_apply",
-			Description: "applied template " + t.Title + " to container " + ct.Title, Status: store.StatusOK, ObjectType: "container",
-			ObjectUUID: ct.UUID, ExtraData: map[string]any{"title": ct.Title, "template": t.UUID, "fields": changed,
-				"requested": in.Fields}})
-	}
-	if in.Restart && ct.RestartPending {
-		if ct, err = h.Manager.Restart(ctx, u, ct.UUID); err != nil {
-			return managerError(err)
-		}
-		return c.Status(fiber.StatusAccepted).JSON(h.Manager.View(ct))
-	}
-	return c.JSON(h.Manager.View(ct))
-}
-
-// linkable reports whether a container of project projectUUID may link to t: a site template or a template of the
-// same project.
-func linkable(t *store.Template, projectUUID string) bool {
-	return t.IsSite() || t.ProjectUUID == projectUUID
-}
-
-// readableTemplate loads a template u may read; it returns nil (and no error) when the template does not exist or
-// belongs to a project where u may not read templates.
-func readableTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, id string) (*store.Template, error) {
-	t, err := st.GetTemplate(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !t.IsSite() {
-		if ok, err := ch.Can(ctx, u, t.ProjectUUID, access.ViewContainer); err != nil || !ok {
-			return nil, err
-		}
-	}
-	return t, nil
-}
-
-// linkTemplate loads the template named by a container create or update in project projectUUID. A template the
-// caller may not read is reported as missing; one of another project is refused, so that a container's link never
-// shows a template to the project's members that they could not read themselves.
-func linkTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, projectUUID, id string) (*store.Template, error) {
-	t, err := readableTemplate(ctx, st, ch, u, id)
-	if err != nil {
-		return nil, err
-	}
-	if t == nil {
-		return nil, FieldError("template", "no such template")
-	}
-	if !linkable(t, projectUUID) {
-		return nil, FieldError("template", "must be a site template or a template of this project")
-	}
-	return t, nil
-}
-
-// fillFromTemplate completes a container create request in project projectUUID that names a template: the fields
-// the request leaves out come from the template (see linkTemplate for which templates are allowed).
-func fillFromTemplate(ctx context.Context, st *store.Store, ch *access.Checker, u *store.User, projectUUID string, in *lifecycle.Input) error {
-	if in.Template == nil {
-		return nil
-	}
-	if *in.Template == "" {
-		in.Template = nil
-		return nil
-	}
-	t, err := linkTemplate(ctx, st, ch, u, projectUUID, *in.Template)
-	if err != nil {
-		return err
-	}
-	templates.Fill(in, templates.FromTemplate(t))
-	return nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // stubDocker is an engine that never answers: template handlers never wait for Docker.
@@ -60,11 +62,11 @@ func newTemplateEnv(t *testing.T) *templateEnv {
 	t.Helper()
 	te := &templateEnv{}
 	te.Env = apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		// The manager is not run: handlers only record intent, and nothing here needs the reconciler.
 		te.m = lifecycle.New(e.Store, stubDocker{}, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: "templates-test",
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL,
-			Limits: lifecycle.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
+			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		return []server.Module{
 			&api.Containers{Manager: te.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Templates{Store: e.Store, Checker: e.Checker, Manager: te.m, Timeline: rec},
@@ -343,7 +345,7 @@ func TestContainerApplyRestart(t *testing.T) {
 	go func() { defer close(done); _ = te.m.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	expect(t, r, 202, "apply with restart")
-	if r.JSON["image"] != "nginx:2" || r.JSON["desired_state"] != store.StateRunning {
+	if r.JSON["image"] != "nginx:2" || r.JSON["desired_state"] != string(store.StateRunning) {
 		t.Errorf("after apply with restart %v", r.JSON)
 	}
 	jobs, _, err := te.Store.ListJobs(ctx, id, store.Page{})

@@ -11,8 +11,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bihealth/kiosc/app/auth"
-	"github.com/bihealth/kiosc/app/config"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/units"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // maxTokenLifetime bounds expires_in (ten years) so the expiry stays a sane date.
@@ -37,18 +39,18 @@ func NewTokenOut(t *store.APIToken) TokenOut {
 type Tokens struct {
 	Store    *store.Store
 	Auth     *auth.Service
-	Timeline *Recorder
+	Timeline *timeline.Recorder
 }
 
 // Register adds the routes under /api/v1.
 func (h *Tokens) Register(r fiber.Router) {
-	r.Get("/tokens", RequireUser, h.list)
-	r.Post("/tokens", RequireUser, h.create)
-	r.Delete("/tokens/:id", RequireUser, h.revoke)
+	r.Get("/tokens", web.RequireUser, h.list)
+	r.Post("/tokens", web.RequireUser, h.create)
+	r.Delete("/tokens/:id", web.RequireUser, h.revoke)
 }
 
 func (h *Tokens) list(c *fiber.Ctx) error {
-	list, err := h.Store.ListAPITokens(c.UserContext(), IdentityOf(c).User.ID)
+	list, err := h.Store.ListAPITokens(c.UserContext(), web.IdentityOf(c).User.ID)
 	if err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 		}
 		if n, err := strconv.ParseInt(strings.TrimSpace(str), 10, 64); err == nil {
 			d = time.Duration(n) * time.Second
-		} else if d, err = config.ParseDuration(str); err != nil {
+		} else if d, err = units.ParseDuration(str); err != nil {
 			return 0, fmt.Errorf("must be a number of seconds or a duration such as \"30d\" or \"12h\", not %q", str)
 		}
 	} else {
@@ -99,7 +101,7 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 
 func (h *Tokens) create(c *fiber.Ctx) error {
 	var in tokenIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	fields := map[string]string{}
@@ -115,9 +117,9 @@ func (h *Tokens) create(c *fiber.Ctx) error {
 		fields["expires_in"] = err.Error()
 	}
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	t, secret, err := h.Auth.CreateToken(c.UserContext(), u, in.Name, exp)
 	if err != nil {
 		return err
@@ -138,9 +140,9 @@ func (h *Tokens) create(c *fiber.Ctx) error {
 func (h *Tokens) revoke(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
-		return NotFound("token")
+		return web.NotFound("token")
 	}
-	u := IdentityOf(c).User
+	u := web.IdentityOf(c).User
 	ctx := c.UserContext()
 	var name string
 	if list, err := h.Store.ListAPITokens(ctx, u.ID); err == nil {
@@ -151,7 +153,7 @@ func (h *Tokens) revoke(c *fiber.Ctx) error {
 		}
 	}
 	if err := h.Store.DeleteAPIToken(ctx, u.ID, id); err != nil {
-		return StoreError(err, "token")
+		return web.StoreError(err, "token")
 	}
 	h.Timeline.Record(ctx, &store.TimelineEvent{Username: u.Username, EventName: "token_revoke",
 		Description: fmt.Sprintf("%s revoked API token %q", u.Username, name), ObjectType: "token",

@@ -12,6 +12,8 @@ import (
 
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // usernamePattern is what kiosc accepts as a username (SODAR's usernames, e-mail-like OIDC names included).
@@ -21,23 +23,23 @@ var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$`)
 type Users struct {
 	Store    *store.Store
 	Auth     *auth.Service
-	Timeline *Recorder
+	Timeline *timeline.Recorder
 	// SecureCookies marks the new session cookie after a password change as Secure.
 	SecureCookies bool
 }
 
 // Register adds the routes under /api/v1.
 func (h *Users) Register(r fiber.Router) {
-	r.Get("/users", RequireSuperuser, h.list)
-	r.Post("/users", RequireSuperuser, h.create)
-	r.Get("/users/:username", RequireSuperuser, h.get)
-	r.Patch("/users/:username", RequireSuperuser, h.update)
-	r.Delete("/users/:username", RequireSuperuser, h.delete)
-	r.Post("/me/password", RequireUser, h.changePassword)
+	r.Get("/users", web.RequireSuperuser, h.list)
+	r.Post("/users", web.RequireSuperuser, h.create)
+	r.Get("/users/:username", web.RequireSuperuser, h.get)
+	r.Patch("/users/:username", web.RequireSuperuser, h.update)
+	r.Delete("/users/:username", web.RequireSuperuser, h.delete)
+	r.Post("/me/password", web.RequireUser, h.changePassword)
 }
 
 func (h *Users) list(c *fiber.Ctx) error {
-	page, err := ParsePage(c)
+	page, err := web.ParsePage(c)
 	if err != nil {
 		return err
 	}
@@ -79,7 +81,7 @@ func checkEmail(fields map[string]string, email string) {
 // with source oidc, so the first OIDC login with that username binds to it).
 func (h *Users) create(c *fiber.Ctx) error {
 	var in userIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	in.Username, in.Name, in.Email = strings.TrimSpace(in.Username), strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
@@ -99,7 +101,7 @@ func (h *Users) create(c *fiber.Ctx) error {
 	checkName(fields, in.Name)
 	checkEmail(fields, in.Email)
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
 	u := &store.User{Username: in.Username, Name: in.Name, Email: in.Email, IsSuperuser: in.IsSuperuser, IsActive: true, Source: store.SourceLocal}
 	if in.Password != "" {
@@ -113,11 +115,11 @@ func (h *Users) create(c *fiber.Ctx) error {
 	}
 	if err := h.Store.CreateUser(c.UserContext(), u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return &Error{Status: 409, Code: "conflict", Message: "a user named " + in.Username + " already exists", Fields: map[string]string{"username": "already taken"}}
+			return &web.Error{Status: 409, Code: "conflict", Message: "a user named " + in.Username + " already exists", Fields: map[string]string{"username": "already taken"}}
 		}
 		return err
 	}
-	actor := IdentityOf(c).User.Username
+	actor := web.IdentityOf(c).User.Username
 	h.Timeline.Record(c.UserContext(), &store.TimelineEvent{Username: actor, EventName: "user_create",
 		Description: fmt.Sprintf("%s created user %s", actor, u.Username), ObjectType: "user", ObjectUUID: u.Username,
 		ExtraData: map[string]any{"username": u.Username, "is_superuser": u.IsSuperuser, "source": u.Source}})
@@ -127,7 +129,7 @@ func (h *Users) create(c *fiber.Ctx) error {
 func (h *Users) load(c *fiber.Ctx) (*store.User, error) {
 	u, err := h.Store.GetUserByUsername(c.UserContext(), c.Params("username"))
 	if err != nil {
-		return nil, StoreError(err, "user")
+		return nil, web.StoreError(err, "user")
 	}
 	return u, nil
 }
@@ -159,7 +161,7 @@ func (h *Users) lastSuperuser(c *fiber.Ctx, u *store.User) (bool, error) {
 
 func (h *Users) update(c *fiber.Ctx) error {
 	var in userPatch
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
 	u, err := h.load(c)
@@ -174,7 +176,7 @@ func (h *Users) update(c *fiber.Ctx) error {
 			}
 		}
 		if len(fields) > 0 {
-			return &Error{Status: 409, Code: "read_only", Message: "user " + u.Username + " is managed by SODAR: only is_active and is_superuser can be changed in kiosc", Fields: fields}
+			return &web.Error{Status: 409, Code: "read_only", Message: "user " + u.Username + " is managed by SODAR: only is_active and is_superuser can be changed in kiosc", Fields: fields}
 		}
 	}
 	if in.Name != nil {
@@ -191,7 +193,7 @@ func (h *Users) update(c *fiber.Ctx) error {
 		}
 	}
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
 	if (in.IsSuperuser != nil && !*in.IsSuperuser) || (in.IsActive != nil && !*in.IsActive) {
 		last, err := h.lastSuperuser(c, u)
@@ -199,7 +201,7 @@ func (h *Users) update(c *fiber.Ctx) error {
 			return err
 		}
 		if last {
-			return Conflict("user " + u.Username + " is the last active superuser; make someone else superuser first")
+			return web.Conflict("user " + u.Username + " is the last active superuser; make someone else superuser first")
 		}
 	}
 	changed := map[string]any{}
@@ -229,7 +231,7 @@ func (h *Users) update(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	if len(changed) > 0 {
 		if err := h.Store.UpdateUser(ctx, u); err != nil {
-			return StoreError(err, "user")
+			return web.StoreError(err, "user")
 		}
 	}
 	if endSessions {
@@ -238,7 +240,7 @@ func (h *Users) update(c *fiber.Ctx) error {
 		}
 	}
 	if len(changed) > 0 {
-		actor := IdentityOf(c).User.Username
+		actor := web.IdentityOf(c).User.Username
 		desc := fmt.Sprintf("%s updated user %s", actor, u.Username)
 		if _, ok := changed["password"]; ok {
 			desc = fmt.Sprintf("%s reset the password of user %s", actor, u.Username)
@@ -259,13 +261,13 @@ func (h *Users) delete(c *fiber.Ctx) error {
 		return err
 	}
 	if last {
-		return Conflict("user " + u.Username + " is the last active superuser and cannot be deleted")
+		return web.Conflict("user " + u.Username + " is the last active superuser and cannot be deleted")
 	}
 	ctx := c.UserContext()
 	if err := h.Store.DeleteUser(ctx, u.ID); err != nil {
-		return StoreError(err, "user")
+		return web.StoreError(err, "user")
 	}
-	actor := IdentityOf(c).User.Username
+	actor := web.IdentityOf(c).User.Username
 	h.Timeline.Record(ctx, &store.TimelineEvent{Username: actor, EventName: "user_delete",
 		Description: fmt.Sprintf("%s deleted user %s", actor, u.Username), ObjectType: "user", ObjectUUID: u.Username,
 		ExtraData: map[string]any{"username": u.Username, "source": u.Source}})
@@ -281,13 +283,13 @@ type passwordIn struct {
 // gets a fresh one so it stays logged in.
 func (h *Users) changePassword(c *fiber.Ctx) error {
 	var in passwordIn
-	if err := Decode(c, &in); err != nil {
+	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
-	id := IdentityOf(c)
+	id := web.IdentityOf(c)
 	u := id.User
 	if u.PasswordHash == "" {
-		return &Error{Status: 409, Code: "no_password", Message: "this account logs in by single sign-on and has no kiosc password"}
+		return &web.Error{Status: 409, Code: "no_password", Message: "this account logs in by single sign-on and has no kiosc password"}
 	}
 	fields := map[string]string{}
 	if in.CurrentPassword == "" {
@@ -299,7 +301,7 @@ func (h *Users) changePassword(c *fiber.Ctx) error {
 		fields["new_password"] = err.Error()
 	}
 	if len(fields) > 0 {
-		return Validation(fields)
+		return web.Validation(fields)
 	}
 	hash, err := auth.HashPassword(in.NewPassword)
 	if err != nil {
@@ -308,18 +310,18 @@ func (h *Users) changePassword(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u.PasswordHash = hash
 	if err := h.Store.UpdateUser(ctx, u); err != nil {
-		return StoreError(err, "user")
+		return web.StoreError(err, "user")
 	}
 	if err := h.Store.DeleteUserSessions(ctx, u.ID); err != nil {
 		return err
 	}
 	out := fiber.Map{"user": NewUserOut(u), "csrf_token": nil}
 	if id.Session != nil {
-		se, cookie, err := h.Auth.StartSession(ctx, u, id.Session.AuthMethod, "", ClientIP(c), c.Get(fiber.HeaderUserAgent))
+		se, cookie, err := h.Auth.StartSession(ctx, u, id.Session.AuthMethod, "", web.ClientIP(c), c.Get(fiber.HeaderUserAgent))
 		if err != nil {
 			return err
 		}
-		c.Cookie(&fiber.Cookie{Name: SessionCookieName(h.SecureCookies), Value: cookie, Path: "/", Expires: se.ExpiresAt, HTTPOnly: true,
+		c.Cookie(&fiber.Cookie{Name: web.SessionCookieName(h.SecureCookies), Value: cookie, Path: "/", Expires: se.ExpiresAt, HTTPOnly: true,
 			SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 		out["csrf_token"] = se.CSRFToken
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -113,14 +114,14 @@ func (b *lifecycleBench) close() {
 
 func (b *lifecycleBench) create(ctx context.Context, title string) (*store.Container, error) {
 	port := 8080
-	return b.m.Create(ctx, b.user, b.project, &lifecycle.Input{Title: &title, Image: &b.image, ContainerPort: &port,
-		HeartbeatURL: ptrTo("/health")})
+	return b.m.Create(ctx, b.user, b.project, &lifecycle.Input{Patch: settings.Patch{Title: &title, Image: &b.image,
+		ContainerPort: &port, HeartbeatURL: ptrTo("/health")}})
 }
 
 func ptrTo[T any](v T) *T { return &v }
 
 // waitState waits for a container.state event of id in state.
-func waitState(ctx context.Context, sub *events.Subscription, id, state string) error {
+func waitState(ctx context.Context, sub *events.Subscription, id string, state store.State) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -183,7 +184,7 @@ func benchLifecycleEvents(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("dial /api/v1/ws: %w", err)
 	}
 	defer conn.Close()
-	next := func(id, state string) error {
+	next := func(id string, state store.State) error {
 		_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
 		for {
 			_, msg, err := conn.ReadMessage()
@@ -192,7 +193,10 @@ func benchLifecycleEvents(ctx context.Context) ([]row, error) {
 			}
 			var ev struct {
 				Type string
-				Data struct{ UUID, State string }
+				Data struct {
+					UUID  string
+					State store.State
+				}
 			}
 			if json.Unmarshal(msg, &ev) == nil && ev.Type == events.TypeContainerState && ev.Data.UUID == id && ev.Data.State == state {
 				return nil

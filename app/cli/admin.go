@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/units"
 )
 
 // adminTasks are the tasks of `kiosc admin maintenance TASK` (the server checks them too).
@@ -24,11 +27,11 @@ type adminOverview struct {
 	Instance   string `json:"instance"`
 	Containers []struct {
 		adminRef
-		State        string  `json:"state"`
-		StateReason  string  `json:"state_reason"`
-		DockerID     *string `json:"docker_id"`
-		DockerState  string  `json:"docker_state"`
-		DockerStatus string  `json:"docker_status"`
+		State        store.State `json:"state"`
+		StateReason  string      `json:"state_reason"`
+		DockerID     *string     `json:"docker_id"`
+		DockerState  string      `json:"docker_state"`
+		DockerStatus string      `json:"docker_status"`
 	} `json:"containers"`
 	Orphaned  []adminDockerContainer `json:"orphaned"`
 	Unmanaged []adminDockerContainer `json:"unmanaged"`
@@ -95,7 +98,7 @@ func adminDocker(ctx context.Context, e *Env, args []string) error {
 	adminSection(w, fmt.Sprintf("kiosc containers (%d)", len(o.Containers)), true)
 	rows := [][]string{{"UUID", "TITLE", "PROJECT", "STATE", "DOCKER", "DOCKER ID", "STATUS"}}
 	for _, k := range o.Containers {
-		state := k.State
+		state := string(k.State)
 		if k.StateReason != "" {
 			state += " (" + k.StateReason + ")"
 		}
@@ -131,7 +134,7 @@ func adminDocker(ctx context.Context, e *Env, args []string) error {
 		if im.Dangling {
 			tags = "<none> (dangling)"
 		}
-		rows = append(rows, []string{adminShortID(im.ID), tags, adminSize(im.Size), strconv.Itoa(im.DockerContainers), adminUsedBy(im.Containers)})
+		rows = append(rows, []string{adminShortID(im.ID), tags, units.Bytes(im.Size).String(), strconv.Itoa(im.DockerContainers), adminUsedBy(im.Containers)})
 	}
 	table(w, rows)
 	return nil
@@ -175,13 +178,13 @@ type adminMaintenanceResult struct {
 	Failed  int    `json:"failed"`
 	Summary string `json:"summary"`
 	Items   []struct {
-		Kind   string `json:"kind"`
-		ID     string `json:"id"`
-		Name   string `json:"name"`
-		State  string `json:"state"`
-		Reason string `json:"reason"`
-		Size   int64  `json:"size"`
-		Error  string `json:"error"`
+		Kind   string      `json:"kind"`
+		ID     string      `json:"id"`
+		Name   string      `json:"name"`
+		State  store.State `json:"state"`
+		Reason string      `json:"reason"`
+		Size   int64       `json:"size"`
+		Error  string      `json:"error"`
 	} `json:"items"`
 }
 
@@ -223,12 +226,12 @@ func adminMaintenance(ctx context.Context, e *Env, args []string) error {
 				case it.Error != "":
 					result = "failed: " + it.Error
 				case it.State != "":
-					result = it.State
+					result = string(it.State)
 					if it.Reason != "" {
 						result += " (" + it.Reason + ")"
 					}
 				case it.Size > 0:
-					result = "removed, " + adminSize(it.Size)
+					result = "removed, " + units.Bytes(it.Size).String()
 				default:
 					result = "removed"
 				}
@@ -275,18 +278,4 @@ func adminYesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// adminSize formats bytes with a binary unit.
-func adminSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for x := n / unit; x >= unit; x /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

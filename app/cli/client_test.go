@@ -18,6 +18,7 @@ import (
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/sodar/sodartest"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 const sodarSecret = "clitestsecret0123456789abcdefghij"
@@ -27,7 +28,7 @@ func serveKiosc(t *testing.T) (*apitest.Env, string) {
 	t.Helper()
 	src := sodartest.New(t, sodarSecret, []string{"1.0", "2.0", "2.1"}, sodartest.ExamplePayload(t))
 	e := apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		svc := &sodar.Service{Store: e.Store, Fetcher: &sodar.Client{URL: src.URL, Secret: sodarSecret}, Log: e.Log, DefaultOwner: "admin",
 			Timeline: rec}
 		return []server.Module{

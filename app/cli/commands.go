@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bihealth/kiosc/app/store"
 )
 
 type projectItem struct {
@@ -208,7 +210,7 @@ func syncSodar(ctx context.Context, e *Env, args []string) error {
 			n := run.Counts[k]
 			rows = append(rows, []string{k, strconv.Itoa(n.Created), strconv.Itoa(n.Updated), strconv.Itoa(n.Removed), strconv.Itoa(n.Skipped)})
 		}
-		if run.Status != "failed" {
+		if run.Status != store.SodarRunFailed {
 			table(e.Stdout, rows)
 		}
 		for _, m := range run.Messages {
@@ -221,7 +223,7 @@ func syncSodar(ctx context.Context, e *Env, args []string) error {
 			fmt.Fprintf(e.Stdout, "%-7s %s: %s\n", m.Level, what, m.Message)
 		}
 	}
-	if run.Status == "failed" {
+	if run.Status == store.SodarRunFailed {
 		return fmt.Errorf("%w: %s", errSyncFailed, run.Error)
 	}
 	return nil

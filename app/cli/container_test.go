@@ -20,7 +20,9 @@ import (
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // containerServer is a kiosc server with the container endpoints, the live socket and a lifecycle manager on the
@@ -43,11 +45,11 @@ func serveContainers(t *testing.T) *containerServer {
 	s := &containerServer{instance: "test-" + uuid.NewString()}
 	var m *lifecycle.Manager
 	s.Env = apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		m = lifecycle.New(e.Store, dk, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: s.instance,
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL, ResyncInterval: 2 * time.Second,
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,
-			Limits: lifecycle.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
+			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		return []server.Module{
 			&api.Containers{Manager: m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"},

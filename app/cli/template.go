@@ -10,23 +10,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/bihealth/kiosc/app/settings"
+	"github.com/bihealth/kiosc/app/store"
 )
 
-// templateItem is the part of a template the tables show.
+// templateItem is a template as the tables show it: its settings, scope and link.
 type templateItem struct {
-	UUID          string            `json:"uuid"`
-	Project       *string           `json:"project"`
-	SiteTemplate  *string           `json:"site_template"`
-	Title         string            `json:"title"`
-	Description   string            `json:"description"`
-	Image         string            `json:"image"`
-	Command       string            `json:"command"`
-	Environment   map[string]string `json:"environment"`
-	ContainerPort int               `json:"container_port"`
-	ContainerPath string            `json:"container_path"`
-	MemoryLimit   int64             `json:"memory_limit"`
-	CPULimit      float64           `json:"cpu_limit"`
-	CreatedBy     string            `json:"created_by"`
+	UUID         string  `json:"uuid"`
+	Project      *string `json:"project"`
+	SiteTemplate *string `json:"site_template"`
+	settings.Container
+	CreatedBy string `json:"created_by"`
 }
 
 type templateDiff struct {
@@ -393,9 +388,9 @@ func templateApply(ctx context.Context, e *Env, args []string) error {
 		return printJSON(e.Stdout, raw)
 	}
 	var out struct {
-		Title          string `json:"title"`
-		State          string `json:"state"`
-		RestartPending bool   `json:"restart_pending"`
+		Title          string      `json:"title"`
+		State          store.State `json:"state"`
+		RestartPending bool        `json:"restart_pending"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return fmt.Errorf("unexpected answer: %w", err)

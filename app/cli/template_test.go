@@ -21,6 +21,7 @@ import (
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // offlineDocker is an engine that never answers; template commands never need one.
@@ -65,7 +66,7 @@ func (offlineDocker) Events(context.Context, time.Time, ...string) (<-chan docke
 func serveTemplates(t *testing.T) (*apitest.Env, string) {
 	t.Helper()
 	e := apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		m := lifecycle.New(e.Store, offlineDocker{}, e.Keys, e.Bus, rec, e.Log, lifecycle.Options{InstanceID: "cli-test",
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL})
 		return []server.Module{

@@ -104,21 +104,6 @@ func TestSecretsAreNotEchoed(t *testing.T) {
 	}
 }
 
-func TestUnits(t *testing.T) {
-	for in, want := range map[string]int64{"512m": 512 << 20, "4g": 4 << 30, "1GiB": 1 << 30, "1000": 1000, "1.5k": 1536} {
-		got, err := ParseBytes(in)
-		if err != nil || got != want {
-			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "90s": 90 * time.Second, "0": 0} {
-		got, err := ParseDuration(in)
-		if err != nil || got != want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-}
-
 func TestProxyModes(t *testing.T) {
 	for _, tc := range []struct {
 		name               string

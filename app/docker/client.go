@@ -4,8 +4,11 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
 
@@ -41,3 +44,25 @@ func (c *Client) Ping(ctx context.Context) (EngineInfo, error) {
 	}
 	return EngineInfo{APIVersion: c.cli.ClientVersion(), OSType: p.OSType}, nil
 }
+
+// ErrNotFound is returned when a container, image or network does not exist.
+var ErrNotFound = errors.New("docker object not found")
+
+// IsNotFound reports whether err means the object does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) || cerrdefs.IsNotFound(err) }
+
+// wrap turns the SDK's not-found errors into ErrNotFound so callers need no SDK imports.
+func wrap(err error) error {
+	if err != nil && cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+// calls counts Docker API calls (for benchmarks).
+type callCounter struct{ n atomic.Int64 }
+
+// Calls returns how many Docker API calls this client has made.
+func (c *Client) Calls() int64 { return c.calls.n.Load() }
+
+func (c *Client) count() { c.calls.n.Add(1) }

@@ -1,140 +1,19 @@
 package docker
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
 )
-
-// ErrNotFound is returned when a container, image or network does not exist.
-var ErrNotFound = errors.New("docker object not found")
-
-// IsNotFound reports whether err means the object does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) || cerrdefs.IsNotFound(err) }
-
-// wrap turns the SDK's not-found errors into ErrNotFound so callers need no SDK imports.
-func wrap(err error) error {
-	if err != nil && cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
-	}
-	return err
-}
-
-// calls counts Docker API calls (for benchmarks).
-type callCounter struct{ n atomic.Int64 }
-
-// Calls returns how many Docker API calls this client has made.
-func (c *Client) Calls() int64 { return c.calls.n.Load() }
-
-func (c *Client) count() { c.calls.n.Add(1) }
-
-// RegistryAuth are credentials for a private registry.
-type RegistryAuth struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-// PullProgress is one progress report of an image pull, summed over layers.
-type PullProgress struct {
-	Status  string
-	Current int64
-	Total   int64
-}
-
-// ImageExists reports whether the engine has the image locally.
-func (c *Client) ImageExists(ctx context.Context, ref string) (bool, error) {
-	c.count()
-	_, err := c.cli.ImageInspect(ctx, ref)
-	if err == nil {
-		return true, nil
-	}
-	if cerrdefs.IsNotFound(err) {
-		return false, nil
-	}
-	return false, err
-}
-
-// Pull pulls ref, calling progress (may be nil) with the layers' summed download progress at most every 200 ms and
-// once more at the end.
-func (c *Client) Pull(ctx context.Context, ref string, auth *RegistryAuth, progress func(PullProgress)) error {
-	c.count()
-	opts := client.ImagePullOptions{}
-	if auth != nil {
-		host := registryHost(ref)
-		aj, _ := json.Marshal(registry.AuthConfig{Username: auth.Username, Password: auth.Password, ServerAddress: host})
-		opts.RegistryAuth = base64.URLEncoding.EncodeToString(aj)
-	}
-	res, err := c.cli.ImagePull(ctx, ref, opts)
-	if err != nil {
-		return wrap(err)
-	}
-	defer res.Close()
-	type layer struct{ cur, total int64 }
-	layers := map[string]layer{}
-	var last time.Time
-	var status string
-	report := func() {
-		p := PullProgress{Status: status}
-		for _, l := range layers {
-			p.Current += l.cur
-			p.Total += l.total
-		}
-		progress(p)
-	}
-	for m, err := range res.JSONMessages(ctx) {
-		if err != nil {
-			return err
-		}
-		if m.Error != nil {
-			return errors.New(m.Error.Message)
-		}
-		// A downloaded layer's extraction reports its bytes again from zero: counting those would move the
-		// progress backwards, so a layer stays complete once downloaded.
-		if m.ID != "" && m.Progress != nil && m.Progress.Total > 0 && m.Status != "Extracting" {
-			layers[m.ID] = layer{m.Progress.Current, m.Progress.Total}
-		} else if m.ID != "" && (m.Status == "Pull complete" || m.Status == "Already exists" || m.Status == "Download complete") {
-			if l, ok := layers[m.ID]; ok {
-				layers[m.ID] = layer{l.total, l.total}
-			}
-		}
-		status = m.Status
-		if progress != nil && time.Since(last) > 200*time.Millisecond {
-			last = time.Now()
-			report()
-		}
-	}
-	if progress != nil {
-		// The final report: every layer complete, even when the last messages came within 200 ms.
-		report()
-	}
-	return nil
-}
-
-// registryHost returns the registry part of an image reference ("docker.io" when absent).
-func registryHost(ref string) string {
-	first, _, ok := strings.Cut(ref, "/")
-	if ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		return first
-	}
-	return "https://index.docker.io/v1/"
-}
 
 // ContainerSpec is what kiosc creates.
 type ContainerSpec struct {
@@ -245,6 +124,13 @@ func (c *Client) Remove(ctx context.Context, id string) error {
 	}
 	return err
 }
+
+// Docker's names of the container states kiosc sets or looks for (ContainerInfo.Status, ContainerItem.State).
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusPaused  = "paused"
+)
 
 // ContainerInfo is what kiosc needs from an inspect.
 type ContainerInfo struct {
@@ -416,209 +302,4 @@ func (c *Client) Events(ctx context.Context, since time.Time, labels ...string) 
 		}
 	}()
 	return out, errc
-}
-
-// LogLine is one line of a container's output.
-type LogLine struct {
-	Time   time.Time
-	Stream string // stdout or stderr
-	Line   string
-}
-
-// LogOptions selects which logs to read.
-type LogOptions struct {
-	Follow bool
-	Since  time.Time // exclusive lower bound is the caller's job; Docker's is inclusive to the second fraction
-	Tail   int       // 0: all
-}
-
-// Logs reads the container's (non-TTY) logs with timestamps, calling fn for every line, until the logs end (or, with
-// Follow, the container stops or ctx ends).
-func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(LogLine)) error {
-	c.count()
-	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: o.Follow}
-	if !o.Since.IsZero() {
-		opts.Since = strconv.FormatFloat(float64(o.Since.UnixNano())/1e9, 'f', 9, 64)
-	}
-	if o.Tail > 0 {
-		opts.Tail = strconv.Itoa(o.Tail)
-	}
-	rc, err := c.cli.ContainerLogs(ctx, id, opts)
-	if err != nil {
-		return wrap(err)
-	}
-	defer rc.Close()
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	done := make(chan struct{}, 2)
-	lines := make(chan LogLine, 64)
-	scan := func(r io.Reader, stream string) {
-		defer func() { done <- struct{}{} }()
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			lines <- parseLogLine(sc.Text(), stream)
-		}
-		_, _ = io.Copy(io.Discard, r)
-	}
-	go scan(outR, "stdout")
-	go scan(errR, "stderr")
-	copyErr := make(chan error, 1)
-	go func() {
-		_, err := stdcopy.StdCopy(outW, errW, rc)
-		outW.Close()
-		errW.Close()
-		copyErr <- err
-	}()
-	for n := 0; n < 2; {
-		select {
-		case l := <-lines:
-			fn(l)
-		case <-done:
-			n++
-		}
-	}
-	for {
-		select {
-		case l := <-lines:
-			fn(l)
-		default:
-			err := <-copyErr
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-	}
-}
-
-// parseLogLine splits Docker's "<RFC3339Nano timestamp> <line>".
-func parseLogLine(s, stream string) LogLine {
-	ts, rest, ok := strings.Cut(s, " ")
-	if ok {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			return LogLine{Time: t.UTC(), Stream: stream, Line: strings.TrimRight(rest, "\r")}
-		}
-	}
-	return LogLine{Time: time.Now().UTC(), Stream: stream, Line: strings.TrimRight(s, "\r")}
-}
-
-// NetworkSpec is a bridge network kiosc creates.
-type NetworkSpec struct {
-	Name   string
-	Labels map[string]string
-	// IDLabel ("key=value", one of Labels) finds the network again: only networks carrying it count as this one.
-	IDLabel string
-	// NoICC turns off traffic between the containers on the network (the bridge driver's enable_icc=false): each
-	// reaches the host and the outside, never another container on the network.
-	NoICC bool
-}
-
-// iccOption is the bridge driver's switch for traffic between the containers of one network.
-const iccOption = "com.docker.network.bridge.enable_icc"
-
-// EnsureNetwork returns the ID of the network, creating it when absent. Engines before API 1.44 accept several
-// networks of one name (the client no longer asks them to refuse duplicates), so callers that race, in this process
-// or another, may each create one; every caller then settles on the oldest and removes the younger ones.
-func (c *Client) EnsureNetwork(ctx context.Context, s NetworkSpec) (string, error) {
-	if id, err := c.findNetwork(ctx, s); err != nil || id != "" {
-		return id, err
-	}
-	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: s.Labels}
-	if s.NoICC {
-		opts.Options = map[string]string{iccOption: "false"}
-	}
-	c.count()
-	_, cerr := c.cli.NetworkCreate(ctx, s.Name, opts)
-	// Newer engines refuse a second network of the name: another caller was first, and the lookup finds its network.
-	if cerr != nil && !cerrdefs.IsConflict(cerr) {
-		return "", cerr
-	}
-	id, err := c.findNetwork(ctx, s)
-	switch {
-	case err != nil:
-		return "", err
-	case id == "" && cerr != nil:
-		return "", fmt.Errorf("a network named %s exists without the label %s: %w", s.Name, s.IDLabel, cerr)
-	case id == "":
-		return "", fmt.Errorf("network %s vanished right after it was created", s.Name)
-	}
-	return id, nil
-}
-
-// findNetwork returns the ID of the oldest network with the spec's name and label ("" when there is none) and
-// removes younger ones of the same name, which only a race of creators leaves behind. The oldest is the one every
-// caller picks: a younger one did not exist yet when a caller that saw only the oldest chose.
-func (c *Client) findNetwork(ctx context.Context, s NetworkSpec) (string, error) {
-	c.count()
-	res, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", s.IDLabel)})
-	if err != nil {
-		return "", err
-	}
-	same := slices.DeleteFunc(res.Items, func(n network.Summary) bool { return n.Name != s.Name })
-	if len(same) == 0 {
-		return "", nil
-	}
-	slices.SortFunc(same, func(a, b network.Summary) int {
-		if d := a.Created.Compare(b.Created); d != 0 {
-			return d
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	for _, extra := range same[1:] {
-		c.count()
-		// Docker refuses to remove one a container already uses; it stays harmless, as nothing picks it.
-		_, _ = c.cli.NetworkRemove(ctx, extra.ID, client.NetworkRemoveOptions{})
-	}
-	return same[0].ID, nil
-}
-
-// RemoveNetworks removes every network carrying the label filter; missing ones are fine.
-func (c *Client) RemoveNetworks(ctx context.Context, labelFilter string) error {
-	c.count()
-	res, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", labelFilter)})
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, n := range res.Items {
-		c.count()
-		if _, err := c.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// ConnectNetwork attaches a container (e.g. kiosc itself) to a network; already connected is fine.
-func (c *Client) ConnectNetwork(ctx context.Context, networkID, containerID string) error {
-	c.count()
-	_, err := c.cli.NetworkConnect(ctx, networkID, client.NetworkConnectOptions{Container: containerID})
-	if err != nil && strings.Contains(err.Error(), "already exists") {
-		return nil
-	}
-	return err
-}
-
-// Image is one local image.
-type Image struct {
-	ID         string
-	Tags       []string
-	Size       int64
-	Created    time.Time
-	Containers int64
-}
-
-// Images lists local images.
-func (c *Client) Images(ctx context.Context) ([]Image, error) {
-	c.count()
-	res, err := c.cli.ImageList(ctx, client.ImageListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Image, 0, len(res.Items))
-	for _, im := range res.Items {
-		out = append(out, Image{ID: im.ID, Tags: im.RepoTags, Size: im.Size, Created: time.Unix(im.Created, 0).UTC(), Containers: im.Containers})
-	}
-	return out, nil
 }

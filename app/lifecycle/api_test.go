@@ -24,7 +24,10 @@ import (
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/server"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // apiEnv is the REST API with a manager on dk (real engine or a stub).
@@ -39,7 +42,7 @@ func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
 	t.Helper()
 	a := &apiEnv{instance: "test-" + uuid.NewString()}
 	a.Env = apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
-		rec := &api.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
+		rec := &timeline.Recorder{Store: e.Store, Bus: e.Bus, Log: e.Log}
 		log := e.Log
 		if os.Getenv("KIOSC_TEST_LOG") == "1" {
 			log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -47,7 +50,7 @@ func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
 		a.m = lifecycle.New(e.Store, dk, e.Keys, e.Bus, rec, log, lifecycle.Options{InstanceID: a.instance,
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL, ResyncInterval: 2 * time.Second,
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,
-			Limits: lifecycle.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
+			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		return []server.Module{&api.Containers{Manager: a.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"}}
 	}})
@@ -155,7 +158,8 @@ func TestAPIPermissionMatrix(t *testing.T) {
 		default:
 			cl = a.member(r.name, r.role)
 		}
-		ct, err := a.m.Create(context.Background(), owner, a.project, &lifecycle.Input{Title: ptr("c " + r.name), Image: ptr("nginx:1")})
+		ct, err := a.m.Create(context.Background(), owner, a.project,
+			&lifecycle.Input{Patch: settings.Patch{Title: ptr("c " + r.name), Image: ptr("nginx:1")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +281,7 @@ func TestAPIValidation(t *testing.T) {
 func wsDial(t *testing.T, addr string, cl *apitest.Client, path string) *websocket.Conn {
 	t.Helper()
 	h := http.Header{}
-	h.Set("Cookie", api.SessionCookie+"="+cl.Cookie)
+	h.Set("Cookie", web.SessionCookie+"="+cl.Cookie)
 	conn, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+path, h)
 	if err != nil {
 		body := ""

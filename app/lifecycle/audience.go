@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/access"
+	"github.com/bihealth/kiosc/app/store"
 )
 
 // Audience is how much of a container a caller may see, from their rights in its project (spec section 4). The
@@ -41,19 +42,19 @@ func AudienceOf(superuser bool, role string) Audience {
 // (image, command, environment, secret keys, template, registry credentials), Docker's identifiers, ports and
 // state, or messages that may carry the daemon's text.
 type ListEntry struct {
-	UUID         string     `json:"uuid"`
-	Project      string     `json:"project"`
-	Title        string     `json:"title"`
-	Description  string     `json:"description"`
-	State        string     `json:"state"`
-	StateReason  string     `json:"state_reason"`
-	DesiredState string     `json:"desired_state"`
-	ReadyAt      *time.Time `json:"ready_at"`
-	StartedAt    *time.Time `json:"started_at"`
-	StoppedAt    *time.Time `json:"stopped_at"`
-	ProxyURL     string     `json:"proxy_url"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	UUID         string      `json:"uuid"`
+	Project      string      `json:"project"`
+	Title        string      `json:"title"`
+	Description  string      `json:"description"`
+	State        store.State `json:"state"`
+	StateReason  string      `json:"state_reason"`
+	DesiredState store.State `json:"desired_state"`
+	ReadyAt      *time.Time  `json:"ready_at"`
+	StartedAt    *time.Time  `json:"started_at"`
+	StoppedAt    *time.Time  `json:"stopped_at"`
+	ProxyURL     string      `json:"proxy_url"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
 }
 
 // For returns what audience a may see of the container: nil for AudienceNone, a ListEntry for AudienceList, a

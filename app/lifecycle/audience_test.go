@@ -10,6 +10,7 @@ import (
 	"github.com/bihealth/kiosc/app/access"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -41,9 +42,10 @@ func TestViewFor(t *testing.T) {
 	now := time.Now().UTC()
 	exit := 3
 	port := 32768
-	c := &store.Container{UUID: "c1", ProjectUUID: "p1", Title: "t", Description: "d", Image: "img:1", Command: "run",
-		Environment: map[string]string{"A": "b"}, SecretEnvKeys: []string{"S"}, ContainerPort: 80, Template: "tpl",
-		RegistryAuthEnc: "enc", CreatedBy: "alice", CreatedAt: now, UpdatedAt: now}
+	c := &store.Container{UUID: "c1", ProjectUUID: "p1",
+		Container: settings.Container{Title: "t", Description: "d", Image: "img:1", Command: "run",
+			Environment: map[string]string{"A": "b"}, ContainerPort: 80}, SecretEnvKeys: []string{"S"},
+		Template: "tpl", RegistryAuthEnc: "enc", CreatedBy: "alice", CreatedAt: now, UpdatedAt: now}
 	c.State, c.StateReason, c.StateMessage, c.DesiredState = store.StateFailed, "pull_failed", "The registry could not be reached.", store.StateStopped
 	c.StateDetail = "dial tcp 10.0.0.5:22: connection refused"
 	c.DockerID, c.DockerState, c.ExitCode, c.HostPort, c.StartedAt = "abc", "exited", &exit, &port, &now

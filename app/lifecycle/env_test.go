@@ -141,9 +141,9 @@ func (e *env) wait(id string, what string, ok func(c *store.Container) bool) *st
 	return nil
 }
 
-func (e *env) waitState(id, state string) *store.Container {
+func (e *env) waitState(id string, state store.State) *store.Container {
 	e.t.Helper()
-	return e.wait(id, state, func(c *store.Container) bool { return c.State == state })
+	return e.wait(id, string(state), func(c *store.Container) bool { return c.State == state })
 }
 
 // dockerContainers lists the Docker containers of one kiosc container.

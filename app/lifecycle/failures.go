@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/settings"
 )
 
 // failure is a failed step of a start told in words (msg: the state message, events, jobs and timeline, which
@@ -29,7 +30,7 @@ func detailOf(err error) string {
 // PullFailureMessage describes a failed pull (or image lookup) of image in words: the cause and what to do, without
 // the engine's text.
 func PullFailureMessage(image string, err error) string {
-	reg := ImageRegistry(image)
+	reg := settings.ImageRegistry(image)
 	switch docker.ClassifyPull(err) {
 	case docker.PullNotFound:
 		return fmt.Sprintf("image not found: the registry %s has no image %s; check the repository name and the tag", reg, image)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -136,7 +137,7 @@ const keptCaps = "00000000000005fb"
 func TestCapabilitiesAndSiteDefaults(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *lifecycle.Options) {
-		o.Limits = lifecycle.Limits{MaxMemory: 256 << 20, MaxCPUs: 1, MaxPIDs: 300, DefaultMemory: 128 << 20, DefaultCPUs: 0.5,
+		o.Limits = settings.Limits{MaxMemory: 256 << 20, MaxCPUs: 1, MaxPIDs: 300, DefaultMemory: 128 << 20, DefaultCPUs: 0.5,
 			DefaultPIDs: 100}
 	})
 	ctx := context.Background()

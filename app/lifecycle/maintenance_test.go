@@ -89,7 +89,7 @@ func TestDockerOverview(t *testing.T) {
 		id      string
 		docker  string
 		missing bool
-		state   string
+		state   store.State
 	}{
 		{"running", running.UUID, "running", false, store.StateRunning},
 		{"removed outside kiosc", gone.UUID, "missing", true, store.StateNotFound},

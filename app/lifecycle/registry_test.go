@@ -11,7 +11,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/events"
-	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -20,7 +20,7 @@ type liveEvent struct {
 	Type string `json:"type"`
 	Data struct {
 		// container.state
-		State string `json:"state"`
+		State store.State `json:"state"`
 		// job.progress
 		Step     string          `json:"step"`
 		Message  string          `json:"message"`
@@ -29,7 +29,7 @@ type liveEvent struct {
 }
 
 // collectUntil records the container's events from sub until its state is one of the given ones.
-func collectUntil(t *testing.T, sub *events.Subscription, states ...string) []liveEvent {
+func collectUntil(t *testing.T, sub *events.Subscription, states ...store.State) []liveEvent {
 	t.Helper()
 	var got []liveEvent
 	deadline := time.After(90 * time.Second)
@@ -123,7 +123,7 @@ func TestStartFromPrivateRegistry(t *testing.T) {
 	}
 	evs := collectUntil(t, sub, store.StateRunning, store.StateFailed)
 
-	var states []string
+	var states []store.State
 	var pulls []*store.Progress
 	state := c.State
 	for _, ev := range evs {
@@ -142,8 +142,8 @@ func TestStartFromPrivateRegistry(t *testing.T) {
 			}
 		}
 	}
-	states = slices.DeleteFunc(states, func(s string) bool { return s == store.StateInitial })
-	if want := []string{store.StatePulling, store.StateCreating, store.StateStarting, store.StateRunning}; !slices.Equal(states, want) {
+	states = slices.DeleteFunc(states, func(s store.State) bool { return s == store.StateInitial })
+	if want := []store.State{store.StatePulling, store.StateCreating, store.StateStarting, store.StateRunning}; !slices.Equal(states, want) {
 		t.Errorf("states %v, want %v", states, want)
 	}
 	var size int64
@@ -184,7 +184,7 @@ func TestPullPolicyAlwaysFollowsMovedTag(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 
-	always := e.create(map[string]any{"image": v1.Ref, "pull_policy": lifecycle.PullAlways})
+	always := e.create(map[string]any{"image": v1.Ref, "pull_policy": settings.PullAlways})
 	missing := e.create(map[string]any{"image": v1.Ref})
 	for _, c := range []*store.Container{always, missing} {
 		if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {

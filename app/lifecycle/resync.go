@@ -97,7 +97,7 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 			(c.DesiredState == store.StateRunning && c.State != store.StateRunning && !slices.Contains(transitional, c.State) &&
 				c.State != store.StateExited) ||
 			// A stop Docker refused leaves the record stopping: the resync asks again until Docker agrees.
-			(c.DesiredState == store.StateStopped && slices.Contains([]string{store.StateRunning, store.StateStarting, store.StatePaused,
+			(c.DesiredState == store.StateStopped && slices.Contains([]store.State{store.StateRunning, store.StateStarting, store.StatePaused,
 				store.StateStopping}, c.State))
 		if diverges {
 			m.kick(c.UUID, false)

@@ -17,6 +17,7 @@ import (
 	"github.com/bihealth/kiosc/app/api/apitest"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -110,8 +111,9 @@ func TestContainerViewPerRole(t *testing.T) {
 	addr := serve(t, a)
 	ctx := context.Background()
 	admin, _ := a.Store.GetUserByUsername(ctx, "admin")
-	ct, err := a.m.Create(ctx, admin, a.project, &lifecycle.Input{Title: ptr("app"), Image: ptr("registry.example/app:1"),
-		Command: ptr("serve --token x"), Environment: map[string]any{"PLAIN": "visible-to-guests"},
+	ct, err := a.m.Create(ctx, admin, a.project, &lifecycle.Input{Patch: settings.Patch{Title: ptr("app"), Image: ptr("registry.example/app:1"),
+		Command:     ptr("serve --token x"),
+		Environment: map[string]any{"PLAIN": "visible-to-guests"}},
 		SecretEnvironment: map[string]any{"TOKEN": "secret-value"},
 		RegistryAuth:      json.RawMessage(`{"username": "u", "password": "registry-password"}`)})
 	if err != nil {
@@ -166,7 +168,8 @@ func TestContainerViewPerRole(t *testing.T) {
 	}
 
 	// One change, one message per subscriber, each rendered for that subscriber's role.
-	if _, err := a.m.Update(ctx, admin, ct.UUID, &lifecycle.Input{Description: ptr("changed")}); err != nil {
+	in := &lifecycle.Input{Patch: settings.Patch{Description: ptr("changed")}}
+	if _, err := a.m.Update(ctx, admin, ct.UUID, in); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range roles {
@@ -191,7 +194,8 @@ func TestLiveChannelFollowsDemotion(t *testing.T) {
 		t.Fatal(err)
 	}
 	input := func(title string) *lifecycle.Input {
-		return &lifecycle.Input{Title: ptr(title), Image: ptr("nginx:1"), Environment: map[string]any{"PLAIN": "visible-to-guests"}}
+		return &lifecycle.Input{Patch: settings.Patch{Title: ptr(title), Image: ptr("nginx:1"),
+			Environment: map[string]any{"PLAIN": "visible-to-guests"}}}
 	}
 	ct, err := a.m.Create(ctx, admin, a.project, input("app"))
 	if err != nil {
@@ -228,7 +232,7 @@ func TestLiveChannelFollowsDemotion(t *testing.T) {
 	}
 	change := func(uuid, desc string) {
 		t.Helper()
-		if _, err := a.m.Update(ctx, admin, uuid, &lifecycle.Input{Description: ptr(desc)}); err != nil {
+		if _, err := a.m.Update(ctx, admin, uuid, &lifecycle.Input{Patch: settings.Patch{Description: ptr(desc)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,7 +282,8 @@ func TestLogStreamClosesOnDemotion(t *testing.T) {
 	addr := serve(t, a)
 	ctx := context.Background()
 	admin, _ := a.Store.GetUserByUsername(ctx, "admin")
-	ct, err := a.m.Create(ctx, admin, a.project, &lifecycle.Input{Title: ptr("app"), Image: ptr("nginx:1")})
+	ct, err := a.m.Create(ctx, admin, a.project,
+		&lifecycle.Input{Patch: settings.Patch{Title: ptr("app"), Image: ptr("nginx:1")}})
 	if err != nil {
 		t.Fatal(err)
 	}

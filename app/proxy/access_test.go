@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/store"
 )
 
 func TestAccess(t *testing.T) {
@@ -158,7 +159,7 @@ func TestNotRunning(t *testing.T) {
 	})
 	t.Run("a running app that does not answer: 502, or the lobby for navigations", func(t *testing.T) {
 		gone := "11111111-0000-4000-8000-000000000002"
-		e.fake.set(proxy.Target{ContainerUUID: gone, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: closedAddr(t), StripPrefix: true})
+		e.fake.set(proxy.Target{ContainerUUID: gone, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: closedAddr(t), StripPrefix: true})
 		r := do(t, "GET", e.url(gone, "/x"), cookie, nil, "Accept: application/json")
 		if body := readAll(t, r); r.StatusCode != 502 {
 			t.Fatalf("%d %s", r.StatusCode, body)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/store"
 )
 
 // newAppOriginEnv is the proxy env in app-origin mode (the default): apps on a second listener, strip and keep
@@ -25,8 +26,8 @@ func newAppOriginEnv(t *testing.T) *env {
 	e.appOrigin = true
 	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
 	e.fake, e.appAddr, e.strip, e.keep = fake, strip, stripUUID, keepUUID
-	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: strip, StripPrefix: true})
-	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: keep})
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: strip, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: keep})
 	fake.set(proxy.Target{ContainerUUID: movableUUID, ProjectUUID: e.project.UUID, State: "stopped"})
 	e.serve(fake)
 	return e

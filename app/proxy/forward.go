@@ -12,8 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // newClient returns the shared upstream client. Bodies are streamed (never buffered whole), there are no read or
@@ -106,7 +106,7 @@ func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, er
 		msg = "too many concurrent requests to the app"
 	}
 	c.Set(fiber.HeaderRetryAfter, "5")
-	return &api.Error{Status: fiber.StatusBadGateway, Code: "bad_gateway", Message: msg}
+	return &web.Error{Status: fiber.StatusBadGateway, Code: "bad_gateway", Message: msg}
 }
 
 // isKioscCookie reports one of kiosc's own cookies (the session, the app and state cookies of the sign-in, with or
@@ -223,7 +223,7 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 
 	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
 	stripKioscCookies(h)
-	h.Del(api.CSRFHeader)
+	h.Del(web.CSRFHeader)
 	stripKioscTokens(h)
 
 	// X-Kiosc-* headers come from kiosc only.

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/store"
 )
 
 // BenchmarkForward measures one small proxied request end to end in this process (client, kiosc with token
@@ -29,7 +30,7 @@ func benchmarkForward(b *testing.B, conns int) {
 
 	e := newBase(b)
 	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
-	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: ln.Addr().String(), StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: ln.Addr().String(), StripPrefix: true})
 	e.serve(fake)
 	token := e.token(e.member("bench", "guest"))
 

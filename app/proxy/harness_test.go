@@ -106,8 +106,8 @@ func newEnvWith(t *testing.T, stripApp, keepApp string) *env {
 	e := newBase(t)
 	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
 	e.fake, e.appAddr, e.strip, e.keep = fake, stripApp, stripUUID, keepUUID
-	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: stripApp, StripPrefix: true})
-	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: keepApp})
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: stripApp, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: keepApp})
 	e.serve(fake)
 	return e
 }

@@ -12,12 +12,13 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/google/uuid"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // managerContainers adapts the real lifecycle manager, as main.go does.
@@ -50,7 +51,7 @@ func TestThroughLifecycle(t *testing.T) {
 	t.Cleanup(func() { _ = dk.Close() })
 
 	e := newBase(t)
-	m := lifecycle.New(e.st, dk, e.keys, e.bus, &api.Recorder{Store: e.st, Bus: e.bus, Log: e.log}, e.log, lifecycle.Options{
+	m := lifecycle.New(e.st, dk, e.keys, e.bus, &timeline.Recorder{Store: e.st, Bus: e.bus, Log: e.log}, e.log, lifecycle.Options{
 		InstanceID: instance, NetworkMode: lifecycle.NetworkDefaultBridge, HostBindIP: netip.MustParseAddr("127.0.0.1"),
 		DataDir: t.TempDir(), BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"}, ResyncInterval: 2 * time.Second,
 		DefaultStartupTimeout: time.Minute, LogRetentionLines: 100, SweepInterval: 300 * time.Millisecond,
@@ -64,7 +65,8 @@ func TestThroughLifecycle(t *testing.T) {
 	owner := e.member("olga", "owner")
 	cookie, _ := e.session(owner)
 	title, port, idle := "idle app", 8080, int64(3)
-	c, err := m.Create(ctx, owner, e.project, &lifecycle.Input{Title: &title, Image: &image, ContainerPort: &port, MaxIdle: &idle})
+	c, err := m.Create(ctx, owner, e.project, &lifecycle.Input{Patch: settings.Patch{Title: &title, Image: &image,
+		ContainerPort: &port, MaxIdle: &idle}})
 	if err != nil {
 		t.Fatal(err)
 	}

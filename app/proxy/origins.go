@@ -10,10 +10,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Apps on origins of their own. In app-origin mode (the default) every app is served under PathPrefix<uuid>/ on the
@@ -229,11 +229,11 @@ func (p *Proxy) dispatch(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if uuid == "" {
-		return api.NotFound("app")
+		return web.NotFound("app")
 	}
 	raw := string(c.Request().Header.RequestURI())
 	if !strings.HasPrefix(raw, "/") {
-		return api.BadRequest("bad_request", "the request target must be a path")
+		return web.BadRequest("bad_request", "the request target must be a path")
 	}
 	req := request{uuid: uuid, app: true, original: raw, rest: raw}
 	if i := strings.IndexByte(raw, '?'); i >= 0 {
@@ -260,7 +260,7 @@ func (a AppListener) Register(r fiber.Router) { r.Use(a.p.serveAppListener) }
 
 func (p *Proxy) serveAppListener(c *fiber.Ctx) error {
 	if p.apps == nil || p.apps.subdomain() {
-		return api.NotFound("app")
+		return web.NotFound("app")
 	}
 	raw := string(c.Request().Header.RequestURI())
 	path, _, _ := strings.Cut(raw, "?")
@@ -268,7 +268,7 @@ func (p *Proxy) serveAppListener(c *fiber.Ctx) error {
 	case AuthPath, StartPath:
 		uuid := strings.ToLower(string(c.Request().URI().QueryArgs().Peek("app")))
 		if !isUUID([]byte(uuid)) {
-			return api.FieldError("app", "missing or not a container UUID; open the app again from kiosc")
+			return web.FieldError("app", "missing or not a container UUID; open the app again from kiosc")
 		}
 		if path == AuthPath {
 			return p.exchange(c, uuid)
@@ -281,7 +281,7 @@ func (p *Proxy) serveAppListener(c *fiber.Ctx) error {
 			// Someone typed the app listener's address: kiosc itself lives elsewhere.
 			return c.Redirect(p.apps.base+"/", fiber.StatusFound)
 		}
-		return api.NotFound("app")
+		return web.NotFound("app")
 	}
 	req.uuid = strings.ToLower(req.uuid)
 	req.app = true
@@ -350,12 +350,12 @@ func (p *Proxy) serveApp(c *fiber.Ctx, req request) error {
 			// The sign-in goes through kiosc's origin (and its login if needed) and back here with a token.
 			return c.Redirect(p.apps.startURL(req.uuid, req.original), fiber.StatusFound)
 		}
-		return api.Unauthorized()
+		return web.Unauthorized()
 	}
 	ctx := c.UserContext()
 	t, err := p.target(ctx, req.uuid)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	if err != nil {
 		return err
@@ -367,7 +367,7 @@ func (p *Proxy) serveApp(c *fiber.Ctx, req request) error {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
 		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
-	if t.State != StateRunning || t.Addr == "" {
+	if t.State != store.StateRunning || t.Addr == "" {
 		return p.notRunning(c, req, t, nav)
 	}
 	if p.apps.subdomain() {
@@ -380,7 +380,7 @@ func (p *Proxy) serveApp(c *fiber.Ctx, req request) error {
 		// tunnel from the app's own origin. Scripts with an API token may omit Origin.
 		origin := c.Request().Header.Peek(fiber.HeaderOrigin)
 		if len(origin) == 0 && !viaToken || len(origin) > 0 && !p.apps.sameOrigin(origin, c.Request().Header.Host()) {
-			return api.Forbidden("cross-origin websocket refused")
+			return web.Forbidden("cross-origin websocket refused")
 		}
 		return p.tunnel(c, req, t, id)
 	}

@@ -18,24 +18,21 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/access"
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // PathPrefix is where containers are served in path and app-origin mode, and their entry on kiosc's origin.
 const PathPrefix = routing.PathPrefix
 
-// StateRunning is the only container state in which requests are forwarded.
-const StateRunning = "running"
-
 // Target is where one container's traffic goes, as kiosc's own Docker state knows it.
 type Target struct {
 	ContainerUUID string
 	ProjectUUID   string
-	State         string
+	State         store.State // requests are forwarded only when it is store.StateRunning
 	// Addr is "host:port", empty unless State is running.
 	Addr        string
 	StripPrefix bool
@@ -124,7 +121,7 @@ func New(opt Options) *Proxy {
 	if opt.BaseURL != nil && opt.BaseURL.Scheme != "" {
 		p.scheme = opt.BaseURL.Scheme
 	}
-	p.sessionCookie = api.SessionCookieName(p.scheme == "https")
+	p.sessionCookie = web.SessionCookieName(p.scheme == "https")
 	if opt.Apps.Mode == "" {
 		opt.Apps.Mode = routing.Path
 	}
@@ -208,7 +205,7 @@ func parseRequest(raw string) (request, bool) {
 func (p *Proxy) handle(c *fiber.Ctx) error {
 	req, ok := parseRequest(string(c.Request().Header.RequestURI()))
 	if !ok {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	id, err := p.identify(c)
 	if err != nil {
@@ -219,12 +216,12 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		if nav {
 			return c.Redirect("/login?next="+url.QueryEscape(req.original), fiber.StatusFound)
 		}
-		return api.Unauthorized()
+		return web.Unauthorized()
 	}
 	ctx := c.UserContext()
 	t, err := p.target(ctx, req.uuid)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	if err != nil {
 		return err
@@ -232,21 +229,21 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
 		return err
 	}
-	if p.apps != nil && nav && id.Session != nil && t.State == StateRunning && t.Addr != "" {
+	if p.apps != nil && nav && id.Session != nil && t.State == store.StateRunning && t.Addr != "" {
 		// Browsers use the app on its own origin; scripts with tokens keep using this URL.
 		return p.hop(c, req)
 	}
 	if p.apps != nil && !nav && id.Session != nil {
 		// An app's pages run on its own origin, and their requests never carry kiosc's session here. One that does
 		// (an app's script on the same site, an <object> load) must not reach an app on kiosc's origin.
-		return &api.Error{Status: fiber.StatusForbidden, Code: "use_app_origin",
+		return &web.Error{Status: fiber.StatusForbidden, Code: "use_app_origin",
 			Message: "apps are served on their own origin (" + p.apps.origin(req.uuid) + "); scripts use an API token here"}
 	}
 	if req.rest == "" {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
 		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
-	if t.State != StateRunning || t.Addr == "" {
+	if t.State != store.StateRunning || t.Addr == "" {
 		return p.notRunning(c, req, t, nav)
 	}
 	p.opt.Containers.Touch(t.ContainerUUID)
@@ -287,7 +284,7 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 			p.tokens.put(key, id, gen)
 			return id, nil
 		case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrInactive):
-			return nil, &api.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
+			return nil, &web.Error{Status: 401, Code: "invalid_token", Message: err.Error()}
 		default:
 			return nil, err
 		}
@@ -296,8 +293,8 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	if api.CountCookie(h.Peek(fiber.HeaderCookie), p.sessionCookie) > 1 {
-		return nil, api.ErrDuplicateCookie
+	if web.CountCookie(h.Peek(fiber.HeaderCookie), p.sessionCookie) > 1 {
+		return nil, web.ErrDuplicateCookie
 	}
 	if id, ok := p.sessions.getBytes(raw); ok {
 		return id, nil
@@ -361,10 +358,10 @@ func (p *Proxy) authorize(ctx context.Context, u *store.User, projectUUID string
 		return err
 	}
 	if proj == nil || role == "" {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	if !access.Allowed(false, role, access.OpenApp) {
-		return api.Forbidden("your role in this project does not allow opening its apps")
+		return web.Forbidden("your role in this project does not allow opening its apps")
 	}
 	return nil
 }
@@ -378,7 +375,7 @@ func (p *Proxy) notRunning(c *fiber.Ctx, req request, t Target, nav bool) error 
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": fiber.Map{
 		"code":    "container_not_running",
-		"message": "the app is not running (state " + t.State + "); open it in the browser to start it",
+		"message": "the app is not running (state " + string(t.State) + "); open it in the browser to start it",
 		"state":   t.State,
 	}})
 }

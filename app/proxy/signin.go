@@ -13,10 +13,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // The sign-in to an app on an origin of its own. kiosc's session cookie is never accepted there; access is handed
@@ -102,8 +102,8 @@ func (p *Proxy) identifyApp(c *fiber.Ctx, uuid string) (id *auth.Identity, viaTo
 	if len(raw) == 0 {
 		return nil, false, nil
 	}
-	if api.CountCookie(h.Peek(fiber.HeaderCookie), p.apps.cookie) > 1 {
-		return nil, false, api.ErrDuplicateCookie
+	if web.CountCookie(h.Peek(fiber.HeaderCookie), p.apps.cookie) > 1 {
+		return nil, false, web.ErrDuplicateCookie
 	}
 	now := p.apps.now()
 	if a, ok := p.apps.verified.getBytes(raw); ok {
@@ -217,12 +217,12 @@ func validState(s string) bool {
 func (p *Proxy) signIn(c *fiber.Ctx) error {
 	uuid := strings.ToLower(c.Params("uuid"))
 	if !isUUID([]byte(uuid)) {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	args := c.Request().URI().QueryArgs()
 	state := string(args.Peek("state"))
 	if !validState(state) {
-		return api.FieldError("state", "missing or malformed; open the app again")
+		return web.FieldError("state", "missing or malformed; open the app again")
 	}
 	next := p.apps.cleanNext(uuid, string(args.Peek("next")))
 	id, err := p.identify(c)
@@ -235,16 +235,16 @@ func (p *Proxy) signIn(c *fiber.Ctx) error {
 		if nav {
 			return c.Redirect("/login?next="+url.QueryEscape(string(c.Request().Header.RequestURI())), fiber.StatusFound)
 		}
-		return api.Unauthorized()
+		return web.Unauthorized()
 	}
 	if !nav {
 		// The token travels in the redirect; only a browser navigation may receive it.
-		return api.Forbidden("signing in to an app is a browser navigation")
+		return web.Forbidden("signing in to an app is a browser navigation")
 	}
 	ctx := c.UserContext()
 	t, err := p.target(ctx, uuid)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.NotFound("container")
+		return web.NotFound("container")
 	}
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func (p *Proxy) signIn(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	if t.State != StateRunning || t.Addr == "" {
+	if t.State != store.StateRunning || t.Addr == "" {
 		// The lobby returns to the app's entry on kiosc's origin, which comes back here once the app runs.
 		return c.Redirect(LobbyURL(uuid, p.apps.entryPath(uuid, next)), fiber.StatusFound)
 	}
@@ -280,7 +280,7 @@ func (s *appOrigins) issue(uuid string, id *auth.Identity, state string) (string
 		}
 	}
 	if len(s.tokens) >= appTokenLimit {
-		return "", api.Unavailable("busy", "too many pending app sign-ins; try again shortly", 5)
+		return "", web.Unavailable("busy", "too many pending app sign-ins; try again shortly", 5)
 	}
 	s.tokens[tok] = &appToken{container: uuid, session: id.Session.IDHash, user: id.User.ID, state: state, expires: now.Add(AppTokenLifetime)}
 	return tok, nil

@@ -34,9 +34,9 @@ func newSubEnv(t *testing.T) *env {
 	e.domain = testDomain
 	fake := &fakeContainers{targets: map[string]proxy.Target{}, touches: map[string]int{}}
 	e.fake, e.appAddr, e.strip, e.keep = fake, app, stripUUID, keepUUID
-	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: app, StripPrefix: true})
-	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: app})
-	fake.set(proxy.Target{ContainerUUID: movableUUID, ProjectUUID: e.project.UUID, State: proxy.StateRunning, Addr: app, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: stripUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: app, StripPrefix: true})
+	fake.set(proxy.Target{ContainerUUID: keepUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: app})
+	fake.set(proxy.Target{ContainerUUID: movableUUID, ProjectUUID: e.project.UUID, State: store.StateRunning, Addr: app, StripPrefix: true})
 	e.serve(fake)
 	return e
 }

@@ -13,10 +13,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/store"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // tunnelBufferSize is the copy buffer of each tunnel direction; it bounds the memory of idle tunnels.
@@ -44,8 +44,8 @@ type tunnel struct {
 func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) error {
 	// Browsers send cookies with cross-site websocket handshakes; only kiosc's own origin (where the app's pages
 	// are served) may open tunnels.
-	if !api.SameOrigin(c, p.opt.BaseURL) {
-		return api.Forbidden("cross-origin websocket refused")
+	if !web.SameOrigin(c, p.opt.BaseURL) {
+		return web.Forbidden("cross-origin websocket refused")
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), p.opt.DialTimeout)
 	defer cancel()
@@ -70,7 +70,7 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 	tn.touch = func() { containers.Touch(tn.container) }
 	if !p.tunnels.add(tn) {
 		_ = up.Close()
-		return api.Unavailable("shutting_down", "kiosc is shutting down", 5)
+		return web.Unavailable("shutting_down", "kiosc is shutting down", 5)
 	}
 	c.Context().HijackSetNoResponse(true)
 	// With KeepHijackedConns the server lets go of the connection (and its read buffer) as soon as the hijack
@@ -341,7 +341,7 @@ func (p *Proxy) watch() {
 			if !p.tunnels.has(e.Key) {
 				continue
 			}
-			if st := stateOf(e.Data); st != "" && st != StateRunning {
+			if st := stateOf(e.Data); st != "" && st != store.StateRunning {
 				if n := p.tunnels.closeContainer(e.Key); n > 0 {
 					p.opt.Log.Info("proxy: closed tunnels of a container that is no longer running",
 						"container", e.Key, "state", st, "tunnels", n)
@@ -376,14 +376,14 @@ func rightsChanged(data any) bool {
 }
 
 // stateOf extracts "state" from a container.state event's data, whatever Go type carries it.
-func stateOf(data any) string {
+func stateOf(data any) store.State {
 	var v struct {
-		State string `json:"state"`
+		State store.State `json:"state"`
 	}
 	switch d := data.(type) {
 	case map[string]any:
 		s, _ := d["state"].(string)
-		return s
+		return store.State(s)
 	case json.RawMessage:
 		_ = json.Unmarshal(d, &v)
 		return v.State
@@ -404,7 +404,7 @@ func (p *Proxy) recheck() {
 	p.sessions.forget("")
 	for _, uuid := range p.tunnels.containers() {
 		t, err := p.opt.Containers.Upstream(ctx, uuid)
-		if (err == nil && t.State != StateRunning) || errors.Is(err, store.ErrNotFound) {
+		if (err == nil && t.State != store.StateRunning) || errors.Is(err, store.ErrNotFound) {
 			p.tunnels.closeContainer(uuid)
 		}
 	}

@@ -19,10 +19,10 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/metrics"
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Module registers routes on a router.
@@ -50,7 +50,7 @@ type Deps struct {
 	// app's origin never serves kiosc's own pages, API or health endpoints).
 	Front []Module
 	// Root modules are mounted before anything else that needs authentication (OIDC endpoints, the reverse
-	// proxy, subdomain dispatch); they apply api.Authenticate themselves where needed.
+	// proxy, subdomain dispatch); they apply web.Authenticate themselves where needed.
 	Root []Module
 	// API modules are mounted under /api/v1 behind authentication and CSRF protection.
 	API []Module
@@ -74,7 +74,7 @@ func New(d Deps) *Server {
 	app := newFiber(d.Log, trusted)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	if len(d.TrustedProxies) > 0 {
-		app.Use(api.TrustProxies(d.TrustedProxies))
+		app.Use(web.TrustProxies(d.TrustedProxies))
 	}
 	app.Use(observe(d.Metrics, d.Log))
 	for _, m := range d.Front {
@@ -84,24 +84,24 @@ func New(d Deps) *Server {
 
 	app.Get("/healthz", healthz)
 	app.Get("/readyz", readyz(d.Ready))
-	cookie := api.SessionCookieName(d.BaseURL != nil && d.BaseURL.Scheme == "https")
+	cookie := web.SessionCookieName(d.BaseURL != nil && d.BaseURL.Scheme == "https")
 	metricsHandler := adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	if d.MetricsPublic {
 		app.Get("/metrics", metricsHandler)
 	} else {
-		app.Get("/metrics", api.Authenticate(d.Auth, cookie), api.RequireSuperuser, metricsHandler)
+		app.Get("/metrics", web.Authenticate(d.Auth, cookie), web.RequireSuperuser, metricsHandler)
 	}
 
 	for _, m := range d.Root {
 		m.Register(app)
 	}
 
-	v1 := app.Group("/api/v1", api.CheckOrigin(d.BaseURL), api.Authenticate(d.Auth, cookie), api.CSRF)
+	v1 := app.Group("/api/v1", web.CheckOrigin(d.BaseURL), web.Authenticate(d.Auth, cookie), web.CSRF)
 	for _, m := range d.API {
 		m.Register(v1)
 	}
 	// Unknown API paths get a JSON 404, never the SPA's index.html.
-	app.All("/api/*", func(c *fiber.Ctx) error { return api.NotFound("API endpoint " + c.Path()) })
+	app.All("/api/*", func(c *fiber.Ctx) error { return web.NotFound("API endpoint " + c.Path()) })
 	app.Use(newSPA(d.SPA).handler)
 	return &Server{app: app, log: d.Log, onShutdown: d.OnShutdown}
 }
@@ -125,7 +125,7 @@ func NewApps(d AppDeps) *Server {
 	app := newFiber(d.Log, trusted)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	if len(d.TrustedProxies) > 0 {
-		app.Use(api.TrustProxies(d.TrustedProxies))
+		app.Use(web.TrustProxies(d.TrustedProxies))
 	}
 	app.Use(observe(d.Metrics, d.Log))
 	app.Get("/healthz", healthz)
@@ -161,7 +161,7 @@ func securityHeaders(c *fiber.Ctx) error {
 func newFiber(log *slog.Logger, trusted []string) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "kiosc",
-		ErrorHandler:          api.ErrorHandler(log),
+		ErrorHandler:          web.ErrorHandler(log),
 		DisableStartupMessage: true,
 		// Request bodies are streamed so that proxied uploads of many GiB never sit in memory; the API limits its own
 		// bodies to 1 MiB when decoding.
@@ -172,7 +172,7 @@ func newFiber(log *slog.Logger, trusted []string) *fiber.App {
 		// Strings from the request context are copied: handlers hand them to goroutines.
 		Immutable: true,
 		// No ProxyHeader: c.IP() would answer the left-most X-Forwarded-For entry, which the client writes. The
-		// client's address comes from api.ClientAddr; the trusted list still guards c.IsProxyTrusted, c.Protocol
+		// client's address comes from web.ClientAddr; the trusted list still guards c.IsProxyTrusted, c.Protocol
 		// and c.Hostname.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          trusted,
@@ -241,7 +241,7 @@ func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
 		status := c.Response().StatusCode()
 		if err != nil {
 			var fe *fiber.Error
-			var ae *api.Error
+			var ae *web.Error
 			switch {
 			case errors.As(err, &fe):
 				status = fe.Code

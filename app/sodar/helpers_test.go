@@ -11,13 +11,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bihealth/kiosc/app/api"
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/sodar/sodartest"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/store/storetest"
+	"github.com/bihealth/kiosc/app/timeline"
 )
 
 // Payload builders: plain Go values marshalled to the JSON SODAR sends.
@@ -115,7 +115,7 @@ func newEnv(t *testing.T) *env {
 	src := sodartest.New(t, secret, []string{"1.0", "2.0", "2.1"}, sodartest.ExamplePayload(t))
 	bus := events.New(nil)
 	svc := &sodar.Service{Store: st, Fetcher: &sodar.Client{URL: src.URL, Secret: secret}, Log: log, DefaultOwner: "admin",
-		Timeline:  &api.Recorder{Store: st, Bus: bus, Log: log},
+		Timeline:  &timeline.Recorder{Store: st, Bus: bus, Log: log},
 		SourceURL: src.URL}
 	return &env{st: st, src: src, svc: svc, bus: bus, logs: logs}
 }

@@ -28,7 +28,7 @@ type Fetcher interface {
 	Fetch(ctx context.Context) ([]byte, string, error)
 }
 
-// TimelineWriter stores a timeline event and publishes it live (the API's Recorder).
+// TimelineWriter stores a timeline event and publishes it live (timeline.Recorder).
 type TimelineWriter interface {
 	Record(ctx context.Context, e *store.TimelineEvent)
 }

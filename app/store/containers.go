@@ -5,56 +5,54 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/bihealth/kiosc/app/settings"
 )
 
-// Container states (spec section 5.2).
+// State is a container's state in kiosc (spec section 5.2): the observed state of a record, and the desired state
+// (running or stopped) that users ask for. The API, the proxy and the command-line client use the same names.
+type State string
+
+// Container states.
 const (
-	StateInitial  = "initial"
-	StatePulling  = "pulling"
-	StateCreating = "creating"
-	StateStarting = "starting"
-	StateRunning  = "running"
-	StateStopping = "stopping"
-	StateStopped  = "stopped"
-	StateExited   = "exited"
-	StateFailed   = "failed"
-	StatePaused   = "paused"
-	StateDeleting = "deleting"
-	StateDeleted  = "deleted"
-	StateNotFound = "not_found"
-	StateUnknown  = "unknown"
+	StateInitial  State = "initial"
+	StatePulling  State = "pulling"
+	StateCreating State = "creating"
+	StateStarting State = "starting"
+	StateRunning  State = "running"
+	StateStopping State = "stopping"
+	StateStopped  State = "stopped"
+	StateExited   State = "exited"
+	StateFailed   State = "failed"
+	StatePaused   State = "paused"
+	StateDeleting State = "deleting"
+	StateDeleted  State = "deleted"
+	StateNotFound State = "not_found"
+	StateUnknown  State = "unknown"
 )
 
-// Container is a container record: configuration (what users edit), desired state (what they asked for) and observed
+// States lists every container state.
+var States = []State{StateInitial, StatePulling, StateCreating, StateStarting, StateRunning, StateStopping,
+	StateStopped, StateExited, StateFailed, StatePaused, StateDeleting, StateDeleted, StateNotFound, StateUnknown}
+
+// Valid reports whether s is one of States.
+func (s State) Valid() bool { return slices.Contains(States, s) }
+
+// Container is a container record: its settings (what users edit), desired state (what they asked for) and observed
 // state (what Docker said last). Secret values are kept only in encrypted form.
 type Container struct {
-	ID              int64
-	UUID            string
-	ProjectID       int64
-	ProjectUUID     string
-	Title           string
-	Description     string
-	Image           string
-	Command         string
-	Environment     map[string]string
+	ID          int64
+	UUID        string
+	ProjectID   int64
+	ProjectUUID string
+	settings.Container
 	SecretEnvEnc    string   // encrypted JSON object; empty when none
 	SecretEnvKeys   []string // sorted names of the secret variables (not secret themselves)
 	RegistryAuthEnc string   // encrypted JSON; empty when none
-	ContainerPort   int
-	ContainerPath   string
-	HeartbeatURL    string
-	StripPrefix     bool
-	StartupTimeout  int64 // seconds
-	MaxIdle         int64
-	MaxLifetime     int64
-	MemoryLimit     int64
-	CPULimit        float64
-	PidsLimit       int64
-	MaxRetries      int
-	PullPolicy      string
 	Template        string
 
 	ContainerState
@@ -67,12 +65,12 @@ type Container struct {
 
 // ContainerState is the part of a record kiosc's reconciler writes.
 type ContainerState struct {
-	State        string
+	State        State
 	StateReason  string
 	StateMessage string
 	// StateDetail is the Docker engine's own text of a failure, which StateMessage describes in words.
 	StateDetail  string
-	DesiredState string
+	DesiredState State
 	DockerID     string
 	DockerState  string
 	NetworkMode  string
@@ -154,7 +152,7 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 		c.DesiredState = StateStopped
 	}
 	if c.PullPolicy == "" {
-		c.PullPolicy = "if-missing"
+		c.PullPolicy = settings.PullIfMissing
 	}
 	if c.Environment == nil {
 		c.Environment = map[string]string{}
@@ -190,7 +188,7 @@ func (s *Store) GetContainer(ctx context.Context, uuid string) (*Container, erro
 // ContainerFilter narrows ListContainers. ProjectUUIDs nil means every project; an empty slice means none.
 type ContainerFilter struct {
 	ProjectUUIDs []string
-	State        string
+	State        State
 	Page         Page // zero Limit: no paging
 }
 
@@ -230,7 +228,7 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 // desiredWas (what the writer read), so a user's newer request is never overwritten; a container marked deleting
 // stays deleting. clearRestartPending resets restart_pending (after the Docker container was recreated with the
 // current configuration). It returns the stored desired state, state and restart_pending.
-func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, desiredWas string, clearRestartPending bool) (Container, error) {
+func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, desiredWas State, clearRestartPending bool) (Container, error) {
 	now := time.Now().UTC()
 	rp := "restart_pending"
 	if clearRestartPending {
@@ -262,7 +260,7 @@ func (s *Store) MarkContainerDeleting(ctx context.Context, uuid string) error {
 }
 
 // UpdateContainerDesired records what a user asked for, before anything is done about it.
-func (s *Store) UpdateContainerDesired(ctx context.Context, uuid, desired string) error {
+func (s *Store) UpdateContainerDesired(ctx context.Context, uuid string, desired State) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE containers SET desired_state=?, updated_at=? WHERE uuid=?`, desired, ts(time.Now()), uuid)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/store/storetest"
 )
@@ -22,8 +23,10 @@ func newContainer(t *testing.T, s *store.Store, title string) *store.Container {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &store.Container{ProjectID: p.ID, Title: title, Image: "nginx:1", ContainerPort: 80, StripPrefix: true,
-		Environment: map[string]string{"A": "1"}, SecretEnvEnc: "sealed", SecretEnvKeys: []string{"TOKEN"}, CreatedBy: "alice"}
+	c := &store.Container{ProjectID: p.ID,
+		Container: settings.Container{Title: title, Image: "nginx:1", ContainerPort: 80, StripPrefix: true,
+			Environment: map[string]string{"A": "1"}}, SecretEnvEnc: "sealed",
+		SecretEnvKeys: []string{"TOKEN"}, CreatedBy: "alice"}
 	if err := s.CreateContainer(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +45,7 @@ func TestContainerCRUD(t *testing.T) {
 		got.Environment["A"] != "1" || got.SecretEnvKeys[0] != "TOKEN" || got.SecretEnvEnc != "sealed" || got.PullPolicy != "if-missing" {
 		t.Errorf("round trip: %+v", got)
 	}
-	dup := &store.Container{ProjectID: c.ProjectID, Title: "app", Image: "x"}
+	dup := &store.Container{ProjectID: c.ProjectID, Container: settings.Container{Title: "app", Image: "x"}}
 	if err := s.CreateContainer(ctx, dup); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("duplicate title: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/bihealth/kiosc/app/settings"
 )
 
 // Template is a reusable container configuration: a site template (ProjectID nil) or a project template. It holds
@@ -19,26 +21,10 @@ type Template struct {
 	ProjectUUID      string // empty for site templates
 	SiteTemplateID   *int64 // the site template a project template was copied from, nil when none
 	SiteTemplateUUID string
-	Title            string
-	Description      string
-	Image            string
-	Command          string
-	Environment      map[string]string
-	ContainerPort    int
-	ContainerPath    string
-	HeartbeatURL     string
-	StripPrefix      bool
-	StartupTimeout   int64 // seconds
-	MaxIdle          int64
-	MaxLifetime      int64
-	MemoryLimit      int64
-	CPULimit         float64
-	PidsLimit        int64
-	MaxRetries       int
-	PullPolicy       string
-	CreatedBy        string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	settings.Container
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // IsSite reports whether t is a site template.
@@ -90,7 +76,7 @@ func (s *Store) CreateTemplate(ctx context.Context, t *Template) error {
 		t.UUID = uuid.NewString()
 	}
 	if t.PullPolicy == "" {
-		t.PullPolicy = "if-missing"
+		t.PullPolicy = settings.PullIfMissing
 	}
 	if t.Environment == nil {
 		t.Environment = map[string]string{}

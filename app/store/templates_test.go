@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/store/storetest"
 )
@@ -16,10 +17,11 @@ func TestTemplates(t *testing.T) {
 	if err := s.CreateProject(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	site := &store.Template{Title: "Jupyter", Image: "jupyter/base:1", ContainerPort: 8888, StripPrefix: true,
-		Environment: map[string]string{"A": "1"}, MemoryLimit: 1 << 30, CPULimit: 1.5, CreatedBy: "admin"}
+	site := &store.Template{Container: settings.Container{Title: "Jupyter", Image: "jupyter/base:1", ContainerPort: 8888,
+		StripPrefix: true, Environment: map[string]string{"A": "1"}, MemoryLimit: 1 << 30, CPULimit: 1.5},
+		CreatedBy: "admin"}
 	copyOf := func(title string, project *store.Project, link *store.Template) *store.Template {
-		c := &store.Template{Title: title, Image: "jupyter/base:1", ContainerPort: 8888}
+		c := &store.Template{Container: settings.Container{Title: title, Image: "jupyter/base:1", ContainerPort: 8888}}
 		if project != nil {
 			c.ProjectID = &project.ID
 		}
@@ -97,14 +99,14 @@ func TestTemplates(t *testing.T) {
 		if err := s.UpdateTemplate(ctx, got); err != nil {
 			t.Fatal(err)
 		}
-		missing := &store.Template{ID: 99999, Title: "x", Image: "x"}
+		missing := &store.Template{ID: 99999, Container: settings.Container{Title: "x", Image: "x"}}
 		if err := s.UpdateTemplate(ctx, missing); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("missing: %v", err)
 		}
 	})
 
 	t.Run("delete unlinks copies and containers", func(t *testing.T) {
-		c := &store.Container{ProjectID: p.ID, Title: "from site", Image: "x", Template: site.UUID}
+		c := &store.Container{ProjectID: p.ID, Container: settings.Container{Title: "from site", Image: "x"}, Template: site.UUID}
 		if err := s.CreateContainer(ctx, c); err != nil {
 			t.Fatal(err)
 		}

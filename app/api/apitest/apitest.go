@@ -24,6 +24,7 @@ import (
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/store/storetest"
+	"github.com/bihealth/kiosc/app/web"
 )
 
 // Env is a test server with its parts.
@@ -41,7 +42,7 @@ type Env struct {
 }
 
 // SessionCookie is the name of the session cookie (__Host- under https).
-func (e *Env) SessionCookie() string { return api.SessionCookieName(e.secure) }
+func (e *Env) SessionCookie() string { return web.SessionCookieName(e.secure) }
 
 // Options adjust the test server.
 type Options struct {
@@ -163,7 +164,7 @@ func (c *Client) Do(method, path string, body any) *Response {
 	if c.Cookie != "" {
 		req.AddCookie(&http.Cookie{Name: c.env.SessionCookie(), Value: c.Cookie})
 		if c.CSRF != "" {
-			req.Header.Set(api.CSRFHeader, c.CSRF)
+			req.Header.Set(web.CSRFHeader, c.CSRF)
 		}
 	}
 	if c.Token != "" {

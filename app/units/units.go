@@ -1,7 +1,10 @@
-package config
+// Package units reads and writes the durations and byte sizes of configuration, flags and messages: Go durations
+// with days, and sizes in binary units as Docker reads them.
+package units
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -48,4 +51,35 @@ func ParseBytes(s string) (int64, error) {
 		return 0, errors.New("invalid size")
 	}
 	return int64(f * float64(mult)), nil
+}
+
+// Bytes is a size in bytes, written with binary units (KiB, MiB, ...) as Docker reads them.
+type Bytes int64
+
+// String is the size for reading, with one decimal: "512 B", "3.0 MiB".
+func (b Bytes) String() string {
+	v, unit := b.scale()
+	if unit == "B" {
+		return fmt.Sprintf("%d B", int64(b))
+	}
+	return fmt.Sprintf("%.1f %s", v, unit)
+}
+
+// Exact is the size without rounding and without a space, as ParseBytes and the command-line flags read it back:
+// "512MiB", "1.5GiB", "1000B".
+func (b Bytes) Exact() string {
+	v, unit := b.scale()
+	return strconv.FormatFloat(v, 'f', -1, 64) + unit
+}
+
+var binaryUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+
+// scale returns the size in the largest unit it reaches.
+func (b Bytes) scale() (float64, string) {
+	f, i := float64(b), 0
+	for f >= 1024 && i < len(binaryUnits)-1 {
+		f /= 1024
+		i++
+	}
+	return f, binaryUnits[i]
 }

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -68,7 +69,7 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return BadRequest("invalid_json", fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn))
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := apiField(typ.Field)
 		if field == "" {
 			field = "body"
 		}
@@ -80,6 +81,18 @@ func jsonError(err error) error {
 		return BadRequest("invalid_json", "malformed JSON: unexpected end of input")
 	}
 	return BadRequest("invalid_json", "malformed JSON: "+err.Error())
+}
+
+// apiField is the path of a field as the API names it. encoding/json puts the Go name of an embedded struct before
+// the fields promoted from it (Patch.container_port); the API's own names are lower case.
+func apiField(path string) string {
+	for {
+		head, rest, ok := strings.Cut(path, ".")
+		if !ok || head == "" || !unicode.IsUpper(rune(head[0])) {
+			return path
+		}
+		path = rest
+	}
 }
 
 func jsonKind(k string) string {

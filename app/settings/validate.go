@@ -1,42 +1,11 @@
-package lifecycle
+package settings
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-)
-
-// Input holds the writable fields of a create or PATCH request. Absent fields are nil and stay unchanged.
-type Input struct {
-	Title             *string         `json:"title"`
-	Description       *string         `json:"description"`
-	Image             *string         `json:"image"`
-	Command           *string         `json:"command"`
-	Environment       map[string]any  `json:"environment"`
-	SecretEnvironment map[string]any  `json:"secret_environment"`
-	ContainerPort     *int            `json:"container_port"`
-	ContainerPath     *string         `json:"container_path"`
-	HeartbeatURL      *string         `json:"heartbeat_url"`
-	StripPrefix       *bool           `json:"strip_prefix"`
-	StartupTimeout    *int64          `json:"startup_timeout"`
-	MaxIdle           *int64          `json:"max_idle"`
-	MaxLifetime       *int64          `json:"max_lifetime"`
-	MemoryLimit       *int64          `json:"memory_limit"`
-	CPULimit          *float64        `json:"cpu_limit"`
-	PidsLimit         *int64          `json:"pids_limit"`
-	MaxRetries        *int            `json:"max_retries"`
-	PullPolicy        *string         `json:"pull_policy"`
-	RegistryAuth      json.RawMessage `json:"registry_auth"`
-	Template          *string         `json:"template"`
-}
-
-// Pull policies.
-const (
-	PullIfMissing = "if-missing"
-	PullAlways    = "always"
 )
 
 // Bounds of the validated fields.
@@ -132,7 +101,8 @@ func NormalizeRegistry(host string) string {
 	}
 }
 
-func normalizeRegistries(hosts []string) []string {
+// NormalizeRegistries normalizes a list of registry hosts (see NormalizeRegistry), dropping empty and repeated ones.
+func NormalizeRegistries(hosts []string) []string {
 	var out []string
 	for _, h := range hosts {
 		if n := NormalizeRegistry(h); n != "" && !slices.Contains(out, n) {
@@ -145,7 +115,7 @@ func normalizeRegistries(hosts []string) []string {
 // RegistryError returns "" when images from the registry of ref may run on this site, else why not, naming the
 // allowed registries.
 func (lim Limits) RegistryError(ref string) string {
-	allowed := normalizeRegistries(lim.AllowedRegistries)
+	allowed := NormalizeRegistries(lim.AllowedRegistries)
 	if len(allowed) == 0 {
 		return ""
 	}
@@ -156,9 +126,9 @@ func (lim Limits) RegistryError(ref string) string {
 	return fmt.Sprintf("images from %s are not allowed on this site; allowed registries: %s", reg, strings.Join(allowed, ", "))
 }
 
-// Validate checks every present field, returning errors by field name (empty when valid). create requires image
-// and title.
-func (in *Input) Validate(create bool, lim Limits) map[string]string {
+// Validate checks every present field against the site's limits, returning errors by field name (empty when
+// valid). create requires image and title. Containers and templates share these rules, limits and messages.
+func (in *Patch) Validate(create bool, lim Limits) map[string]string {
 	errs := map[string]string{}
 	if create && in.Title == nil {
 		errs["title"] = "required"
@@ -195,27 +165,7 @@ func (in *Input) Validate(create bool, lim Limits) map[string]string {
 			}
 		}
 	}
-	checkEnv := func(field string, m map[string]any, nullOK bool) {
-		for k, v := range m {
-			switch {
-			case !envName.MatchString(k):
-				errs[field+"."+k] = "invalid variable name: letters, digits and _, not starting with a digit"
-			case reservedEnv(k):
-				errs[field+"."+k] = "KIOSC_* variables are set by kiosc"
-			default:
-				if _, ok := v.(string); !ok && (!nullOK || v != nil) {
-					errs[field+"."+k] = "must be a string"
-				}
-			}
-		}
-	}
-	checkEnv("environment", in.Environment, false)
-	checkEnv("secret_environment", in.SecretEnvironment, true)
-	for k := range in.SecretEnvironment {
-		if _, ok := in.Environment[k]; ok {
-			errs["secret_environment."+k] = "also set in environment"
-		}
-	}
+	ValidateEnv(errs, "environment", in.Environment, false)
 	if in.ContainerPort != nil && (*in.ContainerPort < 1 || *in.ContainerPort > 65535) {
 		errs["container_port"] = "must be between 1 and 65535"
 	}
@@ -274,19 +224,22 @@ func (in *Input) Validate(create bool, lim Limits) map[string]string {
 	if in.PullPolicy != nil && *in.PullPolicy != PullIfMissing && *in.PullPolicy != PullAlways {
 		errs["pull_policy"] = `must be "if-missing" or "always"`
 	}
-	if len(in.RegistryAuth) > 0 && string(in.RegistryAuth) != "null" {
-		var ra struct {
-			Username *string `json:"username"`
-			Password *string `json:"password"`
-		}
-		if err := json.Unmarshal(in.RegistryAuth, &ra); err != nil {
-			errs["registry_auth"] = `must be {"username", "password"} or null`
-		} else if ra.Username == nil || *ra.Username == "" || ra.Password == nil || *ra.Password == "" {
-			errs["registry_auth"] = "username and password are required"
-		}
-	}
-	if in.Template != nil && len(*in.Template) > 64 {
-		errs["template"] = "must be a template uuid"
-	}
 	return errs
+}
+
+// ValidateEnv checks the variables of an environment field into errs, by field.name: names of letters, digits and
+// _, none of kiosc's own KIOSC_* names, and string values (or null where nullOK, which removes a secret).
+func ValidateEnv(errs map[string]string, field string, m map[string]any, nullOK bool) {
+	for k, v := range m {
+		switch {
+		case !envName.MatchString(k):
+			errs[field+"."+k] = "invalid variable name: letters, digits and _, not starting with a digit"
+		case reservedEnv(k):
+			errs[field+"."+k] = "KIOSC_* variables are set by kiosc"
+		default:
+			if _, ok := v.(string); !ok && (!nullOK || v != nil) {
+				errs[field+"."+k] = "must be a string"
+			}
+		}
+	}
 }

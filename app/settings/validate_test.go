@@ -1,8 +1,6 @@
-package lifecycle
+package settings
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -78,71 +76,13 @@ func TestRegistryAllowed(t *testing.T) {
 				t.Fatalf("RegistryError(%q) with %v = %q, want allowed=%v", tc.ref, tc.allowed, msg, tc.ok)
 			}
 			// Validation refuses the same images, with a field error on image naming the allowed registries.
-			errs := (&Input{Image: &tc.ref}).Validate(false, lim)
+			errs := (&Patch{Image: &tc.ref}).Validate(false, lim)
 			if tc.ok != (errs["image"] == "") {
 				t.Errorf("Validate: %v", errs)
 			}
 			if !tc.ok && (!strings.Contains(errs["image"], ImageRegistry(tc.ref)) ||
 				!strings.Contains(errs["image"], NormalizeRegistry(tc.allowed[0]))) {
 				t.Errorf("message %q names neither the registry nor the allowed ones", errs["image"])
-			}
-		})
-	}
-}
-
-func TestSiteLimit(t *testing.T) {
-	for _, tc := range []struct {
-		name              string
-		v, def, max, want int64
-	}{
-		{"unset, nothing configured", 0, 0, 0, 0},
-		{"unset takes the default", 0, 100, 500, 100},
-		{"unset without default takes the maximum", 0, 0, 500, 500},
-		{"unset with a default and no maximum", 0, 100, 0, 100},
-		{"own value kept", 200, 100, 500, 200},
-		{"own value below the default kept", 50, 100, 500, 50},
-		{"own value above the maximum capped", 800, 100, 500, 500},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := siteLimit(tc.v, tc.def, tc.max); got != tc.want {
-				t.Errorf("siteLimit(%d, %d, %d) = %d, want %d", tc.v, tc.def, tc.max, got, tc.want)
-			}
-			if got := siteLimit(float64(tc.v)/100, float64(tc.def)/100, float64(tc.max)/100); got != float64(tc.want)/100 {
-				t.Errorf("CPUs: got %g, want %g", got, float64(tc.want)/100)
-			}
-		})
-	}
-}
-
-func TestPullFailureMessage(t *testing.T) {
-	for _, tc := range []struct {
-		name, image, engine string
-		prefix, names       string
-	}{
-		{"tag missing", "ubuntu:nosuchtag", `Error response from daemon: manifest for ubuntu:nosuchtag not found: manifest unknown: manifest unknown`,
-			"image not found:", "docker.io"},
-		{"private", "ghcr.io/org/private:1", `Error response from daemon: Head "https://ghcr.io/v2/org/private/manifests/1": unauthorized`,
-			"access denied:", "ghcr.io"},
-		{"refused", "127.0.0.1:1/nope:1", `Error response from daemon: Get "https://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`,
-			"registry unreachable:", "127.0.0.1:1"},
-		{"internal service", "10.0.0.5:22/x:1", `Error response from daemon: Get "https://10.0.0.5:22/v2/": http: server gave HTTP response to HTTPS client`,
-			"registry unreachable:", "10.0.0.5:22"},
-		{"other", "ubuntu", `Error response from daemon: toomanyrequests: You have reached your pull rate limit.`,
-			"the image ubuntu could not be pulled", "state details"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			msg := PullFailureMessage(tc.image, errors.New(tc.engine))
-			if !strings.HasPrefix(msg, tc.prefix) || !strings.Contains(msg, tc.names) {
-				t.Errorf("message %q, want it to start %q and name %q", msg, tc.prefix, tc.names)
-			}
-			for _, engine := range []string{"daemon", "https://", "/v2/", "dial tcp", "manifest unknown", "HTTPS client", "toomanyrequests"} {
-				if strings.Contains(msg, engine) {
-					t.Errorf("message %q echoes the engine's %q", msg, engine)
-				}
-			}
-			f := pullFailure(tc.image, errors.New(tc.engine))
-			if f.Error() != msg || f.detail != tc.engine || detailOf(fmt.Errorf("pull: %w", f)) != tc.engine {
-				t.Errorf("failure %+v", f)
 			}
 		})
 	}

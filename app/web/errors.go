@@ -1,6 +1,7 @@
-// Package api is the REST API v1 and its middleware: JSON errors in one shape, request decoding with limits,
-// authentication, CSRF protection and the handlers, grouped in one file per resource.
-package api
+// Package web holds the HTTP basics shared by the API handlers, the reverse proxy and the server: JSON errors in one
+// shape, request decoding with limits, the session cookie, authentication, CSRF and origin checks, and the client's
+// address behind trusted proxies. It holds no handler of its own.
+package web
 
 import (
 	"errors"

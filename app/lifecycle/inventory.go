@@ -1,0 +1,279 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// InventoryDocker is what the admin overview and maintenance need from the engine beyond Docker (implemented by
+// *docker.Client).
+type InventoryDocker interface {
+	Inventory(ctx context.Context) (*docker.Inventory, error)
+	RemoveNetwork(ctx context.Context, id string) error
+	RemoveImage(ctx context.Context, id string) error
+}
+
+// inventory returns the engine's inventory calls, or an error when the configured client has none.
+func (m *Manager) inventory() (InventoryDocker, error) {
+	inv, ok := m.dk.(InventoryDocker)
+	if !ok {
+		return nil, errors.New("the Docker client cannot list the host's objects")
+	}
+	return inv, nil
+}
+
+// ContainerRef names a kiosc container (the user of a Docker object).
+type ContainerRef struct {
+	UUID         string `json:"uuid"`
+	Title        string `json:"title"`
+	Project      string `json:"project"`
+	ProjectTitle string `json:"project_title"`
+}
+
+// KnownContainer is a container kiosc has a record of, with what Docker says about it.
+type KnownContainer struct {
+	ContainerRef
+	Image        string      `json:"image"`
+	State        store.State `json:"state"`
+	StateReason  string      `json:"state_reason"`
+	DesiredState store.State `json:"desired_state"`
+	DockerID     *string     `json:"docker_id"`
+	DockerName   string      `json:"docker_name"`
+	// DockerState is Docker's state (running, exited, ...), "missing" when the Docker container kiosc expects is
+	// gone, or "none" when the record has no Docker container (never started, or removed on purpose).
+	DockerState  string   `json:"docker_state"`
+	DockerStatus string   `json:"docker_status"`
+	Missing      bool     `json:"missing"`
+	Networks     []string `json:"networks"`
+}
+
+// DockerContainer is a Docker container without a kiosc record of this instance.
+type DockerContainer struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Image   string    `json:"image"`
+	State   string    `json:"state"`
+	Status  string    `json:"status"`
+	Created time.Time `json:"created"`
+	// KioscInstance is set when another kiosc instance manages the container; KioscContainer is its kiosc uuid.
+	KioscInstance  string   `json:"kiosc_instance"`
+	KioscContainer string   `json:"kiosc_container"`
+	Networks       []string `json:"networks"`
+}
+
+// DockerNetwork is a network with the kiosc containers attached to it.
+type DockerNetwork struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Driver   string    `json:"driver"`
+	Scope    string    `json:"scope"`
+	Internal bool      `json:"internal"`
+	Created  time.Time `json:"created"`
+	// Kiosc is true for networks this instance created (its apps network, and one per container in private-bridges
+	// mode).
+	Kiosc bool `json:"kiosc"`
+	// Shared is true for this instance's apps network, which every container shares in default-bridge mode.
+	Shared        bool   `json:"shared"`
+	KioscInstance string `json:"kiosc_instance"`
+	// DockerContainers counts every container attached, kiosc's or not.
+	DockerContainers int            `json:"docker_containers"`
+	Containers       []ContainerRef `json:"containers"`
+}
+
+// DockerVolume is a volume with the kiosc containers that mount it.
+type DockerVolume struct {
+	Name             string         `json:"name"`
+	Driver           string         `json:"driver"`
+	Mountpoint       string         `json:"mountpoint"`
+	Created          *time.Time     `json:"created"`
+	DockerContainers int            `json:"docker_containers"`
+	Containers       []ContainerRef `json:"containers"`
+}
+
+// DockerImage is a local image with the kiosc containers that run it or are configured with it.
+type DockerImage struct {
+	ID               string         `json:"id"`
+	Tags             []string       `json:"tags"`
+	Size             int64          `json:"size"`
+	Created          time.Time      `json:"created"`
+	Dangling         bool           `json:"dangling"`
+	DockerContainers int            `json:"docker_containers"`
+	Containers       []ContainerRef `json:"containers"`
+}
+
+// DockerOverview is the Docker host as kiosc sees it (GET /api/v1/admin/docker).
+type DockerOverview struct {
+	Instance   string           `json:"instance"`
+	Containers []KnownContainer `json:"containers"`
+	// Orphaned are Docker containers labelled for this instance without a record; the next resync removes them.
+	Orphaned  []DockerContainer `json:"orphaned"`
+	Unmanaged []DockerContainer `json:"unmanaged"`
+	Networks  []DockerNetwork   `json:"networks"`
+	Volumes   []DockerVolume    `json:"volumes"`
+	Images    []DockerImage     `json:"images"`
+}
+
+// DockerOverview lists every container kiosc knows with its Docker state, the Docker containers it does not
+// manage, and the networks, volumes and images with the kiosc containers that use them. It reads the database and
+// makes one list call per kind of Docker object.
+func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
+	dk, err := m.inventory()
+	if err != nil {
+		return nil, err
+	}
+	records, _, err := m.st.ListContainers(ctx, store.ContainerFilter{})
+	if err != nil {
+		return nil, err
+	}
+	titles, err := m.projectTitles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := dk.Inventory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDockerUnavailable, err)
+	}
+	ref := func(c *store.Container) ContainerRef {
+		return ContainerRef{UUID: c.UUID, Title: c.Title, Project: c.ProjectUUID, ProjectTitle: titles[c.ProjectUUID]}
+	}
+	byUUID := map[string]*store.Container{}
+	for _, c := range records {
+		byUUID[c.UUID] = c
+	}
+	ours := map[string][]docker.ContainerItem{} // kiosc uuid → this instance's Docker containers
+	users := map[string]ContainerRef{}          // Docker ID → kiosc container
+	out := &DockerOverview{Instance: m.o.InstanceID, Containers: []KnownContainer{}, Orphaned: []DockerContainer{},
+		Unmanaged: []DockerContainer{}, Networks: []DockerNetwork{}, Volumes: []DockerVolume{}, Images: []DockerImage{}}
+	for _, d := range inv.Containers {
+		dc := DockerContainer{ID: d.ID, Name: d.Name, Image: d.Image, State: d.State, Status: d.Status, Created: d.Created,
+			Networks: nonNil(d.Networks)}
+		if d.Labels[LabelInstance] == m.o.InstanceID {
+			id := d.Labels[LabelContainer]
+			if c := byUUID[id]; c != nil {
+				ours[id] = append(ours[id], d)
+				users[d.ID] = ref(c)
+				continue
+			}
+			dc.KioscInstance, dc.KioscContainer = m.o.InstanceID, id
+			out.Orphaned = append(out.Orphaned, dc)
+			continue
+		}
+		if d.Labels[LabelManaged] == "true" {
+			dc.KioscInstance, dc.KioscContainer = d.Labels[LabelInstance], d.Labels[LabelContainer]
+		}
+		out.Unmanaged = append(out.Unmanaged, dc)
+	}
+	for _, c := range records {
+		k := KnownContainer{ContainerRef: ref(c), Image: c.Image, State: c.State, StateReason: c.StateReason,
+			DesiredState: c.DesiredState, DockerID: optStr(c.DockerID), DockerState: "none", Networks: []string{}}
+		list := ours[c.UUID]
+		i := slices.IndexFunc(list, func(d docker.ContainerItem) bool { return d.ID == c.DockerID })
+		if i < 0 && len(list) > 0 {
+			i = 0
+		}
+		switch {
+		case i >= 0:
+			d := list[i]
+			k.DockerID, k.DockerName, k.DockerState, k.DockerStatus, k.Networks = &d.ID, d.Name, d.State, d.Status, nonNil(d.Networks)
+		case c.DockerID != "" || c.State == store.StateNotFound:
+			k.DockerState, k.Missing = "missing", true
+		}
+		out.Containers = append(out.Containers, k)
+	}
+	for _, n := range inv.Networks {
+		ours := n.Labels[LabelInstance] == m.o.InstanceID
+		dn := DockerNetwork{ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal, Created: n.Created,
+			Kiosc: ours, Shared: ours && n.Labels[LabelNetwork] == NetworkApps, Containers: []ContainerRef{}}
+		if n.Labels[LabelManaged] == "true" {
+			dn.KioscInstance = n.Labels[LabelInstance]
+		}
+		for _, d := range inv.Containers {
+			if slices.Contains(d.NetworkIDs, n.ID) || (len(d.NetworkIDs) == 0 && slices.Contains(d.Networks, n.Name)) {
+				dn.DockerContainers++
+				if r, ok := users[d.ID]; ok {
+					dn.Containers = append(dn.Containers, r)
+				}
+			}
+		}
+		out.Networks = append(out.Networks, dn)
+	}
+	for _, v := range inv.Volumes {
+		dv := DockerVolume{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Containers: []ContainerRef{}}
+		if !v.Created.IsZero() {
+			dv.Created = &v.Created
+		}
+		for _, d := range inv.Containers {
+			if slices.Contains(d.Volumes, v.Name) {
+				dv.DockerContainers++
+				if r, ok := users[d.ID]; ok {
+					dv.Containers = append(dv.Containers, r)
+				}
+			}
+		}
+		out.Volumes = append(out.Volumes, dv)
+	}
+	for _, im := range inv.Images {
+		di := DockerImage{ID: im.ID, Tags: nonNil(im.Tags), Size: im.Size, Created: im.Created, Dangling: im.Dangling,
+			Containers: []ContainerRef{}}
+		seen := map[string]bool{}
+		for _, d := range inv.Containers {
+			if d.ImageID == im.ID {
+				di.DockerContainers++
+				if r, ok := users[d.ID]; ok && !seen[r.UUID] {
+					seen[r.UUID] = true
+					di.Containers = append(di.Containers, r)
+				}
+			}
+		}
+		// Containers configured with the image but without a Docker container (stopped and removed, never started).
+		for _, c := range records {
+			if !seen[c.UUID] && len(ours[c.UUID]) == 0 && slices.Contains(di.Tags, normalizeRef(c.Image)) {
+				seen[c.UUID] = true
+				di.Containers = append(di.Containers, ref(c))
+			}
+		}
+		out.Images = append(out.Images, di)
+	}
+	return out, nil
+}
+
+// projectTitles maps project uuids to titles.
+func (m *Manager) projectTitles(ctx context.Context) (map[string]string, error) {
+	ps, err := m.st.ListProjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ps))
+	for _, p := range ps {
+		out[p.UUID] = p.Title
+	}
+	return out, nil
+}
+
+// normalizeRef writes an image reference the way Docker lists its tags: the default registry and library
+// namespace dropped, ":latest" added when no tag or digest is given.
+func normalizeRef(ref string) string {
+	ref = strings.TrimPrefix(ref, "docker.io/")
+	ref = strings.TrimPrefix(ref, "library/")
+	if strings.Contains(ref, "@") {
+		return ref
+	}
+	if i := strings.LastIndex(ref, ":"); i < 0 || strings.Contains(ref[i:], "/") {
+		ref += ":latest"
+	}
+	return ref
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
