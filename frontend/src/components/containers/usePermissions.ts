@@ -1,5 +1,5 @@
 import { computed, watch, type Ref } from 'vue'
-import type { ProjectPermissions } from '@/api/containers'
+import type { ProjectPermissions } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useSessionStore } from '@/stores/session'
 

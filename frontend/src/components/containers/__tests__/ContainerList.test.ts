@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { ContainerInfo, ProjectPermissions } from '@/api/containers'
+import type { Container, ProjectPermissions } from '@/api/types'
 import { useLiveStore } from '@/stores/live'
 import { useSessionStore } from '@/stores/session'
 import ContainerList from '../ContainerList.vue'
@@ -20,7 +20,7 @@ const perms = (manage: boolean): ProjectPermissions => ({
   manage_project: false,
 })
 
-function container(over: Partial<ContainerInfo>): ContainerInfo {
+function container(over: Partial<Container>): Container {
   return {
     uuid: 'c1',
     project: 'p1',
@@ -38,7 +38,7 @@ function container(over: Partial<ContainerInfo>): ContainerInfo {
     updated_at: '2026-01-01T00:00:00Z',
     description: '',
     ...over,
-  } as ContainerInfo
+  } as Container
 }
 
 async function setup(manage: boolean) {
@@ -56,6 +56,8 @@ async function setup(manage: boolean) {
     is_active: true,
     source: 'local',
     created_at: '2026-01-01T00:00:00Z',
+    has_password: true,
+    oidc_bound: false,
     last_login_at: null,
   }
   const live = useLiveStore()
