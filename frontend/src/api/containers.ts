@@ -6,7 +6,7 @@ import type {
   ContainerInput,
   ContainerItem,
   ContainerJob,
-  ContainerLogLine,
+  ContainerLogLines,
   ContainerState,
   Page,
   Project,
@@ -52,7 +52,7 @@ export function containersApi(client: ApiClient = api) {
     /** Answers the container as the caller's role shows it (viewers may open apps). */
     action: (uuid: string, action: ContainerAction) => client.post<ContainerItem>(`${base(uuid)}/${action}`),
     logs: (uuid: string, tail = 500) =>
-      client.get<{ items: ContainerLogLine[] }>(`${base(uuid)}/logs`, { query: { tail } }),
+      client.get<ContainerLogLines>(`${base(uuid)}/logs`, { query: { tail } }),
     events: (uuid: string, limit = 200) =>
       client.get<Page<ContainerEvent>>(`${base(uuid)}/events`, { query: { limit } }),
     jobs: (uuid: string, limit = 50) =>

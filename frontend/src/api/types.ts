@@ -72,6 +72,8 @@ export type ContainerInput = Schemas['ContainerInput']
 export type RegistryAuth = NonNullable<ContainerInput['registry_auth']>
 /** One stored or streamed log line. */
 export type ContainerLogLine = Schemas['LogLine']
+/** Answer of `GET /containers/<uuid>/logs`. */
+export type ContainerLogLines = Schemas['LogLineList']
 /** A kiosc event about a container (what kiosc did, not what the app logged). */
 export type ContainerEvent = Schemas['ContainerEvent']
 /** Progress of a job step, e.g. bytes of an image pull. */
