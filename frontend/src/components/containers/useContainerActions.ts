@@ -2,7 +2,8 @@
 // view shows the new state at once (the live channel follows up with each further change).
 import { useDialog } from 'naive-ui'
 import { ref } from 'vue'
-import { containers, type ContainerAction, type ContainerInfo } from '@/api/containers'
+import { containers, type ContainerAction } from '@/api/containers'
+import type { ContainerItem } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useNotificationsStore } from '@/stores/notifications'
 
@@ -22,7 +23,7 @@ export function useContainerActions() {
   const notices = useNotificationsStore()
   const busy = ref<Record<string, string>>({})
 
-  async function run(c: ContainerInfo, action: ContainerAction): Promise<void> {
+  async function run(c: ContainerItem, action: ContainerAction): Promise<void> {
     busy.value[c.uuid] = action
     try {
       store.applyState(await containers.action(c.uuid, action))
@@ -46,7 +47,7 @@ export function useContainerActions() {
   }
 
   /** Starts, stops, restarts, pauses or resumes; stop and restart ask first when the app is in use. */
-  function act(c: ContainerInfo, action: ContainerAction): void {
+  function act(c: ContainerItem, action: ContainerAction): void {
     if ((action === 'stop' || action === 'restart') && (c.state === 'running' || c.state === 'paused')) {
       const verb = action === 'stop' ? 'Stop' : 'Restart'
       confirm(
@@ -61,7 +62,7 @@ export function useContainerActions() {
   }
 
   /** Asks, then deletes the container; resolves true once the server accepted the deletion. */
-  function remove(c: ContainerInfo): Promise<boolean> {
+  function remove(c: ContainerItem): Promise<boolean> {
     return new Promise((resolve) => {
       const d = dialog.error({
         title: `Delete "${c.title}"?`,

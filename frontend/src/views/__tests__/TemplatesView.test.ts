@@ -96,6 +96,8 @@ async function setup(manage: boolean) {
     is_active: true,
     source: 'local',
     created_at: '2026-01-01T00:00:00Z',
+    has_password: true,
+    oidc_bound: false,
     last_login_at: null,
   }
   const handlers: Record<string, (d: unknown) => void> = {}
