@@ -94,6 +94,8 @@ func managerError(err error) error {
 		return web.Validation(ve.Fields)
 	case errors.Is(err, lifecycle.ErrConflict):
 		return web.Conflict(err.Error())
+	case errors.Is(err, lifecycle.ErrCapacity):
+		return &web.Error{Status: fiber.StatusConflict, Code: "capacity_exceeded", Message: err.Error()}
 	}
 	return web.StoreError(err, "container")
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/templates"
 	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/usage"
 	"github.com/bihealth/kiosc/app/web"
 )
 
@@ -106,6 +107,13 @@ var schemaTypes = map[string]schemaCase{
 	"MaintenanceResult":   respBody[lifecycle.MaintenanceResult](),
 	"MaintenanceTask":     respBody[lifecycle.MaintenanceTask](),
 	"MaintenanceTaskList": respBody[schemaList[lifecycle.MaintenanceTask]](),
+	"UsageSample":         respBody[usage.Sample](),
+	"Capacity":            respBody[CapacityOut](),
+	"CapacityHost":        respBody[CapacityHost](),
+	"CapacityReserved":    respBody[CapacityReserved](),
+	"CapacityCap":         respBody[CapacityCap](),
+	"CapacityUsed":        respBody[CapacityUsed](),
+	"AppUsage":            respBody[AppUsageOut](),
 }
 
 // enumSchemas are string schemas; where Go has the list of values, the enum must be that list.

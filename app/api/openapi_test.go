@@ -109,6 +109,7 @@ func apiModules() []server.Module {
 		&api.Timeline{},
 		&api.Containers{},
 		&api.Admin{},
+		&api.Usage{},
 		&api.Templates{},
 		&api.OpenAPI{},
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 )
 
 // Network modes (spec section 5.6).
@@ -45,6 +46,7 @@ type Config struct {
 	DefaultCPUs           float64
 	DefaultPIDs           int64
 	AllowedRegistries     []string // registry hosts, lower case; empty = any
+	MaxReserved           settings.ReserveCap
 	LogRetentionLines     int
 
 	OIDCIssuer          string

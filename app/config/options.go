@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/units"
 )
 
@@ -101,6 +102,14 @@ func Options() []Option {
 				}
 				c.AllowedRegistries = append(c.AllowedRegistries, r)
 			}
+			return nil
+		}},
+		{Env: "KIOSC_MAX_RESERVED", Default: "", Usage: "cap on what running apps reserve together by their limits, absolute or a share of the Docker host, e.g. cpu=150%,memory=90% (unset: none)", apply: func(c *Config, v string) error {
+			r, err := settings.ParseReserveCap(v, units.ParseBytes)
+			if err != nil {
+				return err
+			}
+			c.MaxReserved = r
 			return nil
 		}},
 		{Env: "KIOSC_LOG_RETENTION_LINES", Default: "10000", Usage: "Docker log lines kept per container", apply: func(c *Config, v string) error {

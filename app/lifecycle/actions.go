@@ -23,6 +23,11 @@ func (p *pass) start(ctx context.Context) error {
 	if msg := m.o.Limits.RegistryError(c.Image); msg != "" {
 		return p.fail(ctx, "pull_failed", registryRefused(msg))
 	}
+	release, err := m.reserveFor(ctx, c)
+	if err != nil {
+		return p.fail(ctx, "start_failed", err)
+	}
+	defer release()
 	exists, err := m.dk.ImageExists(ctx, c.Image)
 	if err != nil {
 		return p.fail(ctx, "pull_failed", pullFailure(c.Image, err))

@@ -104,7 +104,9 @@ type Options struct {
 	MaxLifetime           time.Duration
 	RemoveStoppedAfter    time.Duration
 	Limits                settings.Limits
-	LogRetentionLines     int
+	// MaxReserved caps what active apps reserve together by their limits (KIOSC_MAX_RESERVED).
+	MaxReserved       settings.ReserveCap
+	LogRetentionLines int
 	// SweepInterval is how often idle, lifetime and remove-stopped sweeps run (default 30 s).
 	SweepInterval time.Duration
 	// StopTimeout is how long a container gets to stop before it is killed (default 10 s).
@@ -153,6 +155,8 @@ type Manager struct {
 	down      atomic.Bool
 	// netMu keeps this instance's starts from racing to create the shared apps network.
 	netMu sync.Mutex
+	// reserve holds the capacity checks of starts in progress (KIOSC_MAX_RESERVED).
+	reserve reservations
 }
 
 // New returns a manager; call Run to start reconciling.

@@ -162,8 +162,12 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action st
 	return c, nil
 }
 
-// Start asks for the container to run. Repeated requests while it starts are coalesced.
+// Start asks for the container to run. Repeated requests while it starts are coalesced. A start that
+// KIOSC_MAX_RESERVED would refuse is refused at once (ErrCapacity).
 func (m *Manager) Start(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
+	if err := m.CheckCapacity(ctx, uuid); err != nil {
+		return nil, err
+	}
 	return m.request(ctx, user, uuid, "start", store.StateRunning, func(c *store.Container, w *worker) error {
 		if c.DesiredState != store.StateRunning || !slices.Contains([]store.State{store.StateRunning, store.StateStarting,
 			store.StatePulling, store.StateCreating}, c.State) {
@@ -202,6 +206,9 @@ func (m *Manager) stopWithReason(ctx context.Context, user *store.User, uuid, re
 
 // Restart recreates the container with its current configuration.
 func (m *Manager) Restart(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
+	if err := m.CheckCapacity(ctx, uuid); err != nil {
+		return nil, err
+	}
 	return m.request(ctx, user, uuid, "restart", store.StateRunning, func(c *store.Container, w *worker) error {
 		w.recreate = true
 		w.notBefore = time.Time{}

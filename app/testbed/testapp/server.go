@@ -45,6 +45,7 @@ func newServer(cfg config, p *process) *server {
 		"/respond":  s.handleRespond,
 		"/probe":    s.handleProbe,
 		"/dial":     s.handleDial,
+		"/burn":     s.handleBurn,
 	}
 	return s
 }

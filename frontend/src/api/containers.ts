@@ -65,6 +65,12 @@ export function containersApi(client: ApiClient = api) {
 /** The app's container API. */
 export const containers = containersApi()
 
+/** WebSocket URL of a container's live usage stream. */
+export function usageStreamUrl(uuid: string, loc: Location = window.location): string {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:'
+  return `${scheme}//${loc.host}/api/v1/containers/${enc(uuid)}/usage/stream`
+}
+
 /** WebSocket URL of a container's live log stream. */
 export function logStreamUrl(uuid: string, tail: number, loc: Location = window.location): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:'

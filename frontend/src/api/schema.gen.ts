@@ -510,6 +510,28 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/containers/{uuid}/usage/stream': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    /**
+     * Live resource use of an app (websocket, guest and up)
+     * @description Upgrades to a websocket (a plain request answers 426 upgrade_required; a cross-origin handshake answers 403). The server first sends {"type": "history", "data": [UsageSample, ...]} (the samples of the last minutes, when someone else was already watching), then {"type": "sample", "data": UsageSample} about once a second while the app runs. kiosc opens one Docker stats stream per app that someone watches and closes it when the last watcher leaves; nothing is stored. A caller who loses the right to see the app is closed with code 1008 and reason "access revoked" within seconds. Messages sent by the client are ignored.
+     */
+    get: operations['streamContainerUsage']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/templates': {
     parameters: {
       query?: never
@@ -773,6 +795,26 @@ export interface paths {
      * @description Every container kiosc has a record of with its Docker state (docker_state missing when its Docker container is gone, none when it has none), Docker containers labelled for this instance without a record (orphaned; the next resync removes them), Docker containers kiosc does not manage (kiosc_instance set for those of other kiosc instances), and every network, volume and image with the kiosc containers that use them. One list call per kind of Docker object. 503 docker_unavailable when the engine does not answer.
      */
     get: operations['getDockerOverview']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/capacity': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * How full the Docker host is (superuser)
+     * @description The host's CPUs and memory (from Docker), what active apps reserve by their limits (site defaults applied, site maxima capped; apps without a limit reserve nothing of it and are counted as unlimited), the cap of KIOSC_MAX_RESERVED on this host (0: none), and what each active app uses now (one Docker stats sample per app, read in parallel, about a second). 503 docker_unavailable when the engine does not answer.
+     */
+    get: operations['getCapacity']
     put?: never
     post?: never
     delete?: never
@@ -1597,6 +1639,70 @@ export interface components {
     MaintenanceTaskList: {
       items: components['schemas']['MaintenanceTask'][]
       total: number
+    }
+    UsageSample: {
+      /** Format: date-time */
+      time: string
+      /** @description share of one CPU (200 = two CPUs busy) */
+      cpu_percent: number
+      /** @description memory in use without reclaimable page cache */
+      memory_bytes: number
+      /** @description the container's memory limit, or the host's memory without one */
+      memory_limit: number
+      /** @description bytes received per second since the previous sample */
+      net_rx_rate: number
+      /** @description bytes sent per second since the previous sample */
+      net_tx_rate: number
+      pids: number
+    }
+    Capacity: {
+      host: components['schemas']['CapacityHost']
+      reserved: components['schemas']['CapacityReserved']
+      cap: components['schemas']['CapacityCap']
+      used: components['schemas']['CapacityUsed']
+      apps: components['schemas']['AppUsage'][]
+      /** @description titles of apps whose use could not be read (counted as using nothing) */
+      partial: string[]
+    }
+    CapacityHost: {
+      name: string
+      cpus: number
+      /** @description bytes */
+      memory: number
+    }
+    CapacityReserved: {
+      cpus: number
+      memory: number
+      apps: number
+      /** @description active apps without a CPU or memory limit */
+      unlimited: number
+    }
+    CapacityCap: {
+      /** @description 0: not capped */
+      cpus: number
+      /** @description bytes, 0: not capped */
+      memory: number
+      /** @description KIOSC_MAX_RESERVED as configured */
+      setting: string
+    }
+    CapacityUsed: {
+      /** @description 100 = one CPU busy */
+      cpu_percent: number
+      memory: number
+    }
+    AppUsage: {
+      /** Format: uuid */
+      uuid: string
+      title: string
+      /** Format: uuid */
+      project: string
+      state: string
+      /** @description reserved (its limit), 0: none */
+      cpus: number
+      /** @description reserved (its limit), 0: none */
+      memory: number
+      cpu_percent: number
+      memory_used: number
     }
   }
   responses: {
@@ -2668,6 +2774,30 @@ export interface operations {
       426: components['responses']['UpgradeRequired']
     }
   }
+  streamContainerUsage: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Switching to the websocket protocol */
+      101: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      426: components['responses']['UpgradeRequired']
+    }
+  }
   listSiteTemplates: {
     parameters: {
       query?: {
@@ -3145,6 +3275,29 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['DockerOverview']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      503: components['responses']['Unavailable']
+    }
+  }
+  getCapacity: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The capacity */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Capacity']
         }
       }
       401: components['responses']['Unauthorized']

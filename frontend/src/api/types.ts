@@ -133,6 +133,17 @@ export type MaintenanceResult = Schemas['MaintenanceResult']
 /** A maintenance task with its schedule and last run. */
 export type MaintenanceTask = Schemas['MaintenanceTask']
 
+// ---- Usage and capacity ----
+
+/** One moment of an app's resource use, from its live usage stream. */
+export type UsageSample = Schemas['UsageSample']
+/** A message of the usage stream: the history first, then one sample about every second. */
+export type UsageMessage = { type: 'history'; data: UsageSample[] } | { type: 'sample'; data: UsageSample }
+/** Answer of `GET /api/v1/admin/capacity`: the Docker host, what active apps reserve and use, the site's cap. */
+export type Capacity = Schemas['Capacity']
+/** One active app's reservation and use. */
+export type AppUsage = Schemas['AppUsage']
+
 /** What one sync run did to one kind of object. */
 export type SodarCounts = Schemas['SodarCounts']
 /** A note about one payload entry: why it was skipped (`error`) or something unusual about it. */
