@@ -107,6 +107,8 @@ type PathStat struct {
 	IsSymlink  bool
 	LinkTarget string
 	Mtime      time.Time
+	// Perm holds the permission bits with setuid (04000), setgid (02000) and sticky (01000), as tar and chmod write them.
+	Perm int64
 }
 
 // StatPath describes a path in a container (running or not); ErrNotFound when it does not exist.
@@ -117,8 +119,14 @@ func (c *Client) StatPath(ctx context.Context, id, path string) (PathStat, error
 		return PathStat{}, wrap(err)
 	}
 	st := res.Stat
+	perm := int64(st.Mode.Perm())
+	for bit, v := range map[os.FileMode]int64{os.ModeSetuid: 0o4000, os.ModeSetgid: 0o2000, os.ModeSticky: 0o1000} {
+		if st.Mode&bit != 0 {
+			perm |= v
+		}
+	}
 	return PathStat{Name: st.Name, Size: st.Size, IsDir: st.Mode.IsDir(), IsSymlink: st.Mode&os.ModeSymlink != 0,
-		LinkTarget: st.LinkTarget, Mtime: st.Mtime}, nil
+		LinkTarget: st.LinkTarget, Mtime: st.Mtime, Perm: perm}, nil
 }
 
 // CopyFrom streams a tar archive of path in a container (running or not): a file, or a directory with everything
