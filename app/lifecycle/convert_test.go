@@ -76,7 +76,9 @@ func TestContainerSpec(t *testing.T) {
 		{name: "site default user", c: record(func(*settings.Container) {}), limits: settings.Limits{DefaultUser: "jovyan"},
 			want: want(func(s *docker.ContainerSpec) { s.User = "jovyan" })},
 		{name: "read-only root with a writable /tmp", c: record(func(c *settings.Container) { c.ReadOnlyRootfs = true }),
-			want: want(func(s *docker.ContainerSpec) { s.ReadonlyRootfs, s.Tmpfs = true, map[string]string{"/tmp": TmpfsOptions} })},
+			want: want(func(s *docker.ContainerSpec) {
+				s.ReadonlyRootfs, s.Tmpfs = true, map[string]string{"/tmp": TmpfsOptions}
+			})},
 		{name: "read-only root with a volume at /tmp", c: record(func(c *settings.Container) {
 			c.ReadOnlyRootfs, c.Volumes = true, settings.Volumes{{Name: "tmp", MountPath: "/tmp", Scope: settings.ScopeContainer}}
 		}), want: want(func(s *docker.ContainerSpec) {

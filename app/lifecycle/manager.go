@@ -106,7 +106,7 @@ type Options struct {
 	// RemoveVolumesAfter is how long the volumes of a deleted container are kept (0: until removed on request).
 	RemoveVolumesAfter time.Duration
 	Limits             settings.Limits
-	LogRetentionLines     int
+	LogRetentionLines  int
 	// SweepInterval is how often idle, lifetime and remove-stopped sweeps run (default 30 s).
 	SweepInterval time.Duration
 	// StopTimeout is how long a container gets to stop before it is killed (default 10 s).

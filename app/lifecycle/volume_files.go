@@ -36,10 +36,14 @@ type VolumeDownload struct {
 }
 
 // WriteTar writes the download as a tar archive.
-func (d *VolumeDownload) WriteTar(w io.Writer) (tarstream.Stats, error) { return tarstream.Copy(w, d.src, d.rename) }
+func (d *VolumeDownload) WriteTar(w io.Writer) (tarstream.Stats, error) {
+	return tarstream.Copy(w, d.src, d.rename)
+}
 
 // WriteZip writes the download as a zip archive, converted on the fly.
-func (d *VolumeDownload) WriteZip(w io.Writer) (tarstream.Stats, error) { return tarstream.ToZip(w, d.src, d.rename) }
+func (d *VolumeDownload) WriteZip(w io.Writer) (tarstream.Stats, error) {
+	return tarstream.ToZip(w, d.src, d.rename)
+}
 
 // Close ends the download and removes its helper container.
 func (d *VolumeDownload) Close() error {
