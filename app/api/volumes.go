@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -196,7 +195,7 @@ func (h *Volumes) upload(find volumeOf) fiber.Handler {
 			}
 			file = &lifecycle.UploadFile{Name: c.Query("name"), Size: int64(n)}
 		}
-		var body io.Reader = c.Context().RequestBodyStream()
+		body := c.Context().RequestBodyStream()
 		if body == nil {
 			body = bytes.NewReader(c.Body())
 		}
