@@ -8,6 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -410,4 +413,68 @@ func TestVolumeFiles(t *testing.T) {
 		l, _ := e.dk.List(ctx, lifecycle.LabelInstance+"="+e.instance, lifecycle.LabelHelper)
 		return len(l) == 0
 	})
+}
+
+// buildUsersImage builds the test app with an /etc/passwd and /etc/group that know alice (1234:2345), and a home
+// folder with a file in it, and removes the image after the test.
+func buildUsersImage(t *testing.T, base string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"Dockerfile":         "FROM " + base + "\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nCOPY --chown=1234:2345 home /home/alice\n",
+		"passwd":             "root:x:0:0:root:/root:/bin/sh\nalice:x:1234:2345::/home/alice:/bin/sh\n",
+		"group":              "root:x:0:\nscience:x:2345:alice\nstaff:x:50:alice\n",
+		"home/work/seed.txt": "from the image",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := "kiosc-testapp-users:" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-" + time.Now().Format("150405.000000")
+	ref = strings.ReplaceAll(ref, ".", "")
+	cmd := exec.Command("docker", "build", "-q", "--label", "kiosc.test=true", "-t", ref, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _, _ = run("docker", "rmi", "-f", ref) })
+	return ref
+}
+
+// A user given by name is resolved from the image's passwd and group; the volume keeps what Docker copied from the
+// image at the mount point, and its root belongs to that user, who can write it.
+func TestVolumeUserByName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	image := buildUsersImage(t, e.image)
+	c := e.start(e.create(map[string]any{"image": image, "user": "alice:staff",
+		"volumes": []map[string]any{{"name": "work", "mount_path": "/home/alice/work"}}}))
+	e.mustFile(c.UUID, "/home/alice/work/seed.txt", "from the image")
+	if code, msg := e.appWrite(c.UUID, "/home/alice/work/new.txt", "mine"); code != 201 {
+		t.Fatalf("alice writing her volume: %d %s", code, msg)
+	}
+	rec, err := e.st.GetVolumeByDockerName(ctx, lifecycle.VolumeName(e.instance, e.project.UUID, c.UUID,
+		settings.Volume{Name: "work", Scope: settings.ScopeContainer}))
+	if err != nil || rec.Owner != "1234:50" {
+		t.Errorf("owner %q %v, want 1234:50 (alice, group staff)", rec.Owner, err)
+	}
+	d, err := e.m.DownloadVolume(ctx, rec, "new.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := d.WriteTar(&out); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Close()
+	h, err := tar.NewReader(&out).Next()
+	if err != nil || h.Uid != 1234 || h.Gid != 50 {
+		t.Errorf("the app's file: %+v %v", h, err)
+	}
 }
