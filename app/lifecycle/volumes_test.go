@@ -477,4 +477,14 @@ func TestVolumeUserByName(t *testing.T) {
 	if err != nil || h.Uid != 1234 || h.Gid != 50 {
 		t.Errorf("the app's file: %+v %v", h, err)
 	}
+
+	// Without volumes Docker finds out at the start; the message says it in words.
+	bad := e.create(map[string]any{"image": image, "user": "bob"})
+	if _, err := e.m.Start(ctx, e.user, bad.UUID); err != nil {
+		t.Fatal(err)
+	}
+	bad = e.waitState(bad.UUID, store.StateFailed)
+	if bad.StateReason != "start_failed" || !strings.Contains(bad.StateMessage, "is not known in the image") || bad.StateDetail == "" {
+		t.Errorf("unknown user at the start: %s %q %q", bad.StateReason, bad.StateMessage, bad.StateDetail)
+	}
 }
