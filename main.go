@@ -100,8 +100,9 @@ func serve(ctx context.Context, args []string) error {
 		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
+		RemoveVolumesAfter: cfg.RemoveVolumesAfter,
 		Limits: settings.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs, DefaultMemory: cfg.DefaultMemory,
-			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries}, MaxReserved: cfg.MaxReserved})
+			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries, DefaultUser: cfg.DefaultUser}, MaxReserved: cfg.MaxReserved})
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain,
 		ProxyMode: string(cfg.ProxyMode)}
 	if cfg.ProxyMode == routing.AppOrigin {
@@ -141,6 +142,7 @@ func serve(ctx context.Context, args []string) error {
 			&api.Roles{Store: st, Checker: checker, Timeline: recorder},
 			&api.Timeline{Store: st, Checker: checker},
 			&api.Containers{Manager: containers, Store: st, Checker: checker, Bus: bus, BaseURL: cfg.BaseURL},
+			&api.Volumes{Manager: containers, Store: st, Checker: checker, Log: log},
 			&api.Admin{Docker: containers},
 			&api.Usage{Hub: usageHub, Manager: containers, Store: st,
 				Checker: checker, BaseURL: cfg.BaseURL},

@@ -114,17 +114,25 @@ var schemaTypes = map[string]schemaCase{
 	"CapacityCap":         respBody[CapacityCap](),
 	"CapacityUsed":        respBody[CapacityUsed](),
 	"AppUsage":            respBody[AppUsageOut](),
+	"VolumeMount":         respBody[settings.Volume](),
+	"VolumeMountInput":    reqBody[settings.Volume](),
+	"VolumeUser":          respBody[lifecycle.VolumeUser](),
+	"Volume":              respBody[lifecycle.VolumeView](),
+	"VolumeList":          respBody[schemaList[lifecycle.VolumeView]](),
+	"VolumeUploadResult":  respBody[lifecycle.UploadResult](),
 }
 
 // enumSchemas are string schemas; where Go has the list of values, the enum must be that list.
 var enumSchemas = map[string][]string{
-	"ContainerState":      containerStates(),
-	"DesiredState":        nil,
-	"Role":                nil,
-	"ProjectSource":       nil,
-	"PullPolicy":          {settings.PullIfMissing, settings.PullAlways},
-	"TemplateField":       templates.DiffFields,
-	"MaintenanceTaskName": {lifecycle.TaskCleanupUnused, lifecycle.TaskRemoveStopped, lifecycle.TaskStopAll, lifecycle.TaskStopIdle},
+	"ContainerState": containerStates(),
+	"DesiredState":   nil,
+	"Role":           nil,
+	"ProjectSource":  nil,
+	"PullPolicy":     {settings.PullIfMissing, settings.PullAlways},
+	"TemplateField":  templates.DiffFields,
+	"MaintenanceTaskName": {lifecycle.TaskCleanupUnused, lifecycle.TaskRemoveStopped, lifecycle.TaskRemoveVolumes, lifecycle.TaskStopAll,
+		lifecycle.TaskStopIdle},
+	"VolumeScope": {settings.ScopeContainer, settings.ScopeProject},
 }
 
 func containerStates() []string {

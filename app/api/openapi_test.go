@@ -108,6 +108,7 @@ func apiModules() []server.Module {
 		&api.Roles{},
 		&api.Timeline{},
 		&api.Containers{},
+		&api.Volumes{},
 		&api.Admin{},
 		&api.Usage{},
 		&api.Templates{},

@@ -54,7 +54,8 @@ func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,
 			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		mods := []server.Module{&api.Containers{Manager: a.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
-			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"}}
+			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"},
+			&api.Volumes{Manager: a.m, Store: e.Store, Checker: e.Checker, Log: e.Log}}
 		if src, ok := dk.(usage.Source); ok {
 			a.hub = usage.NewHub(src, e.Store, e.Bus, log)
 			mods = append(mods, &api.Usage{Hub: a.hub, Manager: a.m, Store: e.Store, Checker: e.Checker, BaseURL: e.BaseURL})

@@ -237,16 +237,21 @@ func (m *Manager) Unpause(ctx context.Context, user *store.User, uuid string) (*
 	}, nil)
 }
 
-// Delete removes the Docker container, its network and then the record. It answers at once with the container in
-// state deleting; the record goes when Docker confirms.
+// Delete removes the Docker container, its network and then the record, keeping the container's own volumes for
+// KIOSC_REMOVE_VOLUMES_AFTER. It answers at once with the container in state deleting; the record goes when Docker
+// confirms.
 func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
-	c, err := m.st.GetContainer(ctx, uuid)
-	if err != nil {
+	return m.DeleteWithVolumes(ctx, user, uuid, false)
+}
+
+// DeleteWithVolumes is Delete that also removes the container's own (container-scope) volumes when deleteVolumes is
+// set. Project volumes are never removed with a container.
+func (m *Manager) DeleteWithVolumes(ctx context.Context, user *store.User, uuid string, deleteVolumes bool) (*store.Container, error) {
+	if _, err := m.st.GetContainer(ctx, uuid); err != nil {
 		return nil, err
 	}
-	_ = c
 	return m.request(ctx, user, uuid, "delete", "", nil, func(ctx context.Context) error {
-		return m.st.MarkContainerDeleting(ctx, uuid)
+		return m.st.MarkContainerDeletingVolumes(ctx, uuid, deleteVolumes)
 	})
 }
 

@@ -42,6 +42,7 @@ func newServer(cfg config, p *process) *server {
 		"/env":      s.handleEnv,
 		"/args":     s.handleArgs,
 		"/file":     s.handleFile,
+		"/write":    s.handleWrite,
 		"/respond":  s.handleRespond,
 		"/probe":    s.handleProbe,
 		"/dial":     s.handleDial,

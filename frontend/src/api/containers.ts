@@ -48,7 +48,9 @@ export function containersApi(client: ApiClient = api) {
     create: (project: string, input: ContainerInput) =>
       client.post<Container>(`/api/v1/projects/${enc(project)}/containers`, input),
     update: (uuid: string, input: ContainerInput) => client.patch<Container>(base(uuid), input),
-    remove: (uuid: string) => client.delete<Container>(base(uuid)),
+    /** Deletes the container; its own volumes are kept (for the site's retention time) unless `volumes` is delete. */
+    remove: (uuid: string, volumes: 'keep' | 'delete' = 'keep') =>
+      client.delete<Container>(base(uuid), { query: { volumes } }),
     /** Answers the container as the caller's role shows it (viewers may open apps). */
     action: (uuid: string, action: ContainerAction) => client.post<ContainerItem>(`${base(uuid)}/${action}`),
     logs: (uuid: string, tail = 500) =>

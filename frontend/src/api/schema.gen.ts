@@ -309,7 +309,10 @@ export interface paths {
     get: operations['getContainer']
     put?: never
     post?: never
-    /** Delete a container (in the background) */
+    /**
+     * Delete a container (in the background)
+     * @description The container's own volumes (scope container) are kept for KIOSC_REMOVE_VOLUMES_AFTER unless volumes=delete; each is a timeline event (volume_keep or volume_delete). Project volumes stay.
+     */
     delete: operations['deleteContainer']
     options?: never
     head?: never
@@ -526,6 +529,141 @@ export interface paths {
     get: operations['streamContainerUsage']
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/containers/{uuid}/volumes': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    /**
+     * Volumes the container mounts, then its own volumes it no longer mounts (guest and up)
+     * @description Sizes are the last measured; a measurement older than five minutes starts a new one in the background.
+     */
+    get: operations['listContainerVolumes']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/containers/{uuid}/volumes/{name}/archive': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    /**
+     * Download a file or folder of a volume of the container (contributor and up)
+     * @description Streams a tar archive (or a zip, converted on the fly) of the file or folder at path; the whole volume's archive has one folder named after the volume. Paths with '..' answer 400 invalid_path; a volume not created yet 409 volume_not_created.
+     */
+    get: operations['downloadContainerVolume']
+    /**
+     * Upload into a volume of the container (contributor and up)
+     * @description Writes into the folder at path (created with the folders above it when missing) a tar archive (Content-Type application/x-tar) or, with any other type, one file named by the name parameter, its Content-Length required. Streamed: nothing is held in memory. Everything written is owned by the owner of the folder it goes into. Entries of an archive must stay in the folder (no '..', no absolute or outside-pointing links) and be files, folders or symbolic links; the first that is not ends the upload with 400 invalid_path, and what came before stays written. A path through a symbolic link or a file is 400 invalid_path; replacing a folder with a file or the other way 409. Each upload is a timeline event volume_upload.
+     */
+    put: operations['uploadContainerVolume']
+    /**
+     * Upload into a volume of the container (the same as PUT)
+     * @description Writes into the folder at path (created with the folders above it when missing) a tar archive (Content-Type application/x-tar) or, with any other type, one file named by the name parameter, its Content-Length required. Streamed: nothing is held in memory. Everything written is owned by the owner of the folder it goes into. Entries of an archive must stay in the folder (no '..', no absolute or outside-pointing links) and be files, folders or symbolic links; the first that is not ends the upload with 400 invalid_path, and what came before stays written. A path through a symbolic link or a file is 400 invalid_path; replacing a folder with a file or the other way 409. Each upload is a timeline event volume_upload.
+     */
+    post: operations['postContainerVolume']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/projects/{uuid}/volumes': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    /** The project's shared volumes with the containers configured with each, then the volumes kept after their container was deleted (guest and up) */
+    get: operations['listProjectVolumes']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/projects/{uuid}/volumes/{name}': {
+    parameters: {
+      query?: {
+        /** @description The deleted container whose kept (container-scope) volume is meant */
+        container?: components['parameters']['VolumeContainer']
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /**
+     * Remove a project volume, or with container a volume kept after that container was deleted (contributor and up)
+     * @description Refused with 409 volume_in_use naming the containers configured with it. The removal is a timeline event volume_delete.
+     */
+    delete: operations['removeProjectVolume']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/projects/{uuid}/volumes/{name}/archive': {
+    parameters: {
+      query?: {
+        /** @description The deleted container whose kept (container-scope) volume is meant */
+        container?: components['parameters']['VolumeContainer']
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    /**
+     * Download a file or folder of a project volume, or with container of a kept volume (contributor and up)
+     * @description As for a container's volume: a tar archive (or zip) streamed as it is read.
+     */
+    get: operations['downloadProjectVolume']
+    /**
+     * Upload into a project volume (contributor and up)
+     * @description Writes into the folder at path (created with the folders above it when missing) a tar archive (Content-Type application/x-tar) or, with any other type, one file named by the name parameter, its Content-Length required. Streamed: nothing is held in memory. Everything written is owned by the owner of the folder it goes into. Entries of an archive must stay in the folder (no '..', no absolute or outside-pointing links) and be files, folders or symbolic links; the first that is not ends the upload with 400 invalid_path, and what came before stays written. A path through a symbolic link or a file is 400 invalid_path; replacing a folder with a file or the other way 409. Each upload is a timeline event volume_upload.
+     */
+    put: operations['uploadProjectVolume']
+    /**
+     * Upload into a project volume (the same as PUT)
+     * @description Writes into the folder at path (created with the folders above it when missing) a tar archive (Content-Type application/x-tar) or, with any other type, one file named by the name parameter, its Content-Length required. Streamed: nothing is held in memory. Everything written is owned by the owner of the folder it goes into. Entries of an archive must stay in the folder (no '..', no absolute or outside-pointing links) and be files, folders or symbolic links; the first that is not ends the upload with 400 invalid_path, and what came before stays written. A path through a symbolic link or a file is 400 invalid_path; replacing a folder with a file or the other way 409. Each upload is a timeline event volume_upload.
+     */
+    post: operations['postProjectVolume']
     delete?: never
     options?: never
     head?: never
@@ -845,7 +983,7 @@ export interface paths {
       query?: never
       header?: never
       path: {
-        task: 'cleanup-unused' | 'remove-stopped' | 'stop-all' | 'stop-idle'
+        task: 'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle'
       }
       cookie?: never
     }
@@ -853,7 +991,7 @@ export interface paths {
     put?: never
     /**
      * Run a maintenance task now (superuser)
-     * @description cleanup-unused removes the networks this instance created that no container uses and dangling images no container uses (also runs daily); remove-stopped removes Docker containers stopped longer than KIOSC_REMOVE_STOPPED_AFTER, keeping their records in state deleted (also runs at every sweep); stop-all stops every kiosc container with state_reason maintenance; stop-idle stops apps past their maximum idle time or lifetime (also runs at every sweep). The work goes through each container's worker; the answer comes when the containers have settled (bounded by the stop timeout) and lists what was done. Every run is a site-wide timeline event maintenance_<task>. No body is needed; a body must be an empty JSON object. 404 names an unknown task.
+     * @description cleanup-unused removes the networks this instance created that no container uses and dangling images no container uses (also runs daily); remove-stopped removes Docker containers stopped longer than KIOSC_REMOVE_STOPPED_AFTER, keeping their records in state deleted (also runs at every sweep); remove-volumes removes the volumes of deleted containers kept longer than KIOSC_REMOVE_VOLUMES_AFTER and retries removals Docker refused, each removal a timeline event volume_expire or volume_delete (also runs at every sweep when one is due); stop-all stops every kiosc container with state_reason maintenance; stop-idle stops apps past their maximum idle time or lifetime (also runs at every sweep). The work goes through each container's worker; the answer comes when the containers have settled (bounded by the stop timeout) and lists what was done. Every run is a site-wide timeline event maintenance_<task>. No body is needed; a body must be an empty JSON object. 404 names an unknown task.
      */
     post: operations['runMaintenanceTask']
     delete?: never
@@ -1133,6 +1271,12 @@ export interface components {
       pids_limit: number
       max_retries: number
       pull_policy: components['schemas']['PullPolicy']
+      /** @description Named volumes mounted into the container */
+      volumes: components['schemas']['VolumeMount'][]
+      /** @description User the container runs as: uid[:gid] or a name the image knows; empty: the site default (KIOSC_DEFAULT_USER), else the image's user */
+      user: string
+      /** @description The image's file system is read-only; /tmp is a writable tmpfs */
+      read_only_rootfs: boolean
       /** Format: uuid */
       template: string | null
       state: components['schemas']['ContainerState']
@@ -1227,6 +1371,12 @@ export interface components {
       max_retries?: number
       /** @default if-missing */
       pull_policy?: components['schemas']['PullPolicy']
+      /** @description Replaces the list as a whole; errors name the entry, e.g. volumes[1].mount_path */
+      volumes?: components['schemas']['VolumeMountInput'][]
+      /** @description uid[:gid] or a name the image knows; empty: the site default, else the image's user */
+      user?: string
+      /** @default false */
+      read_only_rootfs?: boolean
       /** @description Credentials for a private registry; null removes stored ones */
       registry_auth?: {
         username: string
@@ -1241,6 +1391,92 @@ export interface components {
      * @enum {string}
      */
     PullPolicy: 'if-missing' | 'always'
+    /**
+     * @description container: the container's own volume; project: shared by the project's containers that mount it by name
+     * @enum {string}
+     */
+    VolumeScope: 'container' | 'project'
+    VolumeMount: {
+      name: string
+      /** @description Absolute, clean path; not / nor a system directory (/bin, /boot, /dev, /etc, /kiosc, /lib*, /proc, /sbin, /sys, /usr) */
+      mount_path: string
+      scope: components['schemas']['VolumeScope']
+      read_only: boolean
+    }
+    VolumeMountInput: {
+      name: string
+      mount_path: string
+      /** @default container */
+      scope?: components['schemas']['VolumeScope']
+      /** @default false */
+      read_only?: boolean
+    }
+    VolumeUser: {
+      /** Format: uuid */
+      uuid: string
+      title: string
+      mount_path: string
+      read_only: boolean
+      state: components['schemas']['ContainerState']
+    }
+    /** @description A volume of a container (what it mounts, then its own volumes it no longer mounts) or of a project (its shared volumes, then volumes kept after their container was deleted) */
+    Volume: {
+      name: string
+      scope: components['schemas']['VolumeScope']
+      docker_name: string
+      /** @description false: configured, created at the next start of a container */
+      exists: boolean
+      /** @description Where the container mounts it (container listings); null: no longer mounted */
+      mount_path: string | null
+      read_only: boolean
+      /** @description uid:gid kiosc gave the volume's root; empty: the owner Docker gave it */
+      owner: string
+      /** Format: date-time */
+      created_at: string | null
+      created_by: string
+      /**
+       * Format: date-time
+       * @description Last start of a container that mounts it
+       */
+      last_used_at: string | null
+      /**
+       * Format: int64
+       * @description Bytes, as last measured (null: not yet)
+       */
+      size: number | null
+      /** Format: date-time */
+      size_at: string | null
+      /** @description Containers configured with it */
+      users: components['schemas']['VolumeUser'][]
+      /**
+       * Format: uuid
+       * @description The container a container-scope volume belongs to
+       */
+      container: string | null
+      container_title: string
+      /**
+       * Format: date-time
+       * @description Its container was deleted and the volume kept
+       */
+      container_deleted_at: string | null
+      /**
+       * Format: date-time
+       * @description When the remove-volumes task removes it; null: never by itself
+       */
+      remove_after: string | null
+    }
+    VolumeList: {
+      items: components['schemas']['Volume'][]
+      total: number
+    }
+    VolumeUploadResult: {
+      /** @description The folder written into */
+      path: string
+      files: number
+      dirs: number
+      /** Format: int64 */
+      bytes: number
+    }
     ContainerEvent: {
       /** Format: date-time */
       time: string
@@ -1340,6 +1576,9 @@ export interface components {
       pids_limit: number
       max_retries: number
       pull_policy: components['schemas']['PullPolicy']
+      volumes: components['schemas']['VolumeMount'][]
+      user: string
+      read_only_rootfs: boolean
       created_by: string
       /** Format: date-time */
       created_at: string
@@ -1380,6 +1619,10 @@ export interface components {
       max_retries?: number
       /** @default if-missing */
       pull_policy?: components['schemas']['PullPolicy']
+      volumes?: components['schemas']['VolumeMountInput'][]
+      user?: string
+      /** @default false */
+      read_only_rootfs?: boolean
     }
     TemplateCopyInput: {
       /**
@@ -1419,6 +1662,9 @@ export interface components {
       | 'pids_limit'
       | 'max_retries'
       | 'pull_policy'
+      | 'volumes'
+      | 'user'
+      | 'read_only_rootfs'
     /** @description Only the differing fields are listed, in a fixed order; current is this entity's value, upstream the template's. */
     TemplateDiff: {
       upstream: {
@@ -1574,8 +1820,36 @@ export interface components {
       mountpoint: string
       /** Format: date-time */
       created: string | null
+      /**
+       * Format: int64
+       * @description Bytes as the engine measured them (docker system df -v); null: unknown
+       */
+      size: number | null
+      /** @description Docker containers that mount it, kiosc's or not */
       docker_containers: number
+      /** @description No Docker container mounts it */
+      unused: boolean
+      /** @description kiosc containers that mount it or are configured with it */
       containers: components['schemas']['ContainerRef'][]
+      /** @description Created by this kiosc instance */
+      kiosc: boolean
+      kiosc_instance: string
+      /** @description container or project, for kiosc volumes */
+      scope: string
+      kiosc_name: string
+      /** Format: uuid */
+      project: string | null
+      project_title: string
+      /**
+       * Format: uuid
+       * @description The container a container-scope volume belongs to
+       */
+      container: string | null
+      container_title: string
+      /** Format: date-time */
+      container_deleted_at: string | null
+      /** Format: date-time */
+      remove_after: string | null
     }
     DockerImage: {
       id: string
@@ -1600,8 +1874,8 @@ export interface components {
     }
     MaintenanceItem: {
       /** @enum {string} */
-      kind: 'container' | 'network' | 'image'
-      /** @description The container's uuid, or the Docker ID of a network or image */
+      kind: 'container' | 'network' | 'image' | 'volume'
+      /** @description The container's uuid, the Docker ID of a network or image, or a volume's Docker name */
       id: string
       name: string
       project?: string
@@ -1613,7 +1887,7 @@ export interface components {
       error?: string
     }
     /** @enum {string} */
-    MaintenanceTaskName: 'cleanup-unused' | 'remove-stopped' | 'stop-all' | 'stop-idle'
+    MaintenanceTaskName: 'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle'
     MaintenanceResult: {
       task: components['schemas']['MaintenanceTaskName']
       user: string
@@ -1789,6 +2063,12 @@ export interface components {
     TokenID: number
     /** @description Only containers in this state */
     State: components['schemas']['ContainerState']
+    /** @description kiosc's name of the volume */
+    VolumeName: string
+    /** @description A file or folder inside the volume (default: its root); '..' is refused */
+    VolumePath: string
+    /** @description The deleted container whose kept (container-scope) volume is meant */
+    VolumeContainer: string
     /** @description Number of most recent stored lines (default 500, at most 10000; 0 means 10000) */
     Tail: number
   }
@@ -2498,7 +2778,10 @@ export interface operations {
   }
   deleteContainer: {
     parameters: {
-      query?: never
+      query?: {
+        /** @description What happens to the container's own volumes */
+        volumes?: 'keep' | 'delete'
+      }
       header?: never
       path: {
         uuid: components['parameters']['UUID']
@@ -2508,6 +2791,7 @@ export interface operations {
     requestBody?: never
     responses: {
       202: components['responses']['Accepted']
+      400: components['responses']['BadRequest']
       401: components['responses']['Unauthorized']
       403: components['responses']['Forbidden']
       404: components['responses']['NotFound']
@@ -2796,6 +3080,350 @@ export interface operations {
       403: components['responses']['Forbidden']
       404: components['responses']['NotFound']
       426: components['responses']['UpgradeRequired']
+    }
+  }
+  listContainerVolumes: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Volumes */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['VolumeList']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+    }
+  }
+  downloadContainerVolume: {
+    parameters: {
+      query?: {
+        /** @description A file or folder inside the volume (default: its root); '..' is refused */
+        path?: components['parameters']['VolumePath']
+        format?: 'tar' | 'zip'
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The archive (Content-Disposition names it) */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/x-tar': string
+          'application/zip': string
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+    }
+  }
+  uploadContainerVolume: {
+    parameters: {
+      query?: {
+        /** @description A file or folder inside the volume (default: its root); '..' is refused */
+        path?: components['parameters']['VolumePath']
+        /** @description File name of a single file (not a tar archive) */
+        name?: string
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/x-tar': string
+        'application/octet-stream': string
+      }
+    }
+    responses: {
+      /** @description What was written */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['VolumeUploadResult']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+      /** @description A single file was sent without Content-Length */
+      411: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Error']
+        }
+      }
+    }
+  }
+  postContainerVolume: {
+    parameters: {
+      query?: {
+        /** @description A file or folder inside the volume (default: its root); '..' is refused */
+        path?: components['parameters']['VolumePath']
+        /** @description File name of a single file (not a tar archive) */
+        name?: string
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/x-tar': string
+        'application/octet-stream': string
+      }
+    }
+    responses: {
+      /** @description What was written */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['VolumeUploadResult']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+      /** @description A single file was sent without Content-Length */
+      411: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Error']
+        }
+      }
+    }
+  }
+  listProjectVolumes: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Volumes */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['VolumeList']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+    }
+  }
+  removeProjectVolume: {
+    parameters: {
+      query?: {
+        /** @description The deleted container whose kept (container-scope) volume is meant */
+        container?: components['parameters']['VolumeContainer']
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+    }
+  }
+  downloadProjectVolume: {
+    parameters: {
+      query?: {
+        /** @description The deleted container whose kept (container-scope) volume is meant */
+        container?: components['parameters']['VolumeContainer']
+        /** @description A file or folder inside the volume (default: its root); '..' is refused */
+        path?: components['parameters']['VolumePath']
+        format?: 'tar' | 'zip'
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The archive (Content-Disposition names it) */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/x-tar': string
+          'application/zip': string
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+    }
+  }
+  uploadProjectVolume: {
+    parameters: {
+      query?: {
+        /** @description The deleted container whose kept (container-scope) volume is meant */
+        container?: components['parameters']['VolumeContainer']
+        /** @description A file or folder inside the volume (default: its root); '..' is refused */
+        path?: components['parameters']['VolumePath']
+        /** @description File name of a single file (not a tar archive) */
+        name?: string
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/x-tar': string
+        'application/octet-stream': string
+      }
+    }
+    responses: {
+      /** @description What was written */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['VolumeUploadResult']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+      /** @description A single file was sent without Content-Length */
+      411: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Error']
+        }
+      }
+    }
+  }
+  postProjectVolume: {
+    parameters: {
+      query?: {
+        /** @description The deleted container whose kept (container-scope) volume is meant */
+        container?: components['parameters']['VolumeContainer']
+        /** @description A file or folder inside the volume (default: its root); '..' is refused */
+        path?: components['parameters']['VolumePath']
+        /** @description File name of a single file (not a tar archive) */
+        name?: string
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        /** @description kiosc's name of the volume */
+        name: components['parameters']['VolumeName']
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/x-tar': string
+        'application/octet-stream': string
+      }
+    }
+    responses: {
+      /** @description What was written */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['VolumeUploadResult']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+      /** @description A single file was sent without Content-Length */
+      411: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Error']
+        }
+      }
     }
   }
   listSiteTemplates: {
@@ -3332,7 +3960,7 @@ export interface operations {
       query?: never
       header?: never
       path: {
-        task: 'cleanup-unused' | 'remove-stopped' | 'stop-all' | 'stop-idle'
+        task: 'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle'
       }
       cookie?: never
     }

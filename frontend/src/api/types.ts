@@ -83,6 +83,21 @@ export type ContainerJob = Schemas['Job']
 /** Payload of a `job.progress` live message. */
 export type JobProgressUpdate = Schemas['JobProgress']
 
+// ---- Volumes ----
+
+/** container: a container's own volume; project: shared by the project's containers that mount it by name. */
+export type VolumeScope = Schemas['VolumeScope']
+/** A named volume as a container's (or template's) settings list it. */
+export type VolumeMount = Schemas['VolumeMount']
+/** A volume of the create and edit bodies; scope and read_only have defaults. */
+export type VolumeMountInput = Schemas['VolumeMountInput']
+/** A volume as the listings of a container or a project show it. */
+export type Volume = Schemas['Volume']
+/** A container configured with a volume. */
+export type VolumeUser = Schemas['VolumeUser']
+/** Answer of an upload into a volume. */
+export type VolumeUploadResult = Schemas['VolumeUploadResult']
+
 /** Whether a container entry is the full view (guests and up) rather than a viewer's summary. */
 export function isFullContainer(c: ContainerItem): c is Container {
   return 'image' in c

@@ -2,6 +2,7 @@
 // request fields it makes, and field errors that clear as soon as their field is edited.
 import { ref, watch } from 'vue'
 import type { PullPolicy, Template, TemplateInput } from '@/api/types'
+import { volumeRowsFrom, volumesPayload, type VolumeRow } from '@/utils/volumes'
 
 /** The shared fields, as the form holds them. */
 export interface ConfigForm {
@@ -21,6 +22,9 @@ export interface ConfigForm {
   memory_limit: number
   cpu_limit: number
   pids_limit: number
+  volumes: VolumeRow[]
+  user: string
+  read_only_rootfs: boolean
 }
 
 /** A container or template to edit: both have every shared field. */
@@ -45,6 +49,9 @@ export function configForm(src?: ConfigSource | null): ConfigForm {
     memory_limit: src?.memory_limit ?? 0,
     cpu_limit: src?.cpu_limit ?? 0,
     pids_limit: src?.pids_limit ?? 0,
+    volumes: volumeRowsFrom(src?.volumes),
+    user: src?.user ?? '',
+    read_only_rootfs: src?.read_only_rootfs ?? false,
   }
 }
 
@@ -67,7 +74,27 @@ export function configInput(form: ConfigForm): Required<Omit<TemplateInput, 'env
     memory_limit: form.memory_limit || 0,
     cpu_limit: form.cpu_limit || 0,
     pids_limit: form.pids_limit || 0,
+    volumes: volumesPayload(form.volumes),
+    user: form.user.trim(),
+    read_only_rootfs: form.read_only_rootfs,
   }
+}
+
+/**
+ * The form's values by the names field errors use, for useFieldErrors: the fields, and each volume's fields as
+ * volumes[i].name etc., so that an error there goes away when that input is edited.
+ */
+export function configValues(form: ConfigForm): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...form }
+  // Indices as the server names them: of the rows the request sends.
+  const sent = form.volumes.filter((r) => r.name.trim() !== '' || r.mount_path.trim() !== '')
+  sent.forEach((v, i) => {
+    out[`volumes[${i}].name`] = v.name
+    out[`volumes[${i}].mount_path`] = v.mount_path
+    out[`volumes[${i}].scope`] = v.scope
+  })
+  out.volumes = sent.length
+  return out
 }
 
 /** What the form checks before sending: a title and an image. */

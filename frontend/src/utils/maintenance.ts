@@ -4,6 +4,7 @@ import type { MaintenanceTaskName } from '@/api/types'
 export const MAINTENANCE_TASKS: MaintenanceTaskName[] = [
   'cleanup-unused',
   'remove-stopped',
+  'remove-volumes',
   'stop-all',
   'stop-idle',
 ]

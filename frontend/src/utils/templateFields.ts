@@ -1,5 +1,5 @@
 // The template fields for people: their labels and how a field's value reads in a diff.
-import type { TemplateField } from '@/api/types'
+import type { TemplateField, VolumeMount } from '@/api/types'
 import { formatMemoryLimit, formatSeconds } from './units'
 
 /** Labels of the template fields, in the order the pages show them. */
@@ -20,6 +20,9 @@ export const FIELD_LABELS: Record<TemplateField, string> = {
   pids_limit: 'Processes',
   max_retries: 'Restarts after a crash',
   pull_policy: 'Pull policy',
+  volumes: 'Volumes',
+  user: 'Run as user',
+  read_only_rootfs: 'Read-only root file system',
 }
 
 /** A field's value for people, as a diff shows it. */
@@ -39,7 +42,18 @@ export function formatFieldValue(field: TemplateField, value: unknown): string {
     case 'cpu_limit':
     case 'pids_limit':
       return value ? String(value) : 'site default'
+    case 'volumes': {
+      const vols = (value ?? []) as VolumeMount[]
+      return vols.length
+        ? vols
+            .map((v) => `${v.name} at ${v.mount_path} (${v.scope}${v.read_only ? ', read-only' : ''})`)
+            .join('\n')
+        : '(none)'
+    }
+    case 'user':
+      return value ? String(value) : 'site default'
     case 'strip_prefix':
+    case 'read_only_rootfs':
       return value ? 'yes' : 'no'
     default:
       return value === '' || value === null || value === undefined ? '(empty)' : String(value)

@@ -6,7 +6,8 @@ import { RouterLink } from 'vue-router'
 import type { DockerContainer, DockerImage, DockerNetwork, DockerVolume, KnownContainer } from '@/api/types'
 import ContainerStateTag from '@/components/containers/ContainerStateTag.vue'
 import { reasonLabel } from '@/utils/containerState'
-import { shortId } from '@/utils/format'
+import { formatDateTime, shortId } from '@/utils/format'
+import { ago } from '@/components/containers/time'
 import { formatSize } from '@/utils/units'
 import ContainerRefs from './ContainerRefs.vue'
 import DockerStateTag from './DockerStateTag.vue'
@@ -110,19 +111,68 @@ export const networkColumns: DataTableColumns<DockerNetwork> = [
   },
 ]
 
+/** What a volume is to kiosc: this instance's (scope, project, container), another instance's, or not kiosc's. */
+function volumeOwner(v: DockerVolume) {
+  const tags = []
+  if (v.kiosc) {
+    tags.push(
+      h(NTag, { size: 'tiny', type: 'primary', bordered: false, class: 'tag' }, () =>
+        v.scope === 'project' ? 'kiosc · project' : 'kiosc · container',
+      ),
+    )
+  } else if (v.kiosc_instance) {
+    tags.push(h(NTag, { size: 'tiny', type: 'info', bordered: false, class: 'tag' }, () => 'other kiosc'))
+  }
+  if (v.unused)
+    tags.push(
+      h(
+        NTag,
+        { size: 'tiny', bordered: false, class: 'tag', 'data-testid': 'volume-unused' },
+        () => 'unused',
+      ),
+    )
+  let sub: string | null = null
+  if (v.kiosc) {
+    sub = `${v.kiosc_name} in ${v.project_title || 'a project'}`
+    if (v.container_title) sub += ` · of ${v.container_title}${v.container_deleted_at ? ' (deleted)' : ''}`
+  }
+  return h('div', [
+    mono(v.name.length > 40 ? `${v.name.slice(0, 37)}…` : v.name, v.name),
+    ...tags,
+    sub ? h('div', { class: 'sub' }, sub) : null,
+  ])
+}
+
 export const volumeColumns: DataTableColumns<DockerVolume> = [
+  { title: 'Volume', key: 'name', render: volumeOwner },
   {
-    title: 'Volume',
-    key: 'name',
-    render: (v) => mono(v.name.length > 40 ? shortId(v.name) : v.name, v.name),
+    title: 'Size',
+    key: 'size',
+    width: 100,
+    align: 'right',
+    render: (v) => (v.size === null ? h('span', { class: 'muted' }, '–') : formatSize(v.size)),
   },
-  { title: 'Driver', key: 'driver', width: 100 },
+  {
+    title: 'Age',
+    key: 'created',
+    width: 130,
+    render: (v) =>
+      h('span', { class: 'muted', title: formatDateTime(v.created) ?? '' }, ago(v.created) || '–'),
+  },
   { title: 'Containers', key: 'docker_containers', width: 110, align: 'right' },
   {
     title: 'Used by',
     key: 'containers',
     render: (v) =>
-      h(ContainerRefs, { refs: v.containers, others: v.docker_containers - v.containers.length }),
+      h('div', [
+        h(ContainerRefs, {
+          refs: v.containers,
+          others: Math.max(0, v.docker_containers - v.containers.length),
+        }),
+        v.remove_after
+          ? h('div', { class: 'sub' }, `removed by remove-volumes after ${formatDateTime(v.remove_after)}`)
+          : null,
+      ]),
   },
 ]
 

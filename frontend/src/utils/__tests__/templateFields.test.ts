@@ -8,5 +8,14 @@ describe('template fields', () => {
     expect(formatFieldValue('strip_prefix', false)).toBe('no')
     expect(formatFieldValue('command', '')).toBe('(empty)')
     expect(formatFieldValue('environment', {})).toBe('(none)')
+    expect(formatFieldValue('volumes', [])).toBe('(none)')
+    expect(
+      formatFieldValue('volumes', [
+        { name: 'work', mount_path: '/work', scope: 'container', read_only: false },
+        { name: 'ref', mount_path: '/ref', scope: 'project', read_only: true },
+      ]),
+    ).toBe('work at /work (container)\nref at /ref (project, read-only)')
+    expect(formatFieldValue('user', '')).toBe('site default')
+    expect(formatFieldValue('read_only_rootfs', true)).toBe('yes')
   })
 })
