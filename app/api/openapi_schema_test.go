@@ -110,13 +110,23 @@ var schemaTypes = map[string]schemaCase{
 
 // enumSchemas are string schemas; where Go has the list of values, the enum must be that list.
 var enumSchemas = map[string][]string{
-	"ContainerState":      containerStates(),
-	"DesiredState":        nil,
-	"Role":                nil,
-	"ProjectSource":       nil,
-	"PullPolicy":          {settings.PullIfMissing, settings.PullAlways},
-	"TemplateField":       templates.DiffFields,
-	"MaintenanceTaskName": {lifecycle.TaskCleanupUnused, lifecycle.TaskRemoveStopped, lifecycle.TaskStopAll, lifecycle.TaskStopIdle},
+	"ContainerState": containerStates(),
+	"DesiredState":   nil,
+	"Role":           nil,
+	"ProjectSource":  nil,
+	"PullPolicy":     {settings.PullIfMissing, settings.PullAlways},
+	"TemplateField":  templates.DiffFields,
+	"MaintenanceTaskName": {lifecycle.TaskCleanupUnused, lifecycle.TaskRemoveStopped, lifecycle.TaskStopAll, lifecycle.TaskStopIdle,
+		lifecycle.TaskCheckUpdates},
+	"UpdateStatus": updateStatuses(),
+}
+
+func updateStatuses() []string {
+	var out []string
+	for _, s := range store.UpdateStatuses {
+		out = append(out, string(s))
+	}
+	return out
 }
 
 func containerStates() []string {

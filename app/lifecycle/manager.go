@@ -153,6 +153,8 @@ type Manager struct {
 	down      atomic.Bool
 	// netMu keeps this instance's starts from racing to create the shared apps network.
 	netMu sync.Mutex
+	// checking: a scheduled check-updates runs.
+	checking atomic.Bool
 }
 
 // New returns a manager; call Run to start reconciling.
