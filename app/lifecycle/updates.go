@@ -423,7 +423,7 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 		// Nothing to re-create: the pass goes on as usual (a crashed app waits for its automatic restart).
 		msg := "already the newest image of " + c.Image + " (" + shortDigest(newDigest) + ")"
 		m.event(ctx, c.UUID, store.LevelInfo, p.user, "update: %s; nothing to do", msg)
-		p.step(ctx, "pull", msg, nil)
+		p.step(ctx, "update", msg, nil)
 		m.timeline(ctx, c, p.user, "container_update", store.StatusInfo, c.Title+" is up to date: "+msg, extra)
 		upToDate("up to date: " + msg)
 		return false, nil
@@ -431,7 +431,7 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 		msg := "pulled " + shortDigest(newDigest) + "; the next start runs it"
 		m.event(ctx, c.UUID, store.LevelInfo, p.user, "updated the image of %s (%s → %s); it runs from the next start",
 			c.Image, shortDigest(oldDigest), shortDigest(newDigest))
-		p.step(ctx, "pull", msg, nil)
+		p.step(ctx, "update", msg, nil)
 		m.timeline(ctx, c, p.user, "container_update", store.StatusOK, "pulled the new image of "+c.Title+" ("+
 			shortDigest(oldDigest)+" → "+shortDigest(newDigest)+"); it runs from the next start", extra)
 		upToDate("up to date: the next start runs the new image " + shortDigest(newDigest))
@@ -461,6 +461,7 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 		m.timeline(ctx, c, p.user, "container_update", store.StatusFailed, "updating "+c.Title+" failed: "+err.Error(), extra)
 		return true, err
 	}
+	p.step(ctx, "update", "updated to "+shortDigest(c.ImageDigest)+" (was "+shortDigest(oldDigest)+")", nil)
 	m.timeline(ctx, c, p.user, "container_update", store.StatusOK, "updated "+c.Title+" to the new image of "+c.Image+" ("+
 		shortDigest(oldDigest)+" → "+shortDigest(c.ImageDigest)+")", extra)
 	upToDate("up to date: updated to the registry's current image " + shortDigest(c.ImageDigest))

@@ -6,4 +6,5 @@ export const MAINTENANCE_TASKS: MaintenanceTaskName[] = [
   'remove-stopped',
   'stop-all',
   'stop-idle',
+  'check-updates',
 ]
