@@ -145,7 +145,7 @@ func TestAdminAnswers(t *testing.T) {
 			code       string
 			contains   string
 		}{
-			{"unknown task", "/api/v1/admin/maintenance/reboot", nil, 404, "not_found", `maintenance task "reboot" not found (tasks: cleanup-unused, remove-stopped, remove-volumes, stop-all, stop-idle)`},
+			{"unknown task", "/api/v1/admin/maintenance/reboot", nil, 404, "not_found", `maintenance task "reboot" not found (tasks: cleanup-unused, remove-stopped, remove-volumes, stop-all, stop-idle, check-updates)`},
 			{"task names are exact", "/api/v1/admin/maintenance/Stop-All", nil, 404, "not_found", `"Stop-All"`},
 			{"unknown field", "/api/v1/admin/maintenance/stop-all", map[string]any{"force": true}, 400, "validation_failed", "force: unknown field"},
 			{"malformed JSON", "/api/v1/admin/maintenance/stop-all", "{", 400, "invalid_json", "malformed JSON"},

@@ -37,9 +37,10 @@ func (h *Containers) Register(r fiber.Router) {
 	r.Get("/containers/:uuid", web.RequireUser, h.get)
 	r.Patch("/containers/:uuid", web.RequireUser, h.update)
 	r.Delete("/containers/:uuid", web.RequireUser, h.delete)
-	for _, a := range []string{"start", "stop", "restart", "pause", "unpause"} {
+	for _, a := range []string{"start", "stop", "restart", "pause", "unpause", "update"} {
 		r.Post("/containers/:uuid/"+a, web.RequireUser, h.action(a))
 	}
+	r.Post("/containers/:uuid/check-update", web.RequireUser, h.checkUpdate)
 	r.Post("/containers/:uuid/open", web.RequireUser, h.open)
 	r.Get("/containers/:uuid/events", web.RequireUser, h.events)
 	r.Get("/containers/:uuid/jobs", web.RequireUser, h.jobs)
@@ -261,12 +262,33 @@ func (h *Containers) action(name string) fiber.Handler {
 			ct, err = h.Manager.Pause(ctx, u, ct.UUID)
 		case "unpause":
 			ct, err = h.Manager.Unpause(ctx, u, ct.UUID)
+		case "update":
+			ct, err = h.Manager.UpdateImage(ctx, u, ct.UUID)
 		}
 		if err != nil {
 			return managerError(err)
 		}
 		return c.Status(fiber.StatusAccepted).JSON(h.containerOut(ct, aud))
 	}
+}
+
+// checkUpdate asks the registry for a newer image under the container's tag and answers 200 with the container,
+// whose update_status, update_available, available_digest and update_message tell the outcome (a registry that
+// refused or did not answer is an outcome too: status failed, the cause in words). Nothing that runs changes. 503
+// when the Docker engine does not answer.
+func (h *Containers) checkUpdate(c *fiber.Ctx) error {
+	ct, aud, err := h.container(c, access.ManageContainers)
+	if err != nil {
+		return err
+	}
+	ct, err = h.Manager.CheckUpdate(c.UserContext(), web.IdentityOf(c).User, ct.UUID)
+	if errors.Is(err, lifecycle.ErrDockerUnavailable) {
+		return web.Unavailable("docker_unavailable", err.Error(), 5)
+	}
+	if err != nil {
+		return managerError(err)
+	}
+	return c.JSON(h.containerOut(ct, aud))
 }
 
 func (h *Containers) open(c *fiber.Ctx) error {

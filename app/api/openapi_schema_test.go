@@ -131,8 +131,17 @@ var enumSchemas = map[string][]string{
 	"PullPolicy":     {settings.PullIfMissing, settings.PullAlways},
 	"TemplateField":  templates.DiffFields,
 	"MaintenanceTaskName": {lifecycle.TaskCleanupUnused, lifecycle.TaskRemoveStopped, lifecycle.TaskRemoveVolumes, lifecycle.TaskStopAll,
-		lifecycle.TaskStopIdle},
-	"VolumeScope": {settings.ScopeContainer, settings.ScopeProject},
+		lifecycle.TaskStopIdle, lifecycle.TaskCheckUpdates},
+	"VolumeScope":  {settings.ScopeContainer, settings.ScopeProject},
+	"UpdateStatus": updateStatuses(),
+}
+
+func updateStatuses() []string {
+	var out []string
+	for _, s := range store.UpdateStatuses {
+		out = append(out, string(s))
+	}
+	return out
 }
 
 func containerStates() []string {

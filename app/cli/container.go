@@ -16,8 +16,8 @@ import (
 	"github.com/bihealth/kiosc/app/store"
 )
 
-// `kiosc container ...`: list, show, create, edit, start, stop, restart, delete, logs and open, on the container
-// endpoints of the REST API (spec sections 5, 7 and 8).
+// `kiosc container ...`: list, show, create, edit, start, stop, restart, check-update, update, delete, logs and open,
+// on the container endpoints of the REST API (spec sections 5, 7 and 8).
 
 func containerCommands() []Command {
 	return []Command{
@@ -28,6 +28,8 @@ func containerCommands() []Command {
 		{Name: "start", Args: "UUID [--wait] [--timeout 5m]", Summary: "start a container", Run: containerAction("start")},
 		{Name: "stop", Args: "UUID [--wait] [--timeout 5m]", Summary: "stop a container", Run: containerAction("stop")},
 		{Name: "restart", Args: "UUID [--wait] [--timeout 5m]", Summary: "recreate and start a container", Run: containerAction("restart")},
+		{Name: "check-update", Args: "UUID", Summary: "ask the registry for a newer image under the container's tag", Run: containerCheckUpdate},
+		{Name: "update", Args: "UUID [--wait] [--timeout 5m]", Summary: "pull the newest image of the tag and recreate the container on it", Run: containerAction("update")},
 		{Name: "delete", Args: "UUID [--yes] [--delete-volumes]", Summary: "delete a container and its Docker container (its volumes are kept unless --delete-volumes)", Run: containerDelete},
 		{Name: "logs", Args: "UUID [--tail N] [--since 10m] [--follow]", Summary: "the container's output", Run: containerLogs},
 		{Name: "open", Args: "UUID", Summary: "print the URL of the app (and open it with $BROWSER)", Run: containerOpen},
@@ -93,13 +95,17 @@ func containerList(ctx context.Context, e *Env, args []string) error {
 		}
 		return printJSON(e.Stdout, b)
 	}
-	rows := [][]string{{"UUID", "PROJECT", "TITLE", "IMAGE", "STATE", "LAST ACCESS"}}
+	rows := [][]string{{"UUID", "PROJECT", "TITLE", "IMAGE", "STATE", "UPDATE", "LAST ACCESS"}}
 	for _, raw := range items {
 		var v containerView
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("unexpected answer: %w", err)
 		}
-		rows = append(rows, []string{v.UUID, v.Project, v.Title, v.Image, v.stateText(), when(v.LastAccessAt)})
+		upd := "-"
+		if v.UpdateAvailable {
+			upd = "available"
+		}
+		rows = append(rows, []string{v.UUID, v.Project, v.Title, v.Image, v.stateText(), upd, when(v.LastAccessAt)})
 	}
 	table(e.Stdout, rows)
 	return nil
@@ -209,6 +215,45 @@ func containerEdit(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "It is running with the old settings; `kiosc container restart %s` applies the changes.\n", v.UUID)
 	}
 	return nil
+}
+
+// containerCheckUpdate asks for a check and prints its outcome; a check the registry did not answer fails.
+func containerCheckUpdate(ctx context.Context, e *Env, args []string) error {
+	fs := newFlags("container check-update", e)
+	asJSON := fs.Bool("json", false, "print the API's JSON")
+	id, err := ctUUIDArg(fs, args, "check-update UUID [--json]")
+	if err != nil {
+		return err
+	}
+	c, err := clientFor(e)
+	if err != nil {
+		return err
+	}
+	raw, v, err := doContainer(ctx, c, "POST", containerPath(id, "/check-update"), nil)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := printJSON(e.Stdout, raw); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.Stdout, "Container %q: %s\n", v.Title, v.UpdateMessage)
+		if v.UpdateAvailable {
+			fmt.Fprintf(e.Stdout, "`kiosc container update %s` updates it to %s.\n", v.UUID, deref(v.AvailableDigest))
+		}
+	}
+	if v.UpdateStatus == "failed" {
+		return fmt.Errorf("container %s: %s", v.UUID, v.UpdateMessage)
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
 }
 
 func containerDelete(ctx context.Context, e *Env, args []string) error {

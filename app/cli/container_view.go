@@ -30,6 +30,10 @@ type containerView struct {
 	LastAccessAt          *time.Time  `json:"last_access_at"`
 	ProxyURL              string      `json:"proxy_url"`
 	Retries               int         `json:"retries"`
+	UpdateStatus          string      `json:"update_status"`
+	UpdateAvailable       bool        `json:"update_available"`
+	AvailableDigest       *string     `json:"available_digest"`
+	UpdateMessage         string      `json:"update_message"`
 	UpdatedAt             time.Time   `json:"updated_at"`
 }
 
@@ -48,7 +52,8 @@ var ctShowOrder = []string{"uuid", "project", "title", "description", "image", "
 	"max_idle", "max_lifetime", "memory_limit", "cpu_limit", "pids_limit", "max_retries", "pull_policy", "volumes", "user",
 	"read_only_rootfs", "has_registry_auth", "template", "state", "state_reason", "state_message", "state_detail", "desired_state", "docker_id",
 	"docker_state", "exit_code", "oom_killed", "host_port", "retries", "ready_at", "started_at", "stopped_at",
-	"last_access_at", "restart_pending", "proxy_url", "created_by", "created_at", "updated_at"}
+	"last_access_at", "restart_pending", "image_id", "image_digest", "update_status", "update_available", "available_digest",
+	"update_message", "update_checked_at", "proxy_url", "created_by", "created_at", "updated_at"}
 
 // never lists fields that are write-only; they are not shown even if a server ever sent them.
 var ctNever = map[string]bool{"secret_environment": true, "registry_auth": true}

@@ -58,6 +58,9 @@ func runAction(ctx context.Context, e *Env, c *Client, action, id string, wait b
 	}
 	w := &waiter{action: action, answer: v}
 	final, err := w.follow(ctx, e, c, live, timeout)
+	if action == "update" && err == nil && !asJSON && w.jobMsg != "" {
+		fmt.Fprintf(e.Stdout, "%s  update: %s\n", time.Now().Format("15:04:05"), w.jobMsg)
+	}
 	if asJSON && final != nil {
 		if perr := printJSON(e.Stdout, final); perr != nil && err == nil {
 			err = perr
@@ -140,6 +143,7 @@ type waiter struct {
 	job     string
 	jobDone bool
 	jobErr  string
+	jobMsg  string // what the finished job said last
 }
 
 // jobView is a job as the API and the live stream show it.
@@ -174,7 +178,7 @@ func (w *waiter) findJob(ctx context.Context, c *Client) error {
 // jobUpdate notes the job's state.
 func (w *waiter) jobUpdate(j jobView) {
 	if j.State == store.JobDone || j.State == store.JobFailed {
-		w.jobDone = true
+		w.jobDone, w.jobMsg = true, j.Message
 		if j.State == store.JobFailed {
 			w.jobErr = j.Message
 		}
@@ -215,6 +219,20 @@ func (w *waiter) check(v *containerView) (bool, error) {
 		case v.DesiredState != store.StateRunning:
 			return true, fmt.Errorf("container %s: now meant to be %s (someone else asked)", v.UUID, v.DesiredState)
 		case w.jobErr != "" && v.State != store.StateStarting && v.State != store.StatePulling && v.State != store.StateCreating:
+			return fail()
+		}
+	case "update":
+		// Done when the update's job is: a container meant to run is running again (on the new image), one that
+		// is not got the image for its next start.
+		if !w.jobDone {
+			return false, nil
+		}
+		switch {
+		case w.jobErr != "":
+			return true, fmt.Errorf("container %s: %s", v.UUID, w.jobErr)
+		case v.State == store.StateRunning || v.DesiredState != store.StateRunning:
+			return true, nil
+		case v.State == store.StateFailed, v.State == store.StateExited, v.State == store.StateDeleting, v.State == store.StateDeleted:
 			return fail()
 		}
 	case "stop":

@@ -148,9 +148,11 @@ const (
 
 // ContainerInfo is what kiosc needs from an inspect.
 type ContainerInfo struct {
-	ID         string
-	Name       string
-	Image      string
+	ID    string
+	Name  string
+	Image string
+	// ImageID is the ID of the image the container was created from.
+	ImageID    string
 	Labels     map[string]string
 	Status     string // created, running, paused, restarting, removing, exited, dead
 	Running    bool
@@ -197,7 +199,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (*ContainerInfo, error)
 		return nil, wrap(err)
 	}
 	r := res.Container
-	info := &ContainerInfo{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), IPs: map[string]string{}}
+	info := &ContainerInfo{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), ImageID: r.Image, IPs: map[string]string{}}
 	if r.Config != nil {
 		info.Image, info.Labels, info.Env, info.Cmd, info.Entrypoint = r.Config.Image, r.Config.Labels, r.Config.Env, r.Config.Cmd, r.Config.Entrypoint
 		info.User = r.Config.User

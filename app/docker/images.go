@@ -43,12 +43,7 @@ func (c *Client) ImageExists(ctx context.Context, ref string) (bool, error) {
 // once more at the end.
 func (c *Client) Pull(ctx context.Context, ref string, auth *RegistryAuth, progress func(PullProgress)) error {
 	c.count()
-	opts := client.ImagePullOptions{}
-	if auth != nil {
-		host := registryHost(ref)
-		aj, _ := json.Marshal(registry.AuthConfig{Username: auth.Username, Password: auth.Password, ServerAddress: host})
-		opts.RegistryAuth = base64.URLEncoding.EncodeToString(aj)
-	}
+	opts := client.ImagePullOptions{RegistryAuth: encodeAuth(ref, auth)}
 	res, err := c.cli.ImagePull(ctx, ref, opts)
 	if err != nil {
 		return wrap(err)
@@ -95,6 +90,15 @@ func (c *Client) Pull(ctx context.Context, ref string, auth *RegistryAuth, progr
 	return nil
 }
 
+// encodeAuth encodes auth for the engine's X-Registry-Auth header ("" without credentials).
+func encodeAuth(ref string, auth *RegistryAuth) string {
+	if auth == nil {
+		return ""
+	}
+	aj, _ := json.Marshal(registry.AuthConfig{Username: auth.Username, Password: auth.Password, ServerAddress: registryHost(ref)})
+	return base64.URLEncoding.EncodeToString(aj)
+}
+
 // registryHost returns the registry part of an image reference ("docker.io" when absent).
 func registryHost(ref string) string {
 	first, _, ok := strings.Cut(ref, "/")
@@ -126,3 +130,35 @@ func (c *Client) Images(ctx context.Context) ([]Image, error) {
 	}
 	return out, nil
 }
+
+// ImageInfo is what kiosc records about a local image.
+type ImageInfo struct {
+	ID string
+	// RepoDigests are the repository digests the engine knows for the image ("repo@sha256:...", repositories of
+	// Docker Hub in their short form), one for each registry repository it was pulled from or pushed to.
+	RepoDigests []string
+}
+
+// ImageInfo returns the local image ref (a reference or an image ID); ErrNotFound when the engine does not have it.
+func (c *Client) ImageInfo(ctx context.Context, ref string) (*ImageInfo, error) {
+	c.count()
+	res, err := c.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return &ImageInfo{ID: res.ID, RepoDigests: res.RepoDigests}, nil
+}
+
+// RegistryDigest asks the registry of ref, through the engine and with auth (may be nil), for the digest the tag
+// points at now ("sha256:..."), without pulling anything.
+func (c *Client) RegistryDigest(ctx context.Context, ref string, auth *RegistryAuth) (string, error) {
+	c.count()
+	res, err := c.cli.DistributionInspect(ctx, ref, client.DistributionInspectOptions{EncodedRegistryAuth: encodeAuth(ref, auth)})
+	if err != nil {
+		return "", wrap(err)
+	}
+	return res.Descriptor.Digest.String(), nil
+}
+
+// EngineUnreachable reports whether err means the Docker engine itself did not answer (not a registry behind it).
+func EngineUnreachable(err error) bool { return client.IsErrConnectionFailed(err) }

@@ -32,7 +32,7 @@ func (p *pass) start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(ctx, "pull_failed", pullFailure(c.Image, err))
 	}
-	if !exists || c.PullPolicy == settings.PullAlways {
+	if !p.pulled && (!exists || c.PullPolicy == settings.PullAlways) {
 		if err := p.set(ctx, store.StatePulling, "", ""); err != nil {
 			return err
 		}
@@ -82,10 +82,12 @@ func (p *pass) start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(ctx, "create_failed", createFailure("the container", err))
 	}
+	p.recordImage(ctx, "")
 	c.DockerID, c.DockerState, c.NetworkMode = id, docker.StatusCreated, m.o.NetworkMode
 	if err := p.save(ctx, true); err != nil {
 		return err
 	}
+	p.afterCreate(ctx)
 	m.event(ctx, c.UUID, store.LevelInfo, "", "created Docker container %.12s (%s)", id, spec.Name)
 	if len(vols) > 0 {
 		p.step(ctx, "create", "preparing the volumes", nil)
@@ -107,6 +109,14 @@ func (p *pass) start(ctx context.Context) error {
 	info, err := m.dk.Inspect(ctx, id)
 	if err != nil {
 		return p.fail(ctx, "start_failed", startFailure(err))
+	}
+	if info.ImageID != "" && info.ImageID != c.ImageID {
+		// The tag moved between the lookup and the create.
+		p.recordImage(ctx, info.ImageID)
+		if err := p.save(ctx, false); err != nil {
+			return err
+		}
+		p.afterCreate(ctx)
 	}
 	return p.probePhase(ctx, info)
 }

@@ -153,6 +153,9 @@ func TestAPIPermissionMatrix(t *testing.T) {
 		{"start", "POST", "/api/v1/containers/{c}/start", nil, want{403, 403, 202, 404}},
 		{"stop", "POST", "/api/v1/containers/{c}/stop", nil, want{403, 403, 202, 404}},
 		{"restart", "POST", "/api/v1/containers/{c}/restart", nil, want{403, 403, 202, 404}},
+		// The stub engine answers nothing: a check cannot be made (503), an update is queued like any action.
+		{"check update", "POST", "/api/v1/containers/{c}/check-update", nil, want{403, 403, 503, 404}},
+		{"update", "POST", "/api/v1/containers/{c}/update", nil, want{403, 403, 202, 404}},
 		{"delete", "DELETE", "/api/v1/containers/{c}", nil, want{403, 403, 202, 404}},
 	}
 	owner, _ := a.Store.GetUserByUsername(context.Background(), "admin")

@@ -82,6 +82,15 @@ func (m *Manager) Update(ctx context.Context, user *store.User, uuid string, in 
 	if err != nil {
 		return nil, err
 	}
+	if slices.Contains(changed, "image") {
+		// The last check was about another image.
+		if err := m.st.ResetUpdateCheck(ctx, uuid); err != nil {
+			return nil, err
+		}
+		if c, err = m.st.GetContainer(ctx, uuid); err != nil {
+			return nil, err
+		}
+	}
 	if len(changed) > 0 {
 		m.event(ctx, uuid, store.LevelInfo, user.Username, "configuration changed: %s", strings.Join(changed, ", "))
 		m.timeline(ctx, c, user.Username, "container_update", store.StatusOK, "updated container "+c.Title,

@@ -25,10 +25,12 @@ const (
 	// TaskRemoveVolumes removes the volumes of deleted containers kept longer than KIOSC_REMOVE_VOLUMES_AFTER, and
 	// retries removals Docker refused (also every sweep when one is due).
 	TaskRemoveVolumes = "remove-volumes"
+	// TaskCheckUpdates checks every container for a newer image under its tag (also daily).
+	TaskCheckUpdates = "check-updates"
 )
 
 // Tasks lists the maintenance tasks in the order admins see them.
-var Tasks = []string{TaskCleanupUnused, TaskRemoveStopped, TaskRemoveVolumes, TaskStopAll, TaskStopIdle}
+var Tasks = []string{TaskCleanupUnused, TaskRemoveStopped, TaskRemoveVolumes, TaskStopAll, TaskStopIdle, TaskCheckUpdates}
 
 // ErrUnknownTask is returned for a maintenance task name that does not exist.
 var ErrUnknownTask = errors.New("unknown maintenance task")
@@ -36,14 +38,18 @@ var ErrUnknownTask = errors.New("unknown maintenance task")
 // ErrDockerUnavailable wraps failures to list the Docker host's objects.
 var ErrDockerUnavailable = errors.New("Docker engine unreachable")
 
-// CleanupInterval is how often cleanup-unused runs by itself.
+// CleanupInterval is how often cleanup-unused (and check-updates) runs by itself.
 const CleanupInterval = 24 * time.Hour
 
 // Settings keys of the maintenance schedule and history.
 const (
-	settingCleanupDue   = "maintenance_cleanup_unused_due"
-	settingLastRunStart = "maintenance_last_run_"
+	settingCleanupDue      = "maintenance_cleanup_unused_due"
+	settingCheckUpdatesDue = "maintenance_check_updates_due"
+	settingLastRunStart    = "maintenance_last_run_"
 )
+
+// dailyTasks run once a day by themselves; due names the setting that keeps their next run.
+var dailyTasks = []struct{ task, due string }{{TaskCleanupUnused, settingCleanupDue}, {TaskCheckUpdates, settingCheckUpdatesDue}}
 
 // MaintenanceItem is one object a maintenance task acted on.
 type MaintenanceItem struct {
@@ -55,7 +61,9 @@ type MaintenanceItem struct {
 	State  store.State `json:"state,omitempty"`
 	Reason string      `json:"reason,omitempty"`
 	Size   int64       `json:"size,omitempty"`
-	Error  string      `json:"error,omitempty"`
+	// Message says what the task found (check-updates: the outcome of the container's check).
+	Message string `json:"message,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // MaintenanceResult is what a maintenance task did.
@@ -89,11 +97,6 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 			t.Description = "Remove the Docker networks kiosc created that no container uses any more (the network all apps " +
 				"share in default-bridge mode stays), and dangling images (untagged images no container uses)."
 			t.Schedule = "daily"
-			if v, err := m.st.GetSetting(ctx, settingCleanupDue); err == nil {
-				if due, err := time.Parse(time.RFC3339Nano, v); err == nil {
-					t.NextRun = &due
-				}
-			}
 		case TaskRemoveStopped:
 			t.Description = "Remove the Docker containers of apps stopped longer than KIOSC_REMOVE_STOPPED_AFTER. " +
 				"Their records stay (state deleted) and can be started again."
@@ -125,6 +128,20 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 			if m.o.MaxIdle > 0 {
 				t.Schedule += ", site maximum idle time " + humanDuration(m.o.MaxIdle)
 			}
+		case TaskCheckUpdates:
+			t.Description = "Ask the registries whether they have newer images under the tags the containers run, and mark " +
+				"the containers that can be updated. Nothing is pulled and nothing that runs changes."
+			t.Schedule = "daily"
+		}
+		for _, d := range dailyTasks {
+			if d.task != name {
+				continue
+			}
+			if v, err := m.st.GetSetting(ctx, d.due); err == nil {
+				if due, err := time.Parse(time.RFC3339Nano, v); err == nil {
+					t.NextRun = &due
+				}
+			}
 		}
 		if v, err := m.st.GetSetting(ctx, settingLastRunStart+name); err == nil {
 			var r MaintenanceResult
@@ -154,6 +171,8 @@ func (m *Manager) RunMaintenance(ctx context.Context, user *store.User, task str
 		run = m.stopAll
 	case TaskStopIdle:
 		run = m.stopIdle
+	case TaskCheckUpdates:
+		run = m.checkUpdates
 	default:
 		return nil, fmt.Errorf("%w %q (tasks: %s)", ErrUnknownTask, task, strings.Join(Tasks, ", "))
 	}
@@ -194,6 +213,11 @@ func (m *Manager) StopAll(ctx context.Context, user *store.User) (*MaintenanceRe
 	return m.RunMaintenance(ctx, user, TaskStopAll)
 }
 
+// CheckUpdates runs check-updates.
+func (m *Manager) CheckUpdates(ctx context.Context, user *store.User) (*MaintenanceResult, error) {
+	return m.RunMaintenance(ctx, user, TaskCheckUpdates)
+}
+
 // StopIdle runs stop-idle.
 func (m *Manager) StopIdle(ctx context.Context, user *store.User) (*MaintenanceResult, error) {
 	return m.RunMaintenance(ctx, user, TaskStopIdle)
@@ -226,27 +250,55 @@ func (m *Manager) recordMaintenance(ctx context.Context, r *MaintenanceResult, e
 	m.log.Info("maintenance", "task", r.Task, "user", r.User, "count", r.Count, "failed", r.Failed, "err", err)
 }
 
-// scheduledMaintenance runs cleanup-unused once a day (called by every sweep). The due time is kept in the
-// database, so restarts of kiosc neither skip nor repeat a run; the first run is a day after the first start.
+// scheduledMaintenance runs the daily tasks when they are due (called by every sweep). Their due times are kept in
+// the database, so restarts of kiosc neither skip nor repeat a run; the first run is a day after the first start.
+// check-updates asks a registry per container, so it runs beside the sweeps rather than holding them up.
 func (m *Manager) scheduledMaintenance(ctx context.Context, now time.Time) {
-	v, err := m.st.GetSetting(ctx, settingCleanupDue)
+	for _, d := range dailyTasks {
+		if !m.due(ctx, now, d.due) {
+			continue
+		}
+		if d.task != TaskCheckUpdates {
+			m.runScheduled(ctx, d.task)
+			continue
+		}
+		if !m.checking.CompareAndSwap(false, true) {
+			continue
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			defer m.checking.Store(false)
+			m.runScheduled(m.ctx, d.task)
+		}()
+	}
+}
+
+// due reports whether the daily task whose due time is kept under key is due, and if so moves its due time to a
+// day later. The next due time is written first, so a failing run is retried tomorrow, not at every sweep.
+func (m *Manager) due(ctx context.Context, now time.Time, key string) bool {
+	v, err := m.st.GetSetting(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
-		_ = m.st.UpdateSetting(ctx, settingCleanupDue, now.Add(CleanupInterval).UTC().Format(time.RFC3339Nano))
-		return
+		_ = m.st.UpdateSetting(ctx, key, now.Add(CleanupInterval).UTC().Format(time.RFC3339Nano))
+		return false
 	}
 	if err != nil {
-		return
+		return false
 	}
 	if due, err := time.Parse(time.RFC3339Nano, v); err == nil && now.Before(due) {
-		return
+		return false
 	}
-	// The next due time is written first, so a failing run is retried tomorrow, not at every sweep.
-	if err := m.st.UpdateSetting(ctx, settingCleanupDue, now.Add(CleanupInterval).UTC().Format(time.RFC3339Nano)); err != nil {
+	if err := m.st.UpdateSetting(ctx, key, now.Add(CleanupInterval).UTC().Format(time.RFC3339Nano)); err != nil {
 		m.log.Error("maintenance: schedule", "err", err)
-		return
+		return false
 	}
-	if _, err := m.RunMaintenance(ctx, &store.User{Username: store.SystemUser}, TaskCleanupUnused); err != nil && ctx.Err() == nil {
-		m.log.Warn("scheduled cleanup-unused failed", "err", err)
+	return true
+}
+
+// runScheduled runs a task as the system user.
+func (m *Manager) runScheduled(ctx context.Context, task string) {
+	if _, err := m.RunMaintenance(ctx, &store.User{Username: store.SystemUser}, task); err != nil && ctx.Err() == nil {
+		m.log.Warn("scheduled "+task+" failed", "err", err)
 	}
 }
 

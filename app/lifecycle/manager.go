@@ -167,6 +167,8 @@ type Manager struct {
 	sizesAt   atomic.Int64
 	// volumesFailed holds when the removal of a volume (by Docker name) last failed.
 	volumesFailed sync.Map
+	// checking: a scheduled check-updates runs.
+	checking atomic.Bool
 }
 
 // New returns a manager; call Run to start reconciling.

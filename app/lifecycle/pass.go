@@ -29,6 +29,8 @@ type pass struct {
 	desiredWas store.State
 	// stopReason is why the container is being stopped (copied from the worker under its lock).
 	stopReason string
+	// pulled: an update pulled the image already, so the start does not pull it again.
+	pulled bool
 }
 
 func (p *pass) run(ctx context.Context) {
@@ -55,7 +57,7 @@ func (p *pass) run(ctx context.Context) {
 		_ = m.st.UpdateJob(ctx, j)
 	}
 	err = p.reconcile(ctx)
-	if ctx.Err() != nil && m.ctx.Err() == nil {
+	if ctx.Err() != nil && m.ctx.Err() == nil && !errors.Is(err, errUpdateInterrupted) {
 		// Preempted by a newer request: the next pass takes over with the new desired state.
 		err = nil
 	}
@@ -111,6 +113,7 @@ func (p *pass) save(ctx context.Context, clearRestart bool) error {
 		return err
 	}
 	p.c.UpdatedAt, p.c.RestartPending, p.c.DesiredState, p.c.State = out.UpdatedAt, out.RestartPending, out.DesiredState, out.State
+	p.c.UpdateCheck = out.UpdateCheck
 	p.desiredWas = out.DesiredState
 	p.m.publish(p.c)
 	return nil
@@ -184,6 +187,11 @@ func (p *pass) reconcile(ctx context.Context) error {
 	m.mu.Unlock()
 	if removeStopped && info != nil && !info.Running && c.DesiredState != store.StateRunning {
 		return p.removeStopped(ctx, info)
+	}
+	if slices.ContainsFunc(p.jobs, isUpdate) {
+		if done, err := p.update(ctx, info); done || err != nil {
+			return err
+		}
 	}
 
 	running := info != nil && info.Running && !info.Paused
@@ -259,6 +267,10 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		return p.save(ctx, false)
 	}
 	c.DockerID, c.DockerState = info.ID, info.Status
+	if c.ImageID == "" && info.ImageID != "" {
+		// Created before kiosc recorded images.
+		p.recordImage(ctx, info.ImageID)
+	}
 	if !info.StartedAt.IsZero() {
 		c.StartedAt = ptr(info.StartedAt)
 	}
@@ -384,7 +396,7 @@ func (p *pass) unreachable(ctx context.Context, err error) error {
 
 func ptr[T any](v T) *T { return &v }
 
-func orDefault(s, d string) string {
+func orDefault[S ~string](s, d S) S {
 	if s == "" {
 		return d
 	}

@@ -34,12 +34,20 @@ type View struct {
 	StoppedAt             *time.Time  `json:"stopped_at"`
 	LastAccessAt          *time.Time  `json:"last_access_at"`
 	RestartPending        bool        `json:"restart_pending"`
-	ProxyURL              string      `json:"proxy_url"`
-	HasRegistryAuth       bool        `json:"has_registry_auth"`
-	Retries               int         `json:"retries"`
-	CreatedBy             string      `json:"created_by"`
-	CreatedAt             time.Time   `json:"created_at"`
-	UpdatedAt             time.Time   `json:"updated_at"`
+	// The image the Docker container was created from, and the last check for a newer one (see CheckUpdate).
+	ImageID         *string            `json:"image_id"`
+	ImageDigest     *string            `json:"image_digest"`
+	UpdateStatus    store.UpdateStatus `json:"update_status"`
+	UpdateAvailable bool               `json:"update_available"`
+	AvailableDigest *string            `json:"available_digest"`
+	UpdateMessage   string             `json:"update_message"`
+	UpdateCheckedAt *time.Time         `json:"update_checked_at"`
+	ProxyURL        string             `json:"proxy_url"`
+	HasRegistryAuth bool               `json:"has_registry_auth"`
+	Retries         int                `json:"retries"`
+	CreatedBy       string             `json:"created_by"`
+	CreatedAt       time.Time          `json:"created_at"`
+	UpdatedAt       time.Time          `json:"updated_at"`
 }
 
 func optStr(s string) *string {
@@ -65,7 +73,10 @@ func NewView(c *store.Container, apps routing.Apps) View {
 		State: c.State, StateReason: c.StateReason, StateMessage: c.StateMessage, StateDetail: c.StateDetail,
 		DesiredState: c.DesiredState, DockerID: optStr(c.DockerID), DockerState: optStr(c.DockerState), ExitCode: c.ExitCode,
 		OOMKilled: c.OOMKilled, HostPort: c.HostPort, ReadyAt: c.ReadyAt, StartedAt: c.StartedAt, StoppedAt: c.StoppedAt,
-		LastAccessAt: c.LastAccessAt, RestartPending: c.RestartPending, ProxyURL: apps.OpenURL(c.UUID, c.ContainerPath),
+		LastAccessAt: c.LastAccessAt, RestartPending: c.RestartPending, ImageID: optStr(c.ImageID), ImageDigest: optStr(c.ImageDigest),
+		UpdateStatus: orDefault(c.UpdateStatus, store.UpdateUnchecked), UpdateAvailable: c.UpdateAvailable,
+		AvailableDigest: optStr(c.AvailableDigest), UpdateMessage: c.UpdateMessage, UpdateCheckedAt: c.UpdateCheckedAt,
+		ProxyURL:        apps.OpenURL(c.UUID, c.ContainerPath),
 		HasRegistryAuth: c.RegistryAuthEnc != "", Retries: c.Retries, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt,
 	}

@@ -151,7 +151,9 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action st
 		w.jobs = append(w.jobs, j)
 		m.mu.Unlock()
 		m.event(ctx, uuid, store.LevelInfo, user.Username, "%s requested", action)
-		m.timeline(ctx, c, user.Username, "container_"+action, store.StatusOK, action+" container "+c.Title, nil)
+		if action != "update" { // recorded when done, with the old and the new image
+			m.timeline(ctx, c, user.Username, "container_"+action, store.StatusOK, action+" container "+c.Title, nil)
+		}
 	}
 	if c, err = m.st.GetContainer(ctx, uuid); err != nil {
 		return nil, err

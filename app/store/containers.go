@@ -58,6 +58,7 @@ type Container struct {
 	DeleteVolumes bool
 
 	ContainerState
+	UpdateCheck
 	RestartPending bool
 	LastAccessAt   *time.Time
 	CreatedBy      string
@@ -84,6 +85,10 @@ type ContainerState struct {
 	StartedAt    *time.Time
 	StoppedAt    *time.Time
 	Retries      int
+	// ImageID and ImageDigest are the image the Docker container was created from, written at each create: its ID
+	// and its repository digest (repo@sha256:...), or its ID again for an image without one (see ImageOf).
+	ImageID     string
+	ImageDigest string
 }
 
 const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.description, c.image, c.command, c.environment,
@@ -92,7 +97,8 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.pull_policy, coalesce(c.template, ''), c.state, c.state_reason, c.state_message, c.state_detail, c.desired_state, c.docker_id,
 	c.docker_state, c.network_mode, c.exit_code, c.oom_killed, c.host_port, c.upstream, c.ready_at, c.started_at, c.stopped_at,
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys, c.volumes,
-	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete'`
+	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete',
+	c.image_id, c.image_digest, c.update_status, c.update_available, c.available_digest, c.update_message, c.update_checked_at`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
 func scanContainer(row rowScanner) (*Container, error) {
@@ -105,7 +111,8 @@ func scanContainer(row rowScanner) (*Container, error) {
 		&c.Template, &c.State, &c.StateReason, &c.StateMessage, &c.StateDetail, &c.DesiredState, &c.DockerID, &c.DockerState, &c.NetworkMode,
 		&exit, &c.OOMKilled, &port, &c.Upstream, nullTimeCol{&c.ReadyAt}, nullTimeCol{&c.StartedAt}, nullTimeCol{&c.StoppedAt},
 		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys,
-		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes)
+		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes,
+		&c.ImageID, &c.ImageDigest, &c.UpdateStatus, &c.UpdateAvailable, &c.AvailableDigest, &c.UpdateMessage, nullTimeCol{&c.UpdateCheckedAt})
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -235,7 +242,8 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 // UpdateContainerState writes the observed state. The desired state is written only if it still holds
 // desiredWas (what the writer read), so a user's newer request is never overwritten; a container marked deleting
 // stays deleting. clearRestartPending resets restart_pending (after the Docker container was recreated with the
-// current configuration). It returns the stored desired state, state and restart_pending.
+// current configuration). It returns the stored desired state, state, restart_pending and update check (which
+// update checks write meanwhile).
 func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, desiredWas State, clearRestartPending bool) (Container, error) {
 	now := time.Now().UTC()
 	rp := "restart_pending"
@@ -247,10 +255,13 @@ func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st Contai
 		state = CASE WHEN state = 'deleting' THEN state ELSE ? END, state_reason=?, state_message=?, state_detail=?,
 		desired_state = CASE WHEN desired_state = ? THEN ? ELSE desired_state END,
 		docker_id=?, docker_state=?, network_mode=?, exit_code=?, oom_killed=?, host_port=?, upstream=?, ready_at=?, started_at=?,
-		stopped_at=?, retries=?, restart_pending=`+rp+`, updated_at=? WHERE uuid=? RETURNING desired_state, state, restart_pending, updated_at`,
+		stopped_at=?, retries=?, image_id=?, image_digest=?, restart_pending=`+rp+`, updated_at=? WHERE uuid=?
+		RETURNING desired_state, state, restart_pending, updated_at, update_status, update_available, available_digest,
+		update_message, update_checked_at`,
 		st.State, st.StateReason, st.StateMessage, st.StateDetail, desiredWas, st.DesiredState, st.DockerID, st.DockerState, st.NetworkMode,
 		nullInt(st.ExitCode), st.OOMKilled, nullInt(st.HostPort), st.Upstream, nts(st.ReadyAt), nts(st.StartedAt), nts(st.StoppedAt),
-		st.Retries, ts(now), uuid).Scan(&out.DesiredState, &out.State, &out.RestartPending, timeCol{&out.UpdatedAt})
+		st.Retries, st.ImageID, st.ImageDigest, ts(now), uuid).Scan(&out.DesiredState, &out.State, &out.RestartPending, timeCol{&out.UpdatedAt},
+		&out.UpdateStatus, &out.UpdateAvailable, &out.AvailableDigest, &out.UpdateMessage, nullTimeCol{&out.UpdateCheckedAt})
 	return out, notFound(err)
 }
 

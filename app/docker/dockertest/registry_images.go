@@ -263,6 +263,32 @@ func (r *Registry) ManifestLayers(ctx context.Context, repo, tag string) ([]Laye
 	return m.Layers, nil
 }
 
+// ManifestDigest returns the digest the registry serves repo:tag's manifest under (Docker-Content-Digest), as
+// "sha256:...".
+func (r *Registry) ManifestDigest(t testing.TB, repo, tag string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+r.Host+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+	if r.opts.Username != "" {
+		req.SetBasicAuth(r.opts.Username, r.opts.Password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("manifest of %s:%s: %v", repo, tag, err)
+	}
+	resp.Body.Close()
+	d := resp.Header.Get("Docker-Content-Digest")
+	if resp.StatusCode != http.StatusOK || d == "" {
+		t.Fatalf("manifest of %s:%s: status %d, digest %q", repo, tag, resp.StatusCode, d)
+	}
+	return d
+}
+
 // removeImages force-removes the containers of the images pushed (only tests create them; kiosc's are normally
 // removed before) and then every image of the registry: those pushed and whatever else the engine has under the
 // registry's host.

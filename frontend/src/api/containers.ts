@@ -21,7 +21,7 @@ export interface ContainerListQuery {
 }
 
 /** Actions answered with 202 and the container. */
-export type ContainerAction = 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'open'
+export type ContainerAction = 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'open' | 'update'
 
 const enc = encodeURIComponent
 
@@ -53,6 +53,8 @@ export function containersApi(client: ApiClient = api) {
       client.delete<Container>(base(uuid), { query: { volumes } }),
     /** Answers the container as the caller's role shows it (viewers may open apps). */
     action: (uuid: string, action: ContainerAction) => client.post<ContainerItem>(`${base(uuid)}/${action}`),
+    /** Asks the registry for a newer image under the tag; answers the container with the outcome. */
+    checkUpdate: (uuid: string) => client.post<Container>(`${base(uuid)}/check-update`),
     logs: (uuid: string, tail = 500) =>
       client.get<ContainerLogLines>(`${base(uuid)}/logs`, { query: { tail } }),
     events: (uuid: string, limit = 200) =>

@@ -415,6 +415,50 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/containers/{uuid}/check-update': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Check the registry for a newer image under the container's tag (contributor and up)
+     * @description Asks the registry, through the Docker engine and with the container's registry credentials, which image the tag points at now, without pulling it, and compares it with the image the container runs (or, when it does not run, the image its next start would run). The outcome is recorded on the container (update_status, update_available, available_digest, update_message, update_checked_at) and sent on the live channel; a registry that refuses or does not answer is an outcome too (update_status failed, the cause in words). An image referenced by digest never has an update (pinned); an image built or loaded on the Docker host cannot be checked (local); an image of a registry KIOSC_ALLOWED_REGISTRIES does not allow is not looked up. Nothing that runs changes.
+     */
+    post: operations['checkContainerUpdate']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/containers/{uuid}/update': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Update the container to the newest image of its tag (in the background; contributor and up)
+     * @description One job (action update) pulls the tag with layer progress while the container stays as it is and, when the container is meant to run and the image changed, re-creates it on the new image like a restart (create, start, probe), keeping its settings and volumes. A container that is not meant to run gets the image for its next start and is not started. A failed pull changes nothing; the job, the container's events and the timeline say why in words. The timeline event container_update carries old_digest and new_digest. Requests while an update is queued or running share its job. 409 for a paused container or an image pinned by digest.
+     */
+    post: operations['updateContainerImage']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/containers/{uuid}/open': {
     parameters: {
       query?: never
@@ -983,7 +1027,7 @@ export interface paths {
       query?: never
       header?: never
       path: {
-        task: 'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle'
+        task: components['schemas']['MaintenanceTaskName']
       }
       cookie?: never
     }
@@ -991,7 +1035,7 @@ export interface paths {
     put?: never
     /**
      * Run a maintenance task now (superuser)
-     * @description cleanup-unused removes the networks this instance created that no container uses and dangling images no container uses (also runs daily); remove-stopped removes Docker containers stopped longer than KIOSC_REMOVE_STOPPED_AFTER, keeping their records in state deleted (also runs at every sweep); remove-volumes removes the volumes of deleted containers kept longer than KIOSC_REMOVE_VOLUMES_AFTER and retries removals Docker refused, each removal a timeline event volume_expire or volume_delete (also runs at every sweep when one is due); stop-all stops every kiosc container with state_reason maintenance; stop-idle stops apps past their maximum idle time or lifetime (also runs at every sweep). The work goes through each container's worker; the answer comes when the containers have settled (bounded by the stop timeout) and lists what was done. Every run is a site-wide timeline event maintenance_<task>. No body is needed; a body must be an empty JSON object. 404 names an unknown task.
+     * @description cleanup-unused removes the networks this instance created that no container uses and dangling images no container uses (also runs daily); remove-stopped removes Docker containers stopped longer than KIOSC_REMOVE_STOPPED_AFTER, keeping their records in state deleted (also runs at every sweep); remove-volumes removes the volumes of deleted containers kept longer than KIOSC_REMOVE_VOLUMES_AFTER and retries removals Docker refused, each removal a timeline event volume_expire or volume_delete (also runs at every sweep when one is due); stop-all stops every kiosc container with state_reason maintenance; stop-idle stops apps past their maximum idle time or lifetime (also runs at every sweep); check-updates checks every container for a newer image under its tag, like POST /containers/{uuid}/check-update, and lists each with the outcome (also runs daily). The work goes through each container's worker; the answer comes when the containers have settled (bounded by the stop timeout) and lists what was done. Every run is a site-wide timeline event maintenance_<task>. No body is needed; a body must be an empty JSON object. 404 names an unknown task.
      */
     post: operations['runMaintenanceTask']
     delete?: never
@@ -1300,6 +1344,19 @@ export interface components {
       /** Format: date-time */
       readonly last_access_at: string | null
       readonly restart_pending: boolean
+      /** @description ID of the image the Docker container was created from (sha256:...), written at each create; null before the first */
+      readonly image_id: string | null
+      /** @description Repository digest of that image as the engine lists it (repo@sha256:...), or its ID for an image built or loaded on the Docker host */
+      readonly image_digest: string | null
+      update_status: components['schemas']['UpdateStatus']
+      /** @description The registry has another image under the tag than the one the container runs (or its next start would run); a failed check keeps the last known answer */
+      readonly update_available: boolean
+      /** @description The registry's digest of the tag (repo@sha256:...) at the last check that reached it */
+      readonly available_digest: string | null
+      /** @description The last check's outcome in words, e.g. why it failed */
+      readonly update_message: string
+      /** Format: date-time */
+      readonly update_checked_at: string | null
       readonly proxy_url: string
       readonly has_registry_auth: boolean
       readonly retries: number
@@ -1309,6 +1366,11 @@ export interface components {
       /** Format: date-time */
       readonly updated_at: string
     }
+    /**
+     * @description Outcome of the last check for a newer image: never checked (or the image changed since), up to date, update available, pinned by digest (never updates), built or loaded on the Docker host (cannot be checked), or the check failed (update_message says why)
+     * @enum {string}
+     */
+    UpdateStatus: 'unchecked' | 'up_to_date' | 'available' | 'pinned' | 'local' | 'failed'
     /** @description What viewers see of a container, in lists and on the live channel: no configuration, Docker details or messages */
     ContainerSummary: {
       /** Format: uuid */
@@ -1884,10 +1946,13 @@ export interface components {
       reason?: string
       /** Format: int64 */
       size?: number
+      /** @description What the task found (check-updates: the outcome of the container's check in words) */
+      message?: string
       error?: string
     }
     /** @enum {string} */
-    MaintenanceTaskName: 'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle'
+    MaintenanceTaskName:
+      'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle' | 'check-updates'
     MaintenanceResult: {
       task: components['schemas']['MaintenanceTaskName']
       user: string
@@ -2902,6 +2967,51 @@ export interface operations {
     }
   }
   unpauseContainer: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      202: components['responses']['Accepted']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+    }
+  }
+  checkContainerUpdate: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The container with the outcome of the check */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Container']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+      503: components['responses']['Unavailable']
+    }
+  }
+  updateContainerImage: {
     parameters: {
       query?: never
       header?: never
@@ -3960,7 +4070,7 @@ export interface operations {
       query?: never
       header?: never
       path: {
-        task: 'cleanup-unused' | 'remove-stopped' | 'remove-volumes' | 'stop-all' | 'stop-idle'
+        task: components['schemas']['MaintenanceTaskName']
       }
       cookie?: never
     }

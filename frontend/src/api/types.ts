@@ -60,6 +60,8 @@ export type ContainerState = Schemas['ContainerState']
 export type DesiredState = Schemas['DesiredState']
 /** How kiosc pulls a container's image. */
 export type PullPolicy = Schemas['PullPolicy']
+/** Outcome of the last check for a newer image under a container's tag. */
+export type UpdateStatus = Schemas['UpdateStatus']
 /** A container as guests and up see it (SPEC 5.1). Write-only fields never appear here. */
 export type Container = Schemas['Container']
 /** What viewers see of a container, in lists and on the live channel. */

@@ -65,10 +65,14 @@ export const useContainersStore = defineStore('containers', () => {
     for (const l of [...listeners]) l(stored)
   }
 
-  /** Applies a `job.progress` message. */
+  /**
+   * Applies a `job.progress` message. A finished job leaves the view; a failed one stays until the container
+   * changes, so that its message (why an update changed nothing) can be read.
+   */
   function applyJob(p: JobProgressUpdate): void {
     if (!p || typeof p.container !== 'string') return
-    jobs.value[p.container] = p
+    if (p.state === 'done') delete jobs.value[p.container]
+    else jobs.value[p.container] = p
   }
 
   function remove(uuid: string): void {

@@ -46,6 +46,8 @@ export function actionAllowed(action: ContainerAction | 'edit' | 'delete', state
       return state === 'running'
     case 'unpause':
       return state === 'paused'
+    case 'update':
+      return state !== 'paused' && state !== 'deleting'
     case 'open':
     case 'edit':
     case 'delete':

@@ -16,3 +16,11 @@ export function formatDateTime(value: string | null | undefined): string | null 
 export function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12)
 }
+
+/** A digest or image ID for people: "sha256:" and 12 hex digits, without the repository of a repo@digest. */
+export function shortDigest(d: string | null | undefined): string {
+  if (!d) return '—'
+  const digest = d.includes('@') ? d.slice(d.indexOf('@') + 1) : d
+  const [alg, hex] = digest.includes(':') ? digest.split(':', 2) : ['sha256', digest]
+  return `${alg}:${(hex ?? '').slice(0, 12)}`
+}

@@ -7,4 +7,5 @@ export const MAINTENANCE_TASKS: MaintenanceTaskName[] = [
   'remove-volumes',
   'stop-all',
   'stop-idle',
+  'check-updates',
 ]

@@ -7,6 +7,7 @@ import { isFullContainer, type ContainerItem } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useNotificationsStore } from '@/stores/notifications'
 import { deletionOutcome, filesOnStop, listNames, splitVolumes } from '@/utils/volumes'
+import { sentence, shortDigest } from '@/utils/format'
 
 const PAST: Record<ContainerAction, string> = {
   start: 'Starting',
@@ -15,6 +16,7 @@ const PAST: Record<ContainerAction, string> = {
   pause: 'Pausing',
   unpause: 'Resuming',
   open: 'Opening',
+  update: 'Updating',
 }
 
 /** Container actions for a view; `busy` holds the action in flight per container. */
@@ -61,6 +63,47 @@ export function useContainerActions() {
       return
     }
     void run(c, action)
+  }
+
+  /**
+   * Asks, naming the image it runs and the new one, then updates the container to the newest image of its tag: a
+   * container meant to run is re-created on it, one that is not gets it for its next start.
+   */
+  function update(c: ContainerItem): void {
+    if (!isFullContainer(c)) return
+    const runs = c.desired_state === 'running'
+    const from = c.image_digest ? shortDigest(c.image_digest) : 'the image on the Docker host'
+    const to = c.available_digest ? shortDigest(c.available_digest) : 'the newest image of the tag'
+    dialog.warning({
+      title: `Update "${c.title}"?`,
+      content: runs
+        ? `${c.image} is pulled again and the container is re-created on the new image: ${from} → ${to}. Everyone using this app loses their connection while it restarts. Its settings and volumes stay.`
+        : `${c.image} is pulled again (${from} → ${to}); the container is not started, its next start runs the new image. Its settings and volumes stay.`,
+      positiveText: 'Update',
+      negativeText: 'Cancel',
+      positiveButtonProps: { 'data-testid': 'confirm-update' } as never,
+      onPositiveClick: () => {
+        void run(c, 'update')
+      },
+    })
+  }
+
+  /** Asks the registry whether the container's tag has a newer image; the answer updates the container. */
+  async function checkUpdate(c: ContainerItem): Promise<void> {
+    busy.value[c.uuid] = 'check-update'
+    try {
+      const got = await containers.checkUpdate(c.uuid)
+      store.applyState(got)
+      notices.push({
+        kind: got.update_status === 'failed' ? 'warning' : got.update_available ? 'info' : 'success',
+        title: got.update_available ? `Update available for "${c.title}"` : `Checked "${c.title}"`,
+        message: sentence(got.update_message),
+      })
+    } catch (err) {
+      notices.reportError(err, `Checking "${c.title}" for an update failed`)
+    } finally {
+      delete busy.value[c.uuid]
+    }
   }
 
   /**
@@ -127,5 +170,5 @@ export function useContainerActions() {
     })
   }
 
-  return { busy, act, remove }
+  return { busy, act, remove, update, checkUpdate }
 }
