@@ -126,7 +126,7 @@ func TestAdminAnswers(t *testing.T) {
 		t.Errorf("containers: %s", res.Body)
 	}
 	res = root.Do("GET", "/api/v1/admin/maintenance", nil)
-	if items, _ := res.JSON["items"].([]any); res.StatusCode != 200 || len(items) != 5 || res.JSON["total"] != float64(5) {
+	if items, _ := res.JSON["items"].([]any); res.StatusCode != 200 || len(items) != 6 || res.JSON["total"] != float64(6) {
 		t.Errorf("tasks: %d %s", res.StatusCode, res.Body)
 	}
 	res = root.Do("POST", "/api/v1/admin/maintenance/stop-all", nil)
