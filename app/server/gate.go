@@ -31,7 +31,7 @@ func NewGate(log *slog.Logger, trusted []netip.Prefix) *Gate {
 	for _, p := range trusted {
 		proxies = append(proxies, p.String())
 	}
-	app := newFiber(log, proxies)
+	app := newFiber(log, proxies, true)
 	app.Get("/healthz", healthz)
 	app.Use(starting)
 	g := &Gate{app: app}

@@ -74,7 +74,7 @@ func New(d Deps) *Server {
 	for _, p := range d.TrustedProxies {
 		trusted = append(trusted, p.String())
 	}
-	app := newFiber(d.Log, trusted)
+	app := newFiber(d.Log, trusted, true)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	if len(d.TrustedProxies) > 0 {
 		app.Use(web.TrustProxies(d.TrustedProxies))
@@ -125,7 +125,9 @@ func NewApps(d AppDeps) *Server {
 	for _, p := range d.TrustedProxies {
 		trusted = append(trusted, p.String())
 	}
-	app := newFiber(d.Log, trusted)
+	// Only the proxy runs here, and it copies what it keeps of a request (the request line, cookie values); strings
+	// that Fiber derives from the request need not be copied for every request.
+	app := newFiber(d.Log, trusted, false)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	if len(d.TrustedProxies) > 0 {
 		app.Use(web.TrustProxies(d.TrustedProxies))
@@ -160,8 +162,8 @@ func securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// newFiber is the Fiber app of both listeners.
-func newFiber(log *slog.Logger, trusted []string) *fiber.App {
+// newFiber is the Fiber app of both listeners; immutable makes Fiber copy the strings it derives from a request.
+func newFiber(log *slog.Logger, trusted []string, immutable bool) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "kiosc",
 		ErrorHandler:          web.ErrorHandler(log),
@@ -172,8 +174,8 @@ func newFiber(log *slog.Logger, trusted []string) *fiber.App {
 		BodyLimit:         1 << 40,
 		ReadBufferSize:    32 << 10, // room for large cookie headers of proxied apps
 		IdleTimeout:       2 * time.Minute,
-		// Strings from the request context are copied: handlers hand them to goroutines.
-		Immutable: true,
+		// Strings from the request context are copied where handlers hand them to goroutines.
+		Immutable: immutable,
 		// No ProxyHeader: c.IP() would answer the left-most X-Forwarded-For entry, which the client writes. The
 		// client's address comes from web.ClientAddr; the trusted list still guards c.IsProxyTrusted, c.Protocol
 		// and c.Hostname.
