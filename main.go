@@ -35,6 +35,7 @@ import (
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/usage"
 	"github.com/bihealth/kiosc/app/version"
 )
 
@@ -120,6 +121,8 @@ func serve(ctx context.Context, args []string) error {
 
 	m := metrics.New(version.Version, nil)
 	bus := events.New(m.LiveDropped.Inc)
+	usageHub := usage.NewHub(dock, st, bus, log.With("component", "usage"))
+	m.Registry.MustRegister(usage.NewCollector(dock, st), usageHub.StreamsGauge())
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
@@ -127,8 +130,9 @@ func serve(ctx context.Context, args []string) error {
 		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
+		RemoveVolumesAfter: cfg.RemoveVolumesAfter,
 		Limits: settings.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs, DefaultMemory: cfg.DefaultMemory,
-			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries}})
+			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries, DefaultUser: cfg.DefaultUser}, MaxReserved: cfg.MaxReserved})
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain,
 		ProxyMode: string(cfg.ProxyMode)}
 	if cfg.ProxyMode == routing.AppOrigin {
@@ -168,7 +172,10 @@ func serve(ctx context.Context, args []string) error {
 			&api.Roles{Store: st, Checker: checker, Timeline: recorder},
 			&api.Timeline{Store: st, Checker: checker},
 			&api.Containers{Manager: containers, Store: st, Checker: checker, Bus: bus, BaseURL: cfg.BaseURL},
+			&api.Volumes{Manager: containers, Store: st, Checker: checker, Log: log},
 			&api.Admin{Docker: containers},
+			&api.Usage{Hub: usageHub, Manager: containers, Store: st,
+				Checker: checker, BaseURL: cfg.BaseURL},
 			&api.Templates{Store: st, Checker: checker, Manager: containers, Timeline: recorder},
 			&api.OpenAPI{},
 		},

@@ -126,7 +126,7 @@ func TestAdminAnswers(t *testing.T) {
 		t.Errorf("containers: %s", res.Body)
 	}
 	res = root.Do("GET", "/api/v1/admin/maintenance", nil)
-	if items, _ := res.JSON["items"].([]any); res.StatusCode != 200 || len(items) != 4 || res.JSON["total"] != float64(4) {
+	if items, _ := res.JSON["items"].([]any); res.StatusCode != 200 || len(items) != 5 || res.JSON["total"] != float64(5) {
 		t.Errorf("tasks: %d %s", res.StatusCode, res.Body)
 	}
 	res = root.Do("POST", "/api/v1/admin/maintenance/stop-all", nil)
@@ -145,7 +145,7 @@ func TestAdminAnswers(t *testing.T) {
 			code       string
 			contains   string
 		}{
-			{"unknown task", "/api/v1/admin/maintenance/reboot", nil, 404, "not_found", `maintenance task "reboot" not found (tasks: cleanup-unused, remove-stopped, stop-all, stop-idle)`},
+			{"unknown task", "/api/v1/admin/maintenance/reboot", nil, 404, "not_found", `maintenance task "reboot" not found (tasks: cleanup-unused, remove-stopped, remove-volumes, stop-all, stop-idle)`},
 			{"task names are exact", "/api/v1/admin/maintenance/Stop-All", nil, 404, "not_found", `"Stop-All"`},
 			{"unknown field", "/api/v1/admin/maintenance/stop-all", map[string]any{"force": true}, 400, "validation_failed", "force: unknown field"},
 			{"malformed JSON", "/api/v1/admin/maintenance/stop-all", "{", 400, "invalid_json", "malformed JSON"},

@@ -94,6 +94,8 @@ func managerError(err error) error {
 		return web.Validation(ve.Fields)
 	case errors.Is(err, lifecycle.ErrConflict):
 		return web.Conflict(err.Error())
+	case errors.Is(err, lifecycle.ErrCapacity):
+		return &web.Error{Status: fiber.StatusConflict, Code: "capacity_exceeded", Message: err.Error()}
 	}
 	return web.StoreError(err, "container")
 }
@@ -219,12 +221,22 @@ func (h *Containers) update(c *fiber.Ctx) error {
 	return c.JSON(h.containerOut(ct, aud))
 }
 
+// delete deletes a container; ?volumes=delete removes its own volumes with it, ?volumes=keep (the default) keeps
+// them for KIOSC_REMOVE_VOLUMES_AFTER.
 func (h *Containers) delete(c *fiber.Ctx) error {
+	var deleteVolumes bool
+	switch c.Query("volumes") {
+	case "", "keep":
+	case "delete":
+		deleteVolumes = true
+	default:
+		return web.FieldError("volumes", `must be "keep" or "delete"`)
+	}
 	ct, aud, err := h.container(c, access.ManageContainers)
 	if err != nil {
 		return err
 	}
-	ct, err = h.Manager.Delete(c.UserContext(), web.IdentityOf(c).User, ct.UUID)
+	ct, err = h.Manager.DeleteWithVolumes(c.UserContext(), web.IdentityOf(c).User, ct.UUID, deleteVolumes)
 	if err != nil {
 		return managerError(err)
 	}

@@ -108,7 +108,9 @@ func apiModules() []server.Module {
 		&api.Roles{},
 		&api.Timeline{},
 		&api.Containers{},
+		&api.Volumes{},
 		&api.Admin{},
+		&api.Usage{},
 		&api.Templates{},
 		&api.OpenAPI{},
 	}
@@ -273,5 +275,73 @@ func TestOpenAPIServedAnonymously(t *testing.T) {
 	}
 	if res.JSON["openapi"] == nil || res.JSON["paths"] == nil {
 		t.Errorf("body is not the document: %.200s", res.Body)
+	}
+}
+
+// TestOpenAPIMapAnswers checks the answers that handlers build as maps (so that openapi_schema_test.go has no Go type
+// to reflect on) against their schemas: the same keys, every key required, null only where the schema allows it.
+func TestOpenAPIMapAnswers(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(api.OpenAPIDocument(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	env := apitest.New(t, apitest.Options{API: func(e *apitest.Env) []server.Module {
+		return []server.Module{&api.Sodar{Store: e.Store}}
+	}})
+	admin := env.Login("admin", "admin-password")
+	for _, c := range []struct {
+		client       *apitest.Client
+		method, path string
+		body         any
+		schema       string
+	}{
+		{env.Anonymous(), "GET", "/api/v1/config", nil, "Config"},
+		{env.Anonymous(), "POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password"}, "Me"},
+		{admin, "GET", "/api/v1/me", nil, "Me"},
+		{admin, "GET", "/api/v1/admin/sodar", nil, "SodarStatus"},
+		{env.Login("admin", "admin-password"), "POST", "/api/v1/auth/logout", nil, "LogoutResult"},
+	} {
+		res := c.client.Do(c.method, c.path, c.body)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, res.StatusCode, res.Body)
+		}
+		matchObject(t, c.method+" "+c.path, doc.Components.Schemas[c.schema], res.JSON)
+	}
+}
+
+// matchObject compares the keys of a JSON object with an object schema, into inline objects but not into $refs.
+func matchObject(t *testing.T, path string, schema map[string]any, got map[string]any) {
+	t.Helper()
+	props, _ := schema["properties"].(map[string]any)
+	required := map[string]bool{}
+	if list, ok := schema["required"].([]any); ok {
+		for _, v := range list {
+			required[v.(string)] = true
+		}
+	}
+	for key, value := range got {
+		p, ok := props[key].(map[string]any)
+		if !ok {
+			t.Errorf("%s: answers %q, the schema does not have it", path, key)
+			continue
+		}
+		if !required[key] {
+			t.Errorf("%s: always answers %q, the schema does not require it", path, key)
+		}
+		if nullable, _ := p["nullable"].(bool); value == nil && !nullable {
+			t.Errorf("%s.%s: answered null, the schema is not nullable", path, key)
+		}
+		if inner, ok := value.(map[string]any); ok && p["type"] == "object" && p["$ref"] == nil {
+			matchObject(t, path+"."+key, p, inner)
+		}
+	}
+	for key := range props {
+		if _, ok := got[key]; !ok {
+			t.Errorf("%s: the schema has %q, the answer does not", path, key)
+		}
 	}
 }

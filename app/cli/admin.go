@@ -14,7 +14,7 @@ import (
 )
 
 // adminTasks are the tasks of `kiosc admin maintenance TASK` (the server checks them too).
-var adminTasks = []string{"cleanup-unused", "remove-stopped", "stop-all", "stop-idle"}
+var adminTasks = []string{"cleanup-unused", "remove-stopped", "remove-volumes", "stop-all", "stop-idle"}
 
 type adminRef struct {
 	UUID         string `json:"uuid"`
@@ -46,8 +46,15 @@ type adminOverview struct {
 	Volumes []struct {
 		Name             string     `json:"name"`
 		Driver           string     `json:"driver"`
+		Created          *time.Time `json:"created"`
+		Size             *int64     `json:"size"`
 		DockerContainers int        `json:"docker_containers"`
 		Containers       []adminRef `json:"containers"`
+		Kiosc            bool       `json:"kiosc"`
+		Scope            string     `json:"scope"`
+		ContainerTitle   string     `json:"container_title"`
+		RemoveAfter      *time.Time `json:"remove_after"`
+		ContainerDeleted *time.Time `json:"container_deleted_at"`
 	} `json:"volumes"`
 	Images []struct {
 		ID               string     `json:"id"`
@@ -122,9 +129,26 @@ func adminDocker(ctx context.Context, e *Env, args []string) error {
 	}
 	table(w, rows)
 	adminSection(w, fmt.Sprintf("Volumes (%d)", len(o.Volumes)), false)
-	rows = [][]string{{"NAME", "DRIVER", "CONTAINERS", "USED BY"}}
+	rows = [][]string{{"NAME", "KIOSC", "SIZE", "AGE", "CONTAINERS", "USED BY"}}
 	for _, v := range o.Volumes {
-		rows = append(rows, []string{v.Name, v.Driver, strconv.Itoa(v.DockerContainers), adminUsedBy(v.Containers)})
+		kiosc, size, age := "-", "-", "-"
+		if v.Kiosc {
+			kiosc = v.Scope
+			if v.ContainerDeleted != nil {
+				kiosc += fmt.Sprintf(" (of deleted %q", v.ContainerTitle)
+				if v.RemoveAfter != nil {
+					kiosc += ", removed after " + v.RemoveAfter.Local().Format("2006-01-02")
+				}
+				kiosc += ")"
+			}
+		}
+		if v.Size != nil {
+			size = units.Bytes(*v.Size).String()
+		}
+		if v.Created != nil {
+			age = adminAge(time.Since(*v.Created))
+		}
+		rows = append(rows, []string{v.Name, kiosc, size, age, strconv.Itoa(v.DockerContainers), adminUsedBy(v.Containers)})
 	}
 	table(w, rows)
 	adminSection(w, fmt.Sprintf("Images (%d)", len(o.Images)), false)
@@ -138,6 +162,17 @@ func adminDocker(ctx context.Context, e *Env, args []string) error {
 	}
 	table(w, rows)
 	return nil
+}
+
+// adminAge writes how old something is in its largest unit: 3d, 5h, 12m.
+func adminAge(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	case d >= time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	}
+	return strconv.Itoa(int(d/time.Minute)) + "m"
 }
 
 func adminDockerTable(w io.Writer, list []adminDockerContainer) {

@@ -122,7 +122,7 @@ func TestAdminMaintenanceCommand(t *testing.T) {
 			"cleanup-unused: 1 of 2 objects could not be handled"},
 		{"json", []string{"stop-idle", "--json"}, 0, []string{`"task": "stop-idle"`, `"summary": "nothing to do"`}, ""},
 		{"unknown task", []string{"reboot"}, 1, nil, `maintenance task "reboot" not found`},
-		{"no task", nil, 2, nil, "TASK one of cleanup-unused, remove-stopped, stop-all, stop-idle"},
+		{"no task", nil, 2, nil, "TASK one of cleanup-unused, remove-stopped, remove-volumes, stop-all, stop-idle"},
 		{"two tasks", []string{"stop-all", "stop-idle"}, 2, nil, "usage: kiosc admin maintenance TASK"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

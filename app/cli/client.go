@@ -52,6 +52,7 @@ func clientGroups() map[string][]Command {
 		"admin":     adminCommands(),
 		"template":  templateCommands(),
 		"container": containerCommands(),
+		"volume":    volumeCommands(),
 	}
 }
 

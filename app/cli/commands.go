@@ -142,6 +142,7 @@ func reorder(args []string, boolFlags ...string) []string {
 func adminCommands() []Command {
 	return []Command{
 		{Name: "docker", Summary: "the Docker host as kiosc sees it: containers, networks, volumes, images", Run: adminDocker},
+		{Name: "capacity", Summary: "the Docker host's CPUs and memory, what active apps reserve and use", Run: adminCapacity},
 		{Name: "maintenance", Args: "TASK", Summary: "run cleanup-unused, remove-stopped, stop-all or stop-idle now", Run: adminMaintenance},
 		{Name: "sync-sodar", Summary: "pull projects, users and roles from SODAR now", Run: syncSodar},
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -27,7 +28,7 @@ func containerCommands() []Command {
 		{Name: "start", Args: "UUID [--wait] [--timeout 5m]", Summary: "start a container", Run: containerAction("start")},
 		{Name: "stop", Args: "UUID [--wait] [--timeout 5m]", Summary: "stop a container", Run: containerAction("stop")},
 		{Name: "restart", Args: "UUID [--wait] [--timeout 5m]", Summary: "recreate and start a container", Run: containerAction("restart")},
-		{Name: "delete", Args: "UUID [--yes]", Summary: "delete a container and its Docker container", Run: containerDelete},
+		{Name: "delete", Args: "UUID [--yes] [--delete-volumes]", Summary: "delete a container and its Docker container (its volumes are kept unless --delete-volumes)", Run: containerDelete},
 		{Name: "logs", Args: "UUID [--tail N] [--since 10m] [--follow]", Summary: "the container's output", Run: containerLogs},
 		{Name: "open", Args: "UUID", Summary: "print the URL of the app (and open it with $BROWSER)", Run: containerOpen},
 	}
@@ -179,13 +180,12 @@ func containerEdit(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var current map[string]string
-	if len(f.env) > 0 || len(f.unsetEnv) > 0 {
-		var v containerView
-		if err := c.Do(ctx, "GET", containerPath(id, ""), nil, &v); err != nil {
+	var current *containerView
+	if f.needsCurrent() {
+		current = &containerView{}
+		if err := c.Do(ctx, "GET", containerPath(id, ""), nil, current); err != nil {
 			return err
 		}
-		current = v.Environment
 	}
 	body, err := f.body(e, current)
 	if err != nil {
@@ -214,8 +214,9 @@ func containerEdit(ctx context.Context, e *Env, args []string) error {
 func containerDelete(ctx context.Context, e *Env, args []string) error {
 	fs := newFlags("container delete", e)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	delVolumes := fs.Bool("delete-volumes", false, "remove the container's own volumes too (default: kept for KIOSC_REMOVE_VOLUMES_AFTER)")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
-	id, err := ctUUIDArg(fs, args, "delete UUID [--yes]")
+	id, err := ctUUIDArg(fs, args, "delete UUID [--yes] [--delete-volumes]")
 	if err != nil {
 		return err
 	}
@@ -238,14 +239,19 @@ func containerDelete(ctx context.Context, e *Env, args []string) error {
 		if err := c.Do(ctx, "GET", containerPath(id, ""), nil, &v); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stderr, "Delete container %q (%s, %s) and its Docker container? Its logs stay readable. [y/N] ", v.Title, v.Image, v.stateText())
+		kept := ctDeleteKeeps(v.Volumes, *delVolumes)
+		fmt.Fprintf(e.Stderr, "Delete container %q (%s, %s) and its Docker container? %s [y/N] ", v.Title, v.Image, v.stateText(), kept)
 		line, _ := bufio.NewReader(e.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 			fmt.Fprintln(e.Stderr, "Not deleted.")
 			return nil
 		}
 	}
-	raw, v, err := doContainer(ctx, c, "DELETE", containerPath(id, ""), nil)
+	choice := "keep"
+	if *delVolumes {
+		choice = "delete"
+	}
+	raw, v, err := doContainer(ctx, c, "DELETE", containerPath(id, "?volumes="+choice), nil)
 	if err != nil {
 		return err
 	}
@@ -254,6 +260,29 @@ func containerDelete(ctx context.Context, e *Env, args []string) error {
 	}
 	fmt.Fprintf(e.Stdout, "Container %q is being deleted\n", v.Title)
 	return nil
+}
+
+// ctDeleteKeeps says what a deletion keeps.
+func ctDeleteKeeps(vols settings.Volumes, deleteVolumes bool) string {
+	var own, shared []string
+	for _, v := range vols {
+		if v.Scope == settings.ScopeProject {
+			shared = append(shared, v.Name)
+		} else {
+			own = append(own, v.Name)
+		}
+	}
+	s := "Its logs stay readable."
+	switch {
+	case len(own) > 0 && deleteVolumes:
+		s += " Its volumes " + strings.Join(own, ", ") + " are removed with it."
+	case len(own) > 0:
+		s += " Its volumes " + strings.Join(own, ", ") + " are kept (removed after the site's retention time; --delete-volumes removes them now)."
+	}
+	if len(shared) > 0 {
+		s += " The project volumes " + strings.Join(shared, ", ") + " stay."
+	}
+	return s
 }
 
 func containerOpen(ctx context.Context, e *Env, args []string) error {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,9 @@ type fieldFlags struct {
 	env, unsetEnv, secretEnv, unsetSecretEnv  ctMultiFlag
 	registryUser, registryPassword, fromFile  *string
 	noRegistryAuth                            *bool
+	volumes, unsetVolumes                     ctMultiFlag
+	user                                      *string
+	readOnlyRootfs                            *bool
 }
 
 func addFieldFlags(fs *flag.FlagSet) *fieldFlags {
@@ -150,7 +154,32 @@ func addFieldFlags(fs *flag.FlagSet) *fieldFlags {
 	f.registryPassword = fs.String("registry-password", "", "password for a private registry, or - to read it from stdin")
 	f.noRegistryAuth = fs.Bool("no-registry-auth", false, "remove the stored registry credentials")
 	f.fromFile = fs.String("from-file", "", "JSON file with the API's writable fields; flags override it")
+	fs.Var(&f.volumes, "volume", "named volume NAME:/PATH[:project][:ro] (repeatable; on edit it adds or replaces the volume of that name)")
+	fs.Var(&f.unsetVolumes, "unset-volume", "stop mounting the volume NAME (repeatable; its data stays)")
+	f.user = fs.String("user", "", "run as uid[:gid] or a user name the image knows (empty: the site default, else the image's user)")
+	f.readOnlyRootfs = fs.Bool("read-only-rootfs", false, "mount the image's file system read-only, with a writable /tmp (--read-only-rootfs=false turns it off)")
 	return f
+}
+
+// ctParseVolume reads --volume NAME:/PATH[:project][:ro] (the options in any order; "container" and "rw" are the
+// defaults and may be given too).
+func ctParseVolume(s string) (map[string]any, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		return nil, usageError{fmt.Sprintf("--volume: %q is not NAME:/PATH[:project][:ro]", s)}
+	}
+	v := map[string]any{"name": parts[0], "mount_path": parts[1], "scope": "container", "read_only": false}
+	for _, opt := range parts[2:] {
+		switch opt {
+		case "project", "container":
+			v["scope"] = opt
+		case "ro", "rw":
+			v["read_only"] = opt == "ro"
+		default:
+			return nil, usageError{fmt.Sprintf("--volume %s: unknown option %q (project, container, ro or rw)", s, opt)}
+		}
+	}
+	return v, nil
 }
 
 // set reports whether the flag was given on the command line.
@@ -169,9 +198,15 @@ func ctSplitKV(flagName, kv string) (string, string, error) {
 	return k, v, nil
 }
 
-// body builds the request body: the --from-file object, then the given flags over it. current is the container's
-// environment on edit (the API replaces environment as a whole, so --env and --unset-env change a copy of it).
-func (f *fieldFlags) body(e *Env, current map[string]string) (map[string]any, error) {
+// needsCurrent reports whether body needs the container's current settings (on edit): the API replaces the
+// environment and the volumes as a whole, so --env, --volume and their --unset-* change a copy of them.
+func (f *fieldFlags) needsCurrent() bool {
+	return len(f.env) > 0 || len(f.unsetEnv) > 0 || len(f.volumes) > 0 || len(f.unsetVolumes) > 0
+}
+
+// body builds the request body: the --from-file object, then the given flags over it. current holds the container's
+// settings on edit (nil on create; see needsCurrent).
+func (f *fieldFlags) body(e *Env, current *containerView) (map[string]any, error) {
 	body := map[string]any{}
 	if *f.fromFile != "" {
 		b, err := os.ReadFile(*f.fromFile)
@@ -191,9 +226,10 @@ func (f *fieldFlags) body(e *Env, current map[string]string) (map[string]any, er
 	}
 	seen := f.set()
 	str := map[string]*string{"title": f.title, "description": f.description, "image": f.image, "command": f.command,
-		"path": f.path, "heartbeat-url": f.heartbeat, "pull-policy": f.pullPolicy, "template": f.template}
+		"path": f.path, "heartbeat-url": f.heartbeat, "pull-policy": f.pullPolicy, "template": f.template, "user": f.user}
 	field := map[string]string{"title": "title", "description": "description", "image": "image", "command": "command",
-		"path": "container_path", "heartbeat-url": "heartbeat_url", "pull-policy": "pull_policy", "template": "template"}
+		"path": "container_path", "heartbeat-url": "heartbeat_url", "pull-policy": "pull_policy", "template": "template",
+		"user": "user"}
 	for name, v := range str {
 		if seen[name] {
 			body[field[name]] = *v
@@ -213,6 +249,38 @@ func (f *fieldFlags) body(e *Env, current map[string]string) (map[string]any, er
 	}
 	if seen["strip-prefix"] {
 		body["strip_prefix"] = *f.stripPrefix
+	}
+	if seen["read-only-rootfs"] {
+		body["read_only_rootfs"] = *f.readOnlyRootfs
+	}
+	if len(f.volumes) > 0 || len(f.unsetVolumes) > 0 {
+		var vols []any
+		if fileVols, ok := body["volumes"].([]any); ok {
+			vols = fileVols
+		} else if current != nil {
+			for _, v := range current.Volumes {
+				vols = append(vols, map[string]any{"name": v.Name, "mount_path": v.MountPath, "scope": v.Scope, "read_only": v.ReadOnly})
+			}
+		}
+		nameOf := func(v any) string { m, _ := v.(map[string]any); s, _ := m["name"].(string); return s }
+		for _, s := range f.volumes {
+			v, err := ctParseVolume(s)
+			if err != nil {
+				return nil, err
+			}
+			if i := slices.IndexFunc(vols, func(x any) bool { return nameOf(x) == v["name"] }); i >= 0 {
+				vols[i] = v
+			} else {
+				vols = append(vols, v)
+			}
+		}
+		for _, name := range f.unsetVolumes {
+			vols = slices.DeleteFunc(vols, func(x any) bool { return nameOf(x) == name })
+		}
+		if vols == nil {
+			vols = []any{}
+		}
+		body["volumes"] = vols
 	}
 	if seen["memory"] {
 		n, err := ctParseSize(*f.memory)
@@ -234,8 +302,8 @@ func (f *fieldFlags) body(e *Env, current map[string]string) (map[string]any, er
 		env := map[string]any{}
 		if fileEnv, ok := body["environment"].(map[string]any); ok {
 			env = fileEnv
-		} else {
-			for k, v := range current {
+		} else if current != nil {
+			for k, v := range current.Environment {
 				env[k] = v
 			}
 		}

@@ -53,6 +53,7 @@ func serveContainers(t *testing.T) *containerServer {
 		return []server.Module{
 			&api.Containers{Manager: m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"},
+			&api.Volumes{Manager: m, Store: e.Store, Checker: e.Checker, Log: e.Log},
 		}
 	}})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -45,8 +45,8 @@ func (v *containerView) stateText() string {
 // printed after these.
 var ctShowOrder = []string{"uuid", "project", "title", "description", "image", "command", "environment",
 	"secret_environment_keys", "container_port", "container_path", "heartbeat_url", "strip_prefix", "startup_timeout",
-	"max_idle", "max_lifetime", "memory_limit", "cpu_limit", "pids_limit", "max_retries", "pull_policy",
-	"has_registry_auth", "template", "state", "state_reason", "state_message", "state_detail", "desired_state", "docker_id",
+	"max_idle", "max_lifetime", "memory_limit", "cpu_limit", "pids_limit", "max_retries", "pull_policy", "volumes", "user",
+	"read_only_rootfs", "has_registry_auth", "template", "state", "state_reason", "state_message", "state_detail", "desired_state", "docker_id",
 	"docker_state", "exit_code", "oom_killed", "host_port", "retries", "ready_at", "started_at", "stopped_at",
 	"last_access_at", "restart_pending", "proxy_url", "created_by", "created_at", "updated_at"}
 
@@ -92,6 +92,20 @@ func showContainer(w io.Writer, raw json.RawMessage) error {
 					label = k
 				}
 				rows = append(rows, []string{label, n + "=" + env[n]})
+			}
+			continue
+		case "volumes":
+			var vols settings.Volumes
+			_ = json.Unmarshal(v, &vols)
+			if len(vols) == 0 {
+				rows = append(rows, []string{k, "-"})
+			}
+			for i, vol := range vols {
+				label := ""
+				if i == 0 {
+					label = k
+				}
+				rows = append(rows, []string{label, ctVolumeText(vol)})
 			}
 			continue
 		case "secret_environment_keys":
@@ -143,4 +157,17 @@ func ctShowValue(key string, v json.RawMessage) string {
 		}
 	}
 	return string(v)
+}
+
+// ctVolumeText writes a mount as --volume takes it, with its scope and access in words:
+// "data:/data (container volume, read-write)".
+func ctVolumeText(v settings.Volume) string {
+	spec, access := v.Name+":"+v.MountPath, "read-write"
+	if v.Scope == settings.ScopeProject {
+		spec += ":project"
+	}
+	if v.ReadOnly {
+		spec, access = spec+":ro", "read-only"
+	}
+	return fmt.Sprintf("%s (%s volume, %s)", spec, v.Scope, access)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 )
 
 // Network modes (spec section 5.6).
@@ -44,7 +45,10 @@ type Config struct {
 	DefaultMemory         int64 // bytes, 0 = the maximum (or none)
 	DefaultCPUs           float64
 	DefaultPIDs           int64
-	AllowedRegistries     []string // registry hosts, lower case; empty = any
+	DefaultUser           string        // uid[:gid] or name; empty = the image's user
+	RemoveVolumesAfter    time.Duration // 0 = keep the volumes of deleted containers until removed on request
+	AllowedRegistries     []string      // registry hosts, lower case; empty = any
+	MaxReserved           settings.ReserveCap
 	LogRetentionLines     int
 
 	OIDCIssuer          string

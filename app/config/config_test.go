@@ -26,6 +26,9 @@ func TestDefaults(t *testing.T) {
 	if c.ResyncInterval != 15*time.Second || c.MaxIdle != 8*time.Hour || c.MaxLifetime != 0 || c.RemoveStoppedAfter != 168*time.Hour {
 		t.Errorf("unexpected durations: %+v", c)
 	}
+	if c.RemoveVolumesAfter != 30*24*time.Hour || c.DefaultUser != "" {
+		t.Errorf("unexpected volume defaults: %v %q", c.RemoveVolumesAfter, c.DefaultUser)
+	}
 	if strings.Join(c.OIDCScopes, " ") != "openid profile email" || c.OIDCUsernameClaim != "preferred_username" || c.LogRetentionLines != 10000 {
 		t.Errorf("unexpected OIDC defaults: %+v", c)
 	}
@@ -78,6 +81,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"registry with path", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "ghcr.io/org"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
 		{"registry port", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "registry.example.org:port"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
 		{"retention", map[string]string{"KIOSC_LOG_RETENTION_LINES": "-3"}, nil, "KIOSC_LOG_RETENTION_LINES"},
+		{"default user", map[string]string{"KIOSC_DEFAULT_USER": "jo van"}, nil, "KIOSC_DEFAULT_USER (flag --default-user)"},
+		{"default user id", nil, []string{"--default-user=1000:99999999999"}, "KIOSC_DEFAULT_USER"},
+		{"volume retention", map[string]string{"KIOSC_REMOVE_VOLUMES_AFTER": "a month"}, nil, "KIOSC_REMOVE_VOLUMES_AFTER"},
 		{"bool", map[string]string{"KIOSC_LOCAL_LOGIN": "maybe"}, nil, "KIOSC_LOCAL_LOGIN"},
 		{"log level", map[string]string{"KIOSC_LOG_LEVEL": "loud"}, nil, "KIOSC_LOG_LEVEL"},
 		{"oidc without client", map[string]string{"KIOSC_OIDC_ISSUER": "https://idp.example.org"}, nil, "KIOSC_OIDC_CLIENT_ID"},
@@ -194,5 +200,19 @@ func TestSiteDefaultsAndRegistries(t *testing.T) {
 				t.Errorf("memory %d cpus %g pids %d registries %q", c.DefaultMemory, c.DefaultCPUs, c.DefaultPIDs, c.AllowedRegistries)
 			}
 		})
+	}
+}
+
+func TestDefaultUserAndVolumeRetention(t *testing.T) {
+	c, err := Load([]string{"--default-user", "jovyan:users"}, env(map[string]string{"KIOSC_REMOVE_VOLUMES_AFTER": "0"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DefaultUser != "jovyan:users" || c.RemoveVolumesAfter != 0 {
+		t.Errorf("user %q retention %v", c.DefaultUser, c.RemoveVolumesAfter)
+	}
+	if c, err = Load(nil, env(map[string]string{"KIOSC_DEFAULT_USER": "1000:100", "KIOSC_REMOVE_VOLUMES_AFTER": "7d"}), io.Discard); err != nil ||
+		c.DefaultUser != "1000:100" || c.RemoveVolumesAfter != 7*24*time.Hour {
+		t.Errorf("user %q retention %v: %v", c.DefaultUser, c.RemoveVolumesAfter, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/units"
 )
 
@@ -94,6 +95,15 @@ func Options() []Option {
 		memoryOpt("KIOSC_DEFAULT_MEMORY", "memory of containers that set none (at most KIOSC_MAX_MEMORY; unset: the maximum)", func(c *Config) *int64 { return &c.DefaultMemory }),
 		cpusOpt("KIOSC_DEFAULT_CPUS", "CPUs of containers that set none (at most KIOSC_MAX_CPUS; unset: the maximum)", func(c *Config) *float64 { return &c.DefaultCPUs }),
 		pidsOpt("KIOSC_DEFAULT_PIDS", "processes of containers that set none (at most KIOSC_MAX_PIDS; unset: the maximum)", func(c *Config) *int64 { return &c.DefaultPIDs }),
+		{Env: "KIOSC_DEFAULT_USER", Default: "", Usage: "user that containers which name none run as: uid[:gid] or a name the images know (unset: each image's user)", apply: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if msg := settings.UserError(v); msg != "" {
+				return errors.New(msg)
+			}
+			c.DefaultUser = v
+			return nil
+		}},
+		durationOpt("KIOSC_REMOVE_VOLUMES_AFTER", "30d", "volumes of deleted containers are kept this long, then removed by the remove-volumes task (0 = kept until removed on request)", 0, func(c *Config) *time.Duration { return &c.RemoveVolumesAfter }),
 		{Env: "KIOSC_ALLOWED_REGISTRIES", Default: "", Usage: "registries images may come from, comma or space separated (unset: any)", apply: func(c *Config, v string) error {
 			for _, r := range splitList(strings.ToLower(v)) {
 				if !registryHost.MatchString(r) {
@@ -101,6 +111,14 @@ func Options() []Option {
 				}
 				c.AllowedRegistries = append(c.AllowedRegistries, r)
 			}
+			return nil
+		}},
+		{Env: "KIOSC_MAX_RESERVED", Default: "", Usage: "cap on what running apps reserve together by their limits, absolute or a share of the Docker host, e.g. cpu=150%,memory=90% (unset: none)", apply: func(c *Config, v string) error {
+			r, err := settings.ParseReserveCap(v, units.ParseBytes)
+			if err != nil {
+				return err
+			}
+			c.MaxReserved = r
 			return nil
 		}},
 		{Env: "KIOSC_LOG_RETENTION_LINES", Default: "10000", Usage: "Docker log lines kept per container", apply: func(c *Config, v string) error {

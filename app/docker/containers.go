@@ -17,14 +17,21 @@ import (
 
 // ContainerSpec is what kiosc creates.
 type ContainerSpec struct {
-	Name          string
-	Image         string
-	Cmd           []string // nil: the image's default
-	Entrypoint    []string // nil: the image's default
-	Env           []string
-	Labels        map[string]string
-	Binds         []string // read-only script mounts only
-	ContainerPort int
+	Name       string
+	Image      string
+	Cmd        []string // nil: the image's default
+	Entrypoint []string // nil: the image's default
+	Env        []string
+	Labels     map[string]string
+	Binds      []string // read-only script mounts only
+	// Mounts are the named volumes mounted (never host paths).
+	Mounts []Mount
+	// User runs the container's processes as uid[:gid] or a name (empty: the image's user).
+	User string
+	// ReadonlyRootfs mounts the image's file system read-only; Tmpfs adds writable tmpfs mounts (path → options).
+	ReadonlyRootfs bool
+	Tmpfs          map[string]string
+	ContainerPort  int // 0: none exposed
 	// PublishIP, when valid, publishes ContainerPort on a free host port there (default-bridge mode).
 	PublishIP netip.Addr
 	// Network, when set, attaches the container to this network (name or ID) instead of Docker's default bridge.
@@ -40,8 +47,12 @@ type ContainerSpec struct {
 // Create creates (but does not start) a container and returns its ID.
 func (c *Client) Create(ctx context.Context, s ContainerSpec) (string, error) {
 	c.count()
-	port := network.MustParsePort(fmt.Sprintf("%d/tcp", s.ContainerPort))
-	cfg := &container.Config{Image: s.Image, Env: s.Env, Labels: s.Labels, ExposedPorts: network.PortSet{port: {}}}
+	cfg := &container.Config{Image: s.Image, Env: s.Env, Labels: s.Labels, User: s.User}
+	var port network.Port
+	if s.ContainerPort > 0 {
+		port = network.MustParsePort(fmt.Sprintf("%d/tcp", s.ContainerPort))
+		cfg.ExposedPorts = network.PortSet{port: {}}
+	}
 	if s.Cmd != nil {
 		cfg.Cmd = s.Cmd
 	}
@@ -54,7 +65,10 @@ func (c *Client) Create(ctx context.Context, s ContainerSpec) (string, error) {
 		CapDrop:     s.CapDrop,
 		CapAdd:      s.CapAdd,
 		LogConfig:   container.LogConfig{Type: "json-file"},
+		Mounts:      mounts(s.Mounts),
+		Tmpfs:       s.Tmpfs,
 	}
+	hc.ReadonlyRootfs = s.ReadonlyRootfs
 	hc.Memory = s.Memory
 	if s.Memory > 0 {
 		hc.MemorySwap = s.Memory
@@ -69,7 +83,7 @@ func (c *Client) Create(ctx context.Context, s ContainerSpec) (string, error) {
 		hc.NetworkMode = container.NetworkMode(s.Network)
 		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{s.Network: {}}}
 	}
-	if s.PublishIP.IsValid() {
+	if s.PublishIP.IsValid() && s.ContainerPort > 0 {
 		hc.PortBindings = network.PortMap{port: {{HostIP: s.PublishIP}}}
 	}
 	res, err := c.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: s.Name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
@@ -161,6 +175,18 @@ type ContainerInfo struct {
 	Cmd         []string
 	Entrypoint  []string
 	Binds       []string
+	// User is the user the container runs as (its own setting, else the image's).
+	User           string
+	Mounts         []MountInfo
+	ReadonlyRootfs bool
+	Tmpfs          map[string]string
+}
+
+// MountInfo is a volume mounted into a container, as an inspect reports it.
+type MountInfo struct {
+	Name        string // the volume's name ("" for other mounts)
+	Destination string
+	RW          bool
 }
 
 // Inspect returns the container's state; ErrNotFound when it does not exist.
@@ -174,6 +200,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (*ContainerInfo, error)
 	info := &ContainerInfo{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), IPs: map[string]string{}}
 	if r.Config != nil {
 		info.Image, info.Labels, info.Env, info.Cmd, info.Entrypoint = r.Config.Image, r.Config.Labels, r.Config.Env, r.Config.Cmd, r.Config.Entrypoint
+		info.User = r.Config.User
 	}
 	if st := r.State; st != nil {
 		info.Status, info.Running, info.Paused, info.ExitCode, info.OOMKilled, info.Error =
@@ -184,9 +211,13 @@ func (c *Client) Inspect(ctx context.Context, id string) (*ContainerInfo, error)
 	if hc := r.HostConfig; hc != nil {
 		info.Memory, info.NanoCPUs, info.SecurityOpt, info.Binds = hc.Memory, hc.NanoCPUs, hc.SecurityOpt, hc.Binds
 		info.CapDrop, info.CapAdd = hc.CapDrop, hc.CapAdd
+		info.ReadonlyRootfs, info.Tmpfs = hc.ReadonlyRootfs, hc.Tmpfs
 		if hc.PidsLimit != nil {
 			info.PidsLimit = *hc.PidsLimit
 		}
+	}
+	for _, mp := range r.Mounts {
+		info.Mounts = append(info.Mounts, MountInfo{Name: mp.Name, Destination: mp.Destination, RW: mp.RW})
 	}
 	if ns := r.NetworkSettings; ns != nil {
 		for _, bs := range ns.Ports {

@@ -74,3 +74,14 @@ func MissingExecutable(err error) bool {
 	return strings.Contains(msg, "executable file not found") ||
 		(strings.Contains(msg, "exec") && (strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "permission denied")))
 }
+
+// UnknownUser reports whether a start failed because the image does not know the user (or group) the container
+// is to run as ("unable to find user bob: no matching entries in passwd file").
+func UnknownUser(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "unable to find user") || strings.Contains(msg, "unable to find group") ||
+		(strings.Contains(msg, "no matching entries in") && (strings.Contains(msg, "passwd") || strings.Contains(msg, "group")))
+}

@@ -60,3 +60,22 @@ func TestMissingExecutable(t *testing.T) {
 		})
 	}
 }
+
+func TestUnknownUser(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  string
+		want bool
+	}{
+		{"user", `Error response from daemon: unable to find user bob: no matching entries in passwd file`, true},
+		{"group", `Error response from daemon: unable to find group nogroup: no matching entries in group file`, true},
+		{"runc", `OCI runtime create failed: runc create failed: unable to start container process: error during container init: no matching entries in passwd file: unknown`, true},
+		{"missing executable", `exec: "python": executable file not found in $PATH: unknown`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := docker.UnknownUser(errors.New(tc.msg)); got != tc.want {
+				t.Errorf("UnknownUser = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -23,6 +23,11 @@ func (p *pass) start(ctx context.Context) error {
 	if msg := m.o.Limits.RegistryError(c.Image); msg != "" {
 		return p.fail(ctx, "pull_failed", registryRefused(msg))
 	}
+	release, err := m.reserveFor(ctx, c)
+	if err != nil {
+		return p.fail(ctx, "start_failed", err)
+	}
+	defer release()
 	exists, err := m.dk.ImageExists(ctx, c.Image)
 	if err != nil {
 		return p.fail(ctx, "pull_failed", pullFailure(c.Image, err))
@@ -69,6 +74,10 @@ func (p *pass) start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(ctx, "create_failed", err)
 	}
+	vols, err := m.ensureVolumes(ctx, c, p.user)
+	if err != nil {
+		return p.fail(ctx, "create_failed", err)
+	}
 	id, err := m.dk.Create(ctx, spec)
 	if err != nil {
 		return p.fail(ctx, "create_failed", createFailure("the container", err))
@@ -78,6 +87,12 @@ func (p *pass) start(ctx context.Context) error {
 		return err
 	}
 	m.event(ctx, c.UUID, store.LevelInfo, "", "created Docker container %.12s (%s)", id, spec.Name)
+	if len(vols) > 0 {
+		p.step(ctx, "create", "preparing the volumes", nil)
+		if err := m.setVolumeOwners(ctx, c, id, spec, vols); err != nil {
+			return p.fail(ctx, "create_failed", err)
+		}
+	}
 
 	p.step(ctx, "start", "starting the Docker container", nil)
 	if err := m.dk.Start(ctx, id); err != nil {
@@ -225,8 +240,9 @@ func (p *pass) unpause(ctx context.Context, info *docker.ContainerInfo) error {
 	return p.set(ctx, store.StateRunning, "", "")
 }
 
-// delete removes the Docker container, its network, its script and finally the record. On a Docker error the
-// record stays in state deleting with the error, and the resync retries.
+// delete removes the Docker container, its network, its script and finally the record; the container's own volumes
+// are removed or kept as the deletion asked (disposeVolumes). On a Docker error the record stays in state deleting
+// with the error, and the resync retries.
 func (p *pass) delete(ctx context.Context) error {
 	m, c := p.m, p.c
 	ctx = context.WithoutCancel(ctx)
@@ -245,7 +261,10 @@ func (p *pass) delete(ctx context.Context) error {
 				return err
 			}
 		}
-		return m.dk.RemoveNetworks(ctx, LabelContainer+"="+c.UUID)
+		if err := m.dk.RemoveNetworks(ctx, LabelContainer+"="+c.UUID); err != nil {
+			return err
+		}
+		return m.disposeVolumes(ctx, c, p.user)
 	}()
 	if err != nil {
 		c.StateMessage = "delete failed, retrying: " + err.Error()

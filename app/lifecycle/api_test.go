@@ -27,6 +27,7 @@ import (
 	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
+	"github.com/bihealth/kiosc/app/usage"
 	"github.com/bihealth/kiosc/app/web"
 )
 
@@ -34,6 +35,7 @@ import (
 type apiEnv struct {
 	*apitest.Env
 	m        *lifecycle.Manager
+	hub      *usage.Hub
 	instance string
 	project  *store.Project
 }
@@ -51,8 +53,14 @@ func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL, ResyncInterval: 2 * time.Second,
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,
 			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
-		return []server.Module{&api.Containers{Manager: a.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
-			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"}}
+		mods := []server.Module{&api.Containers{Manager: a.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
+			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"},
+			&api.Volumes{Manager: a.m, Store: e.Store, Checker: e.Checker, Log: e.Log}}
+		if src, ok := dk.(usage.Source); ok {
+			a.hub = usage.NewHub(src, e.Store, e.Bus, log)
+			mods = append(mods, &api.Usage{Hub: a.hub, Manager: a.m, Store: e.Store, Checker: e.Checker, BaseURL: e.BaseURL})
+		}
+		return mods
 	}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

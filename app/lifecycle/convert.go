@@ -26,11 +26,14 @@ type SpecOptions struct {
 	Limits  settings.Limits
 	// ScriptPath is where a "#!" command is written on the host; it is mounted read-only at ScriptPath.
 	ScriptPath string
+	// InstanceID names the Docker volumes of this kiosc instance (see VolumeName).
+	InstanceID string
 }
 
 // ContainerSpec converts a container record into its Docker container: name, image, labels, environment with the
 // injected variables and the placeholders expanded, command or script, limits (site defaults, capped by the site
-// maxima) and capabilities. It is a pure function: the caller writes the returned script (non-empty for a "#!"
+// maxima), capabilities, the named volumes, the user (the site default when it names none) and a read-only root
+// file system with a writable /tmp. It is a pure function: the caller writes the returned script (non-empty for a "#!"
 // command) to o.ScriptPath and chooses the network.
 func ContainerSpec(c *store.Container, o SpecOptions) (spec docker.ContainerSpec, script string, err error) {
 	ph := Placeholders{BasePath: o.BasePath, PublicURL: o.PublicURL, ContainerUUID: c.UUID}
@@ -72,6 +75,20 @@ func ContainerSpec(c *store.Container, o SpecOptions) (spec docker.ContainerSpec
 	s.PidsLimit = siteLimit(c.PidsLimit, lim.DefaultPIDs, lim.MaxPIDs)
 	s.CPUs = siteLimit(c.CPULimit, lim.DefaultCPUs, lim.MaxCPUs)
 	s.CapDrop, s.CapAdd = []string{"ALL"}, slices.Clone(Capabilities)
+	for _, v := range c.Volumes {
+		s.Mounts = append(s.Mounts, docker.Mount{Volume: VolumeName(o.InstanceID, c.ProjectUUID, c.UUID, v), Target: v.MountPath,
+			ReadOnly: v.ReadOnly})
+	}
+	s.User = c.User
+	if s.User == "" {
+		s.User = lim.DefaultUser
+	}
+	if c.ReadOnlyRootfs {
+		s.ReadonlyRootfs = true
+		if !slices.ContainsFunc(c.Volumes, func(v settings.Volume) bool { return v.MountPath == "/tmp" }) {
+			s.Tmpfs = map[string]string{"/tmp": TmpfsOptions}
+		}
+	}
 	return s, script, nil
 }
 
@@ -91,6 +108,20 @@ func containerName(c *store.Container) string {
 }
 
 func networkName(uuid string) string { return "kiosc-" + uuid[:8] }
+
+// TmpfsOptions are the options of the writable /tmp of a container with a read-only root file system.
+const TmpfsOptions = "rw,nosuid,nodev,mode=1777"
+
+// VolumeName is the Docker name of a kiosc volume: kiosc-<instance>-c-<container uuid>-<name> for a container's own
+// volume, kiosc-<instance>-p-<project uuid>-<name> for a project's. The whole instance ID and UUID make it unique
+// among the instances that share an engine and among projects and containers; the scope letter and the fixed
+// length of the UUID keep the two kinds apart whatever the name.
+func VolumeName(instanceID, projectUUID, containerUUID string, v settings.Volume) string {
+	if v.Scope == settings.ScopeProject {
+		return "kiosc-" + instanceID + "-p-" + projectUUID + "-" + v.Name
+	}
+	return "kiosc-" + instanceID + "-c-" + containerUUID + "-" + v.Name
+}
 
 // siteLimit applies the site default to an unset (0) limit, then the site maximum (0: none).
 func siteLimit[T int64 | float64](v, def, maxV T) T {
@@ -112,7 +143,7 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 	}
 	bp, pub := m.basePath(c)
 	s, script, err := ContainerSpec(c, SpecOptions{BasePath: bp, PublicURL: pub, Secrets: sec, Labels: m.labels(c),
-		Limits: m.o.Limits, ScriptPath: m.scriptPath(c.UUID)})
+		Limits: m.o.Limits, ScriptPath: m.scriptPath(c.UUID), InstanceID: m.o.InstanceID})
 	if err != nil {
 		return s, err
 	}

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bihealth/kiosc/app/docker"
@@ -63,11 +64,31 @@ func TestContainerSpec(t *testing.T) {
 		{name: "own limits under the maxima", c: record(func(c *settings.Container) { c.MemoryLimit, c.CPULimit = 64<<20, 0.5 }),
 			limits: settings.Limits{MaxMemory: 256 << 20, MaxCPUs: 2, MaxPIDs: 300},
 			want:   want(func(s *docker.ContainerSpec) { s.Memory, s.CPUs, s.PidsLimit = 64<<20, 0.5, 300 })},
+		{name: "volumes of both scopes", c: record(func(c *settings.Container) {
+			c.Volumes = settings.Volumes{{Name: "work", MountPath: "/home/jovyan/work", Scope: settings.ScopeContainer},
+				{Name: "ref", MountPath: "/ref", Scope: settings.ScopeProject, ReadOnly: true}}
+		}), want: want(func(s *docker.ContainerSpec) {
+			s.Mounts = []docker.Mount{{Volume: "kiosc-inst-c-" + id + "-work", Target: "/home/jovyan/work"},
+				{Volume: "kiosc-inst-p-p1-ref", Target: "/ref", ReadOnly: true}}
+		})},
+		{name: "own user over the site default", c: record(func(c *settings.Container) { c.User = "1000:100" }),
+			limits: settings.Limits{DefaultUser: "jovyan"}, want: want(func(s *docker.ContainerSpec) { s.User = "1000:100" })},
+		{name: "site default user", c: record(func(*settings.Container) {}), limits: settings.Limits{DefaultUser: "jovyan"},
+			want: want(func(s *docker.ContainerSpec) { s.User = "jovyan" })},
+		{name: "read-only root with a writable /tmp", c: record(func(c *settings.Container) { c.ReadOnlyRootfs = true }),
+			want: want(func(s *docker.ContainerSpec) {
+				s.ReadonlyRootfs, s.Tmpfs = true, map[string]string{"/tmp": TmpfsOptions}
+			})},
+		{name: "read-only root with a volume at /tmp", c: record(func(c *settings.Container) {
+			c.ReadOnlyRootfs, c.Volumes = true, settings.Volumes{{Name: "tmp", MountPath: "/tmp", Scope: settings.ScopeContainer}}
+		}), want: want(func(s *docker.ContainerSpec) {
+			s.ReadonlyRootfs, s.Mounts = true, []docker.Mount{{Volume: "kiosc-inst-c-" + id + "-tmp", Target: "/tmp"}}
+		})},
 		{name: "unbalanced quote", c: record(func(c *settings.Container) { c.Command = "serve 'x" }), err: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, script, err := ContainerSpec(tc.c, SpecOptions{BasePath: base, PublicURL: pub, Secrets: tc.secrets,
-				Labels: labels, Limits: tc.limits, ScriptPath: "/data/scripts/" + id})
+				Labels: labels, Limits: tc.limits, ScriptPath: "/data/scripts/" + id, InstanceID: "inst"})
 			if tc.err {
 				if err == nil {
 					t.Fatalf("no error; spec %+v", got)
@@ -84,6 +105,34 @@ func TestContainerSpec(t *testing.T) {
 				t.Errorf("script %q, want %q", script, tc.script)
 			}
 		})
+	}
+}
+
+// The Docker names of volumes never collide: not between scopes, projects, containers or instances, whatever the
+// names; and the script's mount point is a path no volume may take.
+func TestVolumeName(t *testing.T) {
+	const c1, c2 = "0123abcd-1111-2222-3333-444455556666", "0123abcd-1111-2222-3333-777788889999"
+	seen := map[string]string{}
+	for _, tc := range []struct{ instance, project, container, name, scope string }{
+		{"i1", "p1", c1, "data", settings.ScopeContainer},
+		{"i1", "p1", c2, "data", settings.ScopeContainer},
+		{"i2", "p1", c1, "data", settings.ScopeContainer},
+		{"i1", "p1", c1, "data", settings.ScopeProject},
+		{"i1", "p2", c1, "data", settings.ScopeProject},
+		{"i1", "p1", c1, "c-" + c1 + "-data", settings.ScopeProject},
+		{"i1", "p1", c1, "p-p1-data", settings.ScopeContainer},
+	} {
+		n := VolumeName(tc.instance, tc.project, tc.container, settings.Volume{Name: tc.name, Scope: tc.scope})
+		if prev, dup := seen[n]; dup {
+			t.Errorf("%+v and %s both give %s", tc, prev, n)
+		}
+		seen[n] = tc.name
+	}
+	if got := VolumeName("i1", "p1", c1, settings.Volume{Name: "work", Scope: settings.ScopeContainer}); got != "kiosc-i1-c-"+c1+"-work" {
+		t.Errorf("container volume named %s", got)
+	}
+	if !slices.ContainsFunc(settings.ReservedMountPaths, func(r string) bool { return strings.HasPrefix(ScriptPath, r+"/") }) {
+		t.Errorf("no volume may be mounted over %s, but it is not under a reserved path %v", ScriptPath, settings.ReservedMountPaths)
 	}
 }
 

@@ -69,5 +69,9 @@ func startFailure(err error) *failure {
 		return &failure{msg: "the command could not be run: its executable (or a script's interpreter) is missing in the " +
 			"image or not executable; check the container's command", detail: err.Error()}
 	}
+	if docker.UnknownUser(err) {
+		return &failure{msg: "the user the container is to run as is not known in the image (not in its /etc/passwd or " +
+			"/etc/group); give a numeric uid[:gid] or a user the image has", detail: err.Error()}
+	}
 	return &failure{msg: "Docker could not start the container; its own message is in the state details", detail: err.Error()}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -87,14 +88,31 @@ type DockerNetwork struct {
 	Containers       []ContainerRef `json:"containers"`
 }
 
-// DockerVolume is a volume with the kiosc containers that mount it.
+// DockerVolume is a volume with the kiosc containers that mount it or are configured with it.
 type DockerVolume struct {
-	Name             string         `json:"name"`
-	Driver           string         `json:"driver"`
-	Mountpoint       string         `json:"mountpoint"`
-	Created          *time.Time     `json:"created"`
+	Name       string     `json:"name"`
+	Driver     string     `json:"driver"`
+	Mountpoint string     `json:"mountpoint"`
+	Created    *time.Time `json:"created"`
+	// Size is the disk space the engine measured (nil: unknown, e.g. another volume driver or a slow engine).
+	Size *int64 `json:"size"`
+	// DockerContainers counts every Docker container that mounts it, kiosc's or not; Unused is true when none does.
 	DockerContainers int            `json:"docker_containers"`
+	Unused           bool           `json:"unused"`
 	Containers       []ContainerRef `json:"containers"`
+	// Kiosc is true for the volumes this instance created; KioscInstance names the instance of any kiosc volume.
+	Kiosc         bool   `json:"kiosc"`
+	KioscInstance string `json:"kiosc_instance"`
+	// Scope, KioscName and Project describe a kiosc volume; Container and ContainerTitle name the container a
+	// container-scope volume belongs to (ContainerDeletedAt: deleted, the volume kept until RemoveAfter).
+	Scope              string     `json:"scope"`
+	KioscName          string     `json:"kiosc_name"`
+	Project            *string    `json:"project"`
+	ProjectTitle       string     `json:"project_title"`
+	Container          *string    `json:"container"`
+	ContainerTitle     string     `json:"container_title"`
+	ContainerDeletedAt *time.Time `json:"container_deleted_at"`
+	RemoveAfter        *time.Time `json:"remove_after"`
 }
 
 // DockerImage is a local image with the kiosc containers that run it or are configured with it.
@@ -154,6 +172,9 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 	for _, d := range inv.Containers {
 		dc := DockerContainer{ID: d.ID, Name: d.Name, Image: d.Image, State: d.State, Status: d.Status, Created: d.Created,
 			Networks: nonNil(d.Networks)}
+		if d.Labels[LabelInstance] == m.o.InstanceID && d.Labels[LabelHelper] != "" {
+			continue // a helper of a volume operation in progress
+		}
 		if d.Labels[LabelInstance] == m.o.InstanceID {
 			id := d.Labels[LabelContainer]
 			if c := byUUID[id]; c != nil {
@@ -204,18 +225,57 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 		}
 		out.Networks = append(out.Networks, dn)
 	}
+	vols, err := m.st.ListVolumes(ctx, store.VolumeFilter{})
+	if err != nil {
+		return nil, err
+	}
+	volRecs := map[string]*store.Volume{}
+	for _, r := range vols {
+		volRecs[r.DockerName] = r
+	}
+	configured := map[string][]ContainerRef{} // Docker volume name → the containers configured with it
+	for _, c := range records {
+		for _, v := range c.Volumes {
+			dn := VolumeName(m.o.InstanceID, c.ProjectUUID, c.UUID, v)
+			configured[dn] = append(configured[dn], ref(c))
+		}
+	}
+	sizes := m.overviewSizes(ctx)
 	for _, v := range inv.Volumes {
 		dv := DockerVolume{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Containers: []ContainerRef{}}
 		if !v.Created.IsZero() {
 			dv.Created = &v.Created
 		}
+		if sz, ok := sizes[v.Name]; ok {
+			dv.Size = &sz
+		}
+		seen := map[string]bool{}
 		for _, d := range inv.Containers {
 			if slices.Contains(d.Volumes, v.Name) {
 				dv.DockerContainers++
-				if r, ok := users[d.ID]; ok {
+				if r, ok := users[d.ID]; ok && !seen[r.UUID] {
+					seen[r.UUID] = true
 					dv.Containers = append(dv.Containers, r)
 				}
 			}
+		}
+		for _, r := range configured[v.Name] {
+			if !seen[r.UUID] {
+				seen[r.UUID] = true
+				dv.Containers = append(dv.Containers, r)
+			}
+		}
+		dv.Unused = dv.DockerContainers == 0
+		if v.Labels[LabelManaged] == "true" {
+			dv.KioscInstance, dv.Scope, dv.KioscName = v.Labels[LabelInstance], v.Labels[LabelVolumeScope], v.Labels[LabelVolume]
+		}
+		if rec := volRecs[v.Name]; rec != nil && dv.KioscInstance == m.o.InstanceID {
+			dv.Kiosc, dv.Scope, dv.KioscName = true, rec.Scope, rec.Name
+			dv.Project, dv.ProjectTitle = optStr(rec.ProjectUUID), titles[rec.ProjectUUID]
+			if rec.Scope == settings.ScopeContainer {
+				dv.Container, dv.ContainerTitle = optStr(rec.ContainerUUID), rec.ContainerTitle
+			}
+			dv.ContainerDeletedAt, dv.RemoveAfter = rec.ContainerDeletedAt, m.removeAfter(rec)
 		}
 		out.Volumes = append(out.Volumes, dv)
 	}
@@ -242,6 +302,18 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 		out.Images = append(out.Images, di)
 	}
 	return out, nil
+}
+
+// overviewSizes measures the volumes for the admin overview, within a bounded time (nil when the engine cannot
+// tell in time).
+func (m *Manager) overviewSizes(ctx context.Context) map[string]int64 {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	sizes, err := m.measureVolumes(ctx)
+	if err != nil {
+		m.log.Warn("measure volume sizes", "err", err)
+	}
+	return sizes
 }
 
 // projectTitles maps project uuids to titles.

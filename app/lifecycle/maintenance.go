@@ -22,10 +22,13 @@ const (
 	TaskStopAll = "stop-all"
 	// TaskStopIdle runs the idle and lifetime sweep now (also every sweep).
 	TaskStopIdle = "stop-idle"
+	// TaskRemoveVolumes removes the volumes of deleted containers kept longer than KIOSC_REMOVE_VOLUMES_AFTER, and
+	// retries removals Docker refused (also every sweep when one is due).
+	TaskRemoveVolumes = "remove-volumes"
 )
 
 // Tasks lists the maintenance tasks in the order admins see them.
-var Tasks = []string{TaskCleanupUnused, TaskRemoveStopped, TaskStopAll, TaskStopIdle}
+var Tasks = []string{TaskCleanupUnused, TaskRemoveStopped, TaskRemoveVolumes, TaskStopAll, TaskStopIdle}
 
 // ErrUnknownTask is returned for a maintenance task name that does not exist.
 var ErrUnknownTask = errors.New("unknown maintenance task")
@@ -44,9 +47,9 @@ const (
 
 // MaintenanceItem is one object a maintenance task acted on.
 type MaintenanceItem struct {
-	Kind    string `json:"kind"` // container, network or image
-	ID      string `json:"id"`   // the container's uuid, or the Docker ID of a network or image
-	Name    string `json:"name"` // the container's title, the network's name, the image's tags (or short ID)
+	Kind    string `json:"kind"` // container, network, image or volume
+	ID      string `json:"id"`   // the container's uuid, the Docker ID of a network or image, or a volume's Docker name
+	Name    string `json:"name"` // the container's title, the network's name, the image's tags (or short ID), the volume's name
 	Project string `json:"project,omitempty"`
 	// State and Reason are the container's state when the task answered.
 	State  store.State `json:"state,omitempty"`
@@ -100,6 +103,17 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 			} else {
 				t.Schedule = "never (KIOSC_REMOVE_STOPPED_AFTER is 0)"
 			}
+		case TaskRemoveVolumes:
+			t.Description = "Remove the volumes that deleted containers left behind once they are kept longer than " +
+				"KIOSC_REMOVE_VOLUMES_AFTER, and the volumes whose removal was asked for but refused by Docker. " +
+				"Project volumes are removed only on request, on their project's page."
+			if m.o.RemoveVolumesAfter > 0 {
+				t.Schedule = fmt.Sprintf("every %s when one is due, for volumes kept longer than %s", humanDuration(m.o.SweepInterval),
+					humanDuration(m.o.RemoveVolumesAfter))
+			} else {
+				t.Schedule = fmt.Sprintf("every %s when one is due; kept volumes stay (KIOSC_REMOVE_VOLUMES_AFTER is 0)",
+					humanDuration(m.o.SweepInterval))
+			}
 		case TaskStopAll:
 			t.Description = "Stop every running kiosc app, e.g. before maintenance of the Docker host. " +
 				"They show as stopped with the reason maintenance and start again when opened."
@@ -134,6 +148,8 @@ func (m *Manager) RunMaintenance(ctx context.Context, user *store.User, task str
 		run = m.cleanupUnused
 	case TaskRemoveStopped:
 		run = m.removeStoppedNow
+	case TaskRemoveVolumes:
+		run = m.removeVolumesDue
 	case TaskStopAll:
 		run = m.stopAll
 	case TaskStopIdle:
@@ -166,6 +182,11 @@ func (m *Manager) CleanupUnused(ctx context.Context, user *store.User) (*Mainten
 // RemoveStopped runs remove-stopped.
 func (m *Manager) RemoveStopped(ctx context.Context, user *store.User) (*MaintenanceResult, error) {
 	return m.RunMaintenance(ctx, user, TaskRemoveStopped)
+}
+
+// RemoveVolumes runs remove-volumes.
+func (m *Manager) RemoveVolumes(ctx context.Context, user *store.User) (*MaintenanceResult, error) {
+	return m.RunMaintenance(ctx, user, TaskRemoveVolumes)
 }
 
 // StopAll runs stop-all.

@@ -214,7 +214,7 @@ func TestMaintenanceStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	i := slices.IndexFunc(tasks, func(x lifecycle.MaintenanceTask) bool { return x.Name == lifecycle.TaskStopAll })
-	if len(tasks) != 4 || i < 0 || tasks[i].LastRun == nil || tasks[i].LastRun.Count != 0 || tasks[i].Description == "" {
+	if len(tasks) != len(lifecycle.Tasks) || len(tasks) != 5 || i < 0 || tasks[i].LastRun == nil || tasks[i].LastRun.Count != 0 || tasks[i].Description == "" {
 		t.Errorf("tasks %+v", tasks)
 	}
 	if _, err := e.m.RunMaintenance(ctx, e.user, "reboot"); !errors.Is(err, lifecycle.ErrUnknownTask) {

@@ -103,8 +103,12 @@ type Options struct {
 	MaxIdle               time.Duration
 	MaxLifetime           time.Duration
 	RemoveStoppedAfter    time.Duration
-	Limits                settings.Limits
-	LogRetentionLines     int
+	// RemoveVolumesAfter is how long the volumes of a deleted container are kept (0: until removed on request).
+	RemoveVolumesAfter time.Duration
+	Limits             settings.Limits
+	// MaxReserved caps what active apps reserve together by their limits (KIOSC_MAX_RESERVED).
+	MaxReserved       settings.ReserveCap
+	LogRetentionLines int
 	// SweepInterval is how often idle, lifetime and remove-stopped sweeps run (default 30 s).
 	SweepInterval time.Duration
 	// StopTimeout is how long a container gets to stop before it is killed (default 10 s).
@@ -153,6 +157,16 @@ type Manager struct {
 	down      atomic.Bool
 	// netMu keeps this instance's starts from racing to create the shared apps network.
 	netMu sync.Mutex
+	// reserve holds the capacity checks of starts in progress (KIOSC_MAX_RESERVED).
+	reserve reservations
+	// helpers holds the names of the volume helper containers in use (the resync removes the others).
+	helpers       sync.Map
+	helperImageMu sync.Mutex
+	// sizesBusy is set while the volume sizes are measured; sizesAt is when they were last (unix nanoseconds).
+	sizesBusy atomic.Bool
+	sizesAt   atomic.Int64
+	// volumesFailed holds when the removal of a volume (by Docker name) last failed.
+	volumesFailed sync.Map
 }
 
 // New returns a manager; call Run to start reconciling.

@@ -80,6 +80,7 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 		}
 		return
 	}
+	m.removeStaleHelpers(ctx, list)
 	byUUID := map[string][]string{}
 	states := map[string]string{}
 	for _, s := range list {

@@ -83,6 +83,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 			m.removeStopped(ctx, c)
 		}
 	}
+	m.sweepVolumes(ctx, now)
 	m.scheduledMaintenance(ctx, now)
 }
 

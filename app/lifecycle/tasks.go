@@ -281,3 +281,78 @@ func (m *Manager) removeUnusedNetwork(ctx context.Context, dk InventoryDocker, u
 	}
 	return err == nil, err
 }
+
+// dueVolumes lists the volume records the remove-volumes task removes at now.
+func (m *Manager) dueVolumes(ctx context.Context, now time.Time) ([]*store.Volume, error) {
+	recs, err := m.st.ListVolumes(ctx, store.VolumeFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var due []*store.Volume
+	for _, r := range recs {
+		if ra := m.removeAfter(r); ra != nil && !now.Before(*ra) {
+			due = append(due, r)
+		}
+	}
+	return due, nil
+}
+
+// removeVolumesDue removes the volumes whose time has come: kept volumes of deleted containers past the retention
+// time (volume_expire) and removals asked for that Docker refused before (volume_delete). A volume a Docker
+// container still mounts stays, reported as not removed.
+func (m *Manager) removeVolumesDue(ctx context.Context, user *store.User, r *MaintenanceResult) error {
+	due, err := m.dueVolumes(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	n, bytes := 0, int64(0)
+	for _, rec := range due {
+		event, desc := "volume_expire", fmt.Sprintf("removed %s, kept for %s after its container was deleted", describeVolume(rec),
+			humanDuration(m.o.RemoveVolumesAfter))
+		if rec.RemoveAfter != nil {
+			event, desc = "volume_delete", "removed "+describeVolume(rec)+" (asked for earlier)"
+		}
+		it := MaintenanceItem{Kind: "volume", ID: rec.DockerName, Name: rec.Name, Project: rec.ProjectUUID}
+		if rec.ContainerTitle != "" {
+			it.Name += " (" + rec.ContainerTitle + ")"
+		}
+		if rec.Size != nil {
+			it.Size = *rec.Size
+		}
+		if err := m.removeVolume(ctx, rec, user.Username, event, desc); err != nil {
+			m.volumesFailed.Store(rec.DockerName, time.Now())
+			it.Error = "not removed: " + err.Error()
+			m.volumeTimeline(ctx, rec, user.Username, event, store.StatusFailed, "could not remove "+describeVolume(rec)+": "+err.Error(),
+				map[string]any{"task": TaskRemoveVolumes, "error": err.Error()})
+		} else {
+			m.volumesFailed.Delete(rec.DockerName)
+			n++
+			bytes += it.Size
+		}
+		r.Items = append(r.Items, it)
+	}
+	r.Summary = fmt.Sprintf("removed %d %s (%s)", n, plural(n, "volume"), units.Bytes(bytes).String())
+	if f := len(due) - n; f > 0 {
+		r.Summary += fmt.Sprintf(", %d not removed", f)
+	}
+	return nil
+}
+
+// sweepVolumes runs remove-volumes when a volume is due (called by every sweep), so that the task and its timeline
+// events appear only when it has something to do. A removal that failed is retried by the sweep after an hour.
+func (m *Manager) sweepVolumes(ctx context.Context, now time.Time) {
+	due, err := m.dueVolumes(ctx, now)
+	if err != nil {
+		return
+	}
+	due = slices.DeleteFunc(due, func(v *store.Volume) bool {
+		t, failed := m.volumesFailed.Load(v.DockerName)
+		return failed && now.Sub(t.(time.Time)) < time.Hour
+	})
+	if len(due) == 0 {
+		return
+	}
+	if _, err := m.RunMaintenance(ctx, &store.User{Username: store.SystemUser}, TaskRemoveVolumes); err != nil && ctx.Err() == nil {
+		m.log.Warn("scheduled remove-volumes failed", "err", err)
+	}
+}

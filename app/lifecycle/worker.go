@@ -162,8 +162,12 @@ func (m *Manager) request(ctx context.Context, user *store.User, uuid, action st
 	return c, nil
 }
 
-// Start asks for the container to run. Repeated requests while it starts are coalesced.
+// Start asks for the container to run. Repeated requests while it starts are coalesced. A start that
+// KIOSC_MAX_RESERVED would refuse is refused at once (ErrCapacity).
 func (m *Manager) Start(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
+	if err := m.CheckCapacity(ctx, uuid); err != nil {
+		return nil, err
+	}
 	return m.request(ctx, user, uuid, "start", store.StateRunning, func(c *store.Container, w *worker) error {
 		if c.DesiredState != store.StateRunning || !slices.Contains([]store.State{store.StateRunning, store.StateStarting,
 			store.StatePulling, store.StateCreating}, c.State) {
@@ -202,6 +206,9 @@ func (m *Manager) stopWithReason(ctx context.Context, user *store.User, uuid, re
 
 // Restart recreates the container with its current configuration.
 func (m *Manager) Restart(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
+	if err := m.CheckCapacity(ctx, uuid); err != nil {
+		return nil, err
+	}
 	return m.request(ctx, user, uuid, "restart", store.StateRunning, func(c *store.Container, w *worker) error {
 		w.recreate = true
 		w.notBefore = time.Time{}
@@ -230,16 +237,21 @@ func (m *Manager) Unpause(ctx context.Context, user *store.User, uuid string) (*
 	}, nil)
 }
 
-// Delete removes the Docker container, its network and then the record. It answers at once with the container in
-// state deleting; the record goes when Docker confirms.
+// Delete removes the Docker container, its network and then the record, keeping the container's own volumes for
+// KIOSC_REMOVE_VOLUMES_AFTER. It answers at once with the container in state deleting; the record goes when Docker
+// confirms.
 func (m *Manager) Delete(ctx context.Context, user *store.User, uuid string) (*store.Container, error) {
-	c, err := m.st.GetContainer(ctx, uuid)
-	if err != nil {
+	return m.DeleteWithVolumes(ctx, user, uuid, false)
+}
+
+// DeleteWithVolumes is Delete that also removes the container's own (container-scope) volumes when deleteVolumes is
+// set. Project volumes are never removed with a container.
+func (m *Manager) DeleteWithVolumes(ctx context.Context, user *store.User, uuid string, deleteVolumes bool) (*store.Container, error) {
+	if _, err := m.st.GetContainer(ctx, uuid); err != nil {
 		return nil, err
 	}
-	_ = c
 	return m.request(ctx, user, uuid, "delete", "", nil, func(ctx context.Context) error {
-		return m.st.MarkContainerDeleting(ctx, uuid)
+		return m.st.MarkContainerDeletingVolumes(ctx, uuid, deleteVolumes)
 	})
 }
 

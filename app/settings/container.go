@@ -33,6 +33,12 @@ type Container struct {
 	PidsLimit      int64             `json:"pids_limit"`
 	MaxRetries     int               `json:"max_retries"`
 	PullPolicy     string            `json:"pull_policy"`
+	Volumes        Volumes           `json:"volumes"`
+	// User is who the container's processes run as (uid[:gid] or a name the image knows); empty: the site default
+	// (KIOSC_DEFAULT_USER), else the image's user.
+	User string `json:"user"`
+	// ReadOnlyRootfs mounts the image's file system read-only; /tmp is then a writable tmpfs.
+	ReadOnlyRootfs bool `json:"read_only_rootfs"`
 }
 
 // Pull policies.
@@ -67,6 +73,9 @@ type Patch struct {
 	PidsLimit      *int64         `json:"pids_limit"`
 	MaxRetries     *int           `json:"max_retries"`
 	PullPolicy     *string        `json:"pull_policy"`
+	Volumes        *Volumes       `json:"volumes"`
+	User           *string        `json:"user"`
+	ReadOnlyRootfs *bool          `json:"read_only_rootfs"`
 }
 
 // Fields lists the settings by API name, in the order of Container.
@@ -108,6 +117,9 @@ func (p *Patch) Apply(c *Container) {
 	if p.ContainerPath != nil {
 		c.ContainerPath = strings.TrimPrefix(c.ContainerPath, "/")
 	}
+	if p.Volumes != nil {
+		c.Volumes = c.Volumes.normalized()
+	}
 }
 
 // Fill sets the fields that p leaves out to the values of c, for a container created from a template: what the
@@ -147,7 +159,7 @@ func (c Container) Values() map[string]json.RawMessage {
 	if c.Environment == nil {
 		c.Environment = map[string]string{}
 	}
-	b, _ := json.Marshal(c)
+	b, _ := json.Marshal(c) // no volumes renders as [] (Volumes.MarshalJSON)
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(b, &m)
 	return m

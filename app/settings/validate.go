@@ -76,6 +76,8 @@ type Limits struct {
 	DefaultPIDs   int64
 	// AllowedRegistries are the registry hosts images may come from (empty: any), see ImageRegistry.
 	AllowedRegistries []string
+	// DefaultUser is who containers that name no user run as (empty: the image's user).
+	DefaultUser string
 }
 
 // ImageRegistry returns the registry host of an image reference, lower case. Docker Hub has several names that
@@ -223,6 +225,14 @@ func (in *Patch) Validate(create bool, lim Limits) map[string]string {
 	}
 	if in.PullPolicy != nil && *in.PullPolicy != PullIfMissing && *in.PullPolicy != PullAlways {
 		errs["pull_policy"] = `must be "if-missing" or "always"`
+	}
+	if in.Volumes != nil {
+		validateVolumes(errs, *in.Volumes)
+	}
+	if in.User != nil {
+		if msg := UserError(*in.User); msg != "" {
+			errs["user"] = msg
+		}
 	}
 	return errs
 }

@@ -54,6 +54,8 @@ type Container struct {
 	SecretEnvKeys   []string // sorted names of the secret variables (not secret themselves)
 	RegistryAuthEnc string   // encrypted JSON; empty when none
 	Template        string
+	// DeleteVolumes is set while the container is being deleted with its own volumes (otherwise they are kept).
+	DeleteVolumes bool
 
 	ContainerState
 	RestartPending bool
@@ -89,19 +91,21 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.strip_prefix, c.startup_timeout, c.max_idle, c.max_lifetime, c.memory_limit, c.cpu_limit, c.pids_limit, c.max_retries,
 	c.pull_policy, coalesce(c.template, ''), c.state, c.state_reason, c.state_message, c.state_detail, c.desired_state, c.docker_id,
 	c.docker_state, c.network_mode, c.exit_code, c.oom_killed, c.host_port, c.upstream, c.ready_at, c.started_at, c.stopped_at,
-	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys`
+	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys, c.volumes,
+	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete'`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
 func scanContainer(row rowScanner) (*Container, error) {
 	c := &Container{}
-	var env, keys string
+	var env, keys, vols string
 	var exit, port sql.NullInt64
 	err := row.Scan(&c.ID, &c.UUID, &c.ProjectID, &c.ProjectUUID, &c.Title, &c.Description, &c.Image, &c.Command, &env,
 		&c.SecretEnvEnc, &c.RegistryAuthEnc, &c.ContainerPort, &c.ContainerPath, &c.HeartbeatURL, &c.StripPrefix,
 		&c.StartupTimeout, &c.MaxIdle, &c.MaxLifetime, &c.MemoryLimit, &c.CPULimit, &c.PidsLimit, &c.MaxRetries, &c.PullPolicy,
 		&c.Template, &c.State, &c.StateReason, &c.StateMessage, &c.StateDetail, &c.DesiredState, &c.DockerID, &c.DockerState, &c.NetworkMode,
 		&exit, &c.OOMKilled, &port, &c.Upstream, nullTimeCol{&c.ReadyAt}, nullTimeCol{&c.StartedAt}, nullTimeCol{&c.StoppedAt},
-		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys)
+		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys,
+		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -118,6 +122,9 @@ func scanContainer(row rowScanner) (*Container, error) {
 	}
 	if err := json.Unmarshal([]byte(keys), &c.SecretEnvKeys); err != nil {
 		return nil, fmt.Errorf("container %s secret keys: %w", c.UUID, err)
+	}
+	if c.Volumes, err = scanVolumes(vols); err != nil {
+		return nil, fmt.Errorf("container %s volumes: %w", c.UUID, err)
 	}
 	if c.Environment == nil {
 		c.Environment = map[string]string{}
@@ -165,11 +172,12 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO containers (uuid, project_id, title, description, image, command, environment,
 		secret_environment, secret_keys, registry_auth, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout,
 		max_idle, max_lifetime, memory_limit, cpu_limit, pids_limit, max_retries, pull_policy, template, state, desired_state,
-		created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.UUID, c.ProjectID, c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc),
 		jsonText(c.SecretEnvKeys), nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix,
 		c.StartupTimeout, c.MaxIdle, c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy,
-		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now))
+		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}
@@ -213,11 +221,11 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE containers SET title=?, description=?, image=?, command=?, environment=?,
 		secret_environment=?, secret_keys=?, registry_auth=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?,
 		startup_timeout=?, max_idle=?, max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?,
-		template=?, restart_pending=?, updated_at=? WHERE id=?`,
+		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=? WHERE id=?`,
 		c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc), jsonText(c.SecretEnvKeys),
 		nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix, c.StartupTimeout, c.MaxIdle,
 		c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy, nullStr(c.Template), c.RestartPending,
-		ts(c.UpdatedAt), c.ID)
+		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.ID)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}
@@ -246,10 +254,21 @@ func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st Contai
 	return out, notFound(err)
 }
 
-// MarkContainerDeleting sets state deleting and desired stopped (the reconciler then removes everything).
+// MarkContainerDeleting sets state deleting and desired stopped (the reconciler then removes everything), keeping
+// the container's own volumes.
 func (s *Store) MarkContainerDeleting(ctx context.Context, uuid string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state='deleting', state_message='', state_detail='', desired_state='stopped', updated_at=?
-		WHERE uuid=?`, ts(time.Now()), uuid)
+	return s.MarkContainerDeletingVolumes(ctx, uuid, false)
+}
+
+// MarkContainerDeletingVolumes is MarkContainerDeleting that also records whether the deletion removes the
+// container's own volumes (deleteVolumes) or keeps them for the retention time.
+func (s *Store) MarkContainerDeletingVolumes(ctx context.Context, uuid string, deleteVolumes bool) error {
+	choice := "keep"
+	if deleteVolumes {
+		choice = "delete"
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE containers SET state='deleting', state_message='', state_detail='', desired_state='stopped',
+		volumes_on_delete=?, updated_at=? WHERE uuid=?`, choice, ts(time.Now()), uuid)
 	if err != nil {
 		return err
 	}

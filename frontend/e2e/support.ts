@@ -208,8 +208,32 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     },
     async stop() {
       await proc.kill()
+      removeInstanceNetworks(combined)
       removeData()
     },
+  }
+}
+
+/**
+ * Removes the Docker networks kiosc created for the instance whose log this is (its shared apps network), so that
+ * browser tests leave no networks behind: every instance has its own, and an engine has room for only a few dozen.
+ */
+function removeInstanceNetworks(log: string): void {
+  const instance = /\binstance=([0-9a-f-]{36})\b/.exec(log)?.[1]
+  if (!instance) return
+  try {
+    const ids = execFileSync(
+      'docker',
+      ['network', 'ls', '-q', '--filter', `label=kiosc.instance=${instance}`],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .split('\n')
+      .filter((id) => id.trim() !== '')
+    if (ids.length > 0) execFileSync('docker', ['network', 'rm', ...ids], { stdio: 'ignore' })
+  } catch {
+    // A network still in use (a container the test left) stays; deleteContainer removes those.
   }
 }
 

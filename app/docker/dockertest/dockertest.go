@@ -273,8 +273,8 @@ func Cleanup(t testing.TB, labelFilter string) {
 	})
 }
 
-// RemoveLabeled force-removes containers (with their anonymous volumes) and
-// then networks that carry the label filter.
+// RemoveLabeled force-removes containers (with their anonymous volumes),
+// then networks and named volumes that carry the label filter.
 func RemoveLabeled(ctx context.Context, cli *client.Client, labelFilter string) error {
 	f := make(client.Filters).Add("label", labelFilter)
 	var errs []error
@@ -293,6 +293,15 @@ func RemoveLabeled(ctx context.Context, cli *client.Client, labelFilter string) 
 	}
 	for _, n := range ns.Items {
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, v := range vs.Items {
+		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 		}
 	}

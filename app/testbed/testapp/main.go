@@ -28,6 +28,7 @@
 //	GET  /log?n=1&stream=stdout&text=log  writes n lines "<text> <i>" to stdout or stderr
 //	GET  /exit?code=0                     answers, then exits with that code
 //	GET  /oom?mb=N                        allocates and touches N MiB (kept until exit)
+//	GET  /burn?d=5s&n=1                   keeps n CPUs busy for d, answering at once
 //	GET  /env                             process environment as a JSON object
 //	GET  /args                            os.Args as a JSON array
 //	GET  /file?path=/x                    content of a file

@@ -42,9 +42,11 @@ func newServer(cfg config, p *process) *server {
 		"/env":      s.handleEnv,
 		"/args":     s.handleArgs,
 		"/file":     s.handleFile,
+		"/write":    s.handleWrite,
 		"/respond":  s.handleRespond,
 		"/probe":    s.handleProbe,
 		"/dial":     s.handleDial,
+		"/burn":     s.handleBurn,
 	}
 	return s
 }

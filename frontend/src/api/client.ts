@@ -45,6 +45,10 @@ type Query = Record<string, string | number | boolean | null | undefined>
 /** Per-request options. */
 export interface RequestOptions {
   body?: unknown
+  /** A body sent as it is (a file), instead of `body` as JSON. */
+  raw?: Blob
+  /** The Content-Type of `raw` (default: the Blob's type, else application/octet-stream). */
+  contentType?: string
   query?: Query
   signal?: AbortSignal
 }
@@ -240,8 +244,11 @@ export class ApiClient {
 
   private async send<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' }
-    let body: string | undefined
-    if (options.body !== undefined) {
+    let body: string | Blob | undefined
+    if (options.raw !== undefined) {
+      headers['Content-Type'] = options.contentType || options.raw.type || 'application/octet-stream'
+      body = options.raw
+    } else if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json'
       body = JSON.stringify(options.body)
     }

@@ -1,11 +1,13 @@
 import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
+import { containers as containersApi } from '@/api/containers'
 import {
-  containers as containersApi,
-  type ContainerInfo,
+  isFullContainer,
+  type Container,
+  type ContainerItem,
   type JobProgressUpdate,
-  type ProjectRef,
-} from '@/api/containers'
+  type Project,
+} from '@/api/types'
 import { useLiveStore } from './live'
 
 /** States after which a job's progress no longer describes what the container does. */
@@ -19,7 +21,7 @@ const SETTLED = new Set(['running', 'stopped', 'exited', 'failed', 'paused', 'de
 export const useContainersStore = defineStore('containers', () => {
   const live = useLiveStore()
   /** Every container seen, by uuid. */
-  const byUuid = ref<Record<string, ContainerInfo>>({})
+  const byUuid = ref<Record<string, ContainerItem>>({})
   /** Container uuids per loaded project, in display order. */
   const projectLists = ref<Record<string, string[]>>({})
   /** Latest job progress per container while a job runs. */
@@ -27,11 +29,11 @@ export const useContainersStore = defineStore('containers', () => {
   /** Containers deleted while this page was open. */
   const deleted = ref<Record<string, true>>({})
   /** Projects the container pages needed (title and the user's permissions), by uuid. */
-  const projects = ref<Record<string, ProjectRef>>({})
+  const projects = ref<Record<string, Project>>({})
   /** Listeners for every container update (the site-wide list uses this to add new containers). */
-  const listeners = new Set<(c: ContainerInfo) => void>()
+  const listeners = new Set<(c: ContainerItem) => void>()
 
-  function put(c: ContainerInfo): ContainerInfo {
+  function put(c: ContainerItem): ContainerItem {
     const old = byUuid.value[c.uuid]
     // A late answer must not overwrite a newer live update.
     if (old && old.updated_at > c.updated_at) return old
@@ -46,7 +48,7 @@ export const useContainersStore = defineStore('containers', () => {
   }
 
   /** Applies a `container.state` message (or any fresher copy of a container). */
-  function applyState(c: ContainerInfo): void {
+  function applyState(c: ContainerItem): void {
     if (!c || typeof c.uuid !== 'string') return
     if (c.state === 'deleted') {
       remove(c.uuid)
@@ -82,7 +84,7 @@ export const useContainersStore = defineStore('containers', () => {
   }
 
   /** Loads (or reloads) a project's containers. */
-  async function loadProject(project: string): Promise<ContainerInfo[]> {
+  async function loadProject(project: string): Promise<ContainerItem[]> {
     const page = await containersApi.listProject(project)
     const ids = page.items.map((c) => put(c).uuid)
     projectLists.value[project] = ids.sort(compare)
@@ -90,19 +92,20 @@ export const useContainersStore = defineStore('containers', () => {
   }
 
   /** Loads (or reloads) one container. */
-  async function load(uuid: string): Promise<ContainerInfo> {
-    const c = put(await containersApi.get(uuid))
+  async function load(uuid: string): Promise<Container> {
+    const fresh = await containersApi.get(uuid)
+    const c = put(fresh)
     delete deleted.value[uuid]
-    return c
+    return isFullContainer(c) ? c : fresh
   }
 
   /** Stores containers fetched elsewhere (the site-wide list) and returns the live copies' uuids. */
-  function ingest(list: ContainerInfo[]): string[] {
+  function ingest(list: ContainerItem[]): string[] {
     return list.map((c) => put(c).uuid)
   }
 
   /** A project's title and the user's permissions in it, fetched once per page load. */
-  async function project(uuid: string, refresh = false): Promise<ProjectRef> {
+  async function project(uuid: string, refresh = false): Promise<Project> {
     const known = projects.value[uuid]
     if (known && !refresh) return known
     const p = await containersApi.project(uuid)
@@ -111,13 +114,13 @@ export const useContainersStore = defineStore('containers', () => {
   }
 
   /** Calls fn on every container update; returns the unsubscribe function. */
-  function onUpdate(fn: (c: ContainerInfo) => void): () => void {
+  function onUpdate(fn: (c: ContainerItem) => void): () => void {
     listeners.add(fn)
     return () => listeners.delete(fn)
   }
 
-  live.subscribe('container.state', (data) => applyState(data as unknown as ContainerInfo))
-  live.subscribe('job.progress', (data) => applyJob(data as unknown as JobProgressUpdate))
+  live.subscribe('container.state', (data) => applyState(data))
+  live.subscribe('job.progress', (data) => applyJob(data))
 
   // After a reconnect, messages may have been missed: refresh the project lists (pages showing one
   // container or the site-wide list refresh themselves).

@@ -11,3 +11,8 @@ export function formatDateTime(value: string | null | undefined): string | null 
   const date = new Date(value)
   return Number.isNaN(date.getTime()) ? null : dateTime.format(date)
 }
+
+/** A Docker ID shortened like `docker ps` shows it. */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12)
+}

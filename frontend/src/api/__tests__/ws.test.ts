@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Container } from '@/api/types'
+import type { ContainerItem } from '@/api/types'
 import { LiveClient, backoffDelay, type LiveStatus, type WebSocketLike } from '@/api/ws'
 
 class FakeSocket implements WebSocketLike {
@@ -101,7 +101,7 @@ describe('LiveClient', () => {
 
   it('dispatches messages by type to subscribers until they unsubscribe', () => {
     const { client } = makeClient()
-    const onState = vi.fn<(c: Container) => void>()
+    const onState = vi.fn<(c: ContainerItem) => void>()
     const onHello = vi.fn()
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const unsubscribe = client.subscribe('container.state', onState)

@@ -1,6 +1,6 @@
 // Pure helpers of the log viewer: how a line is drawn in the terminal, and which lines a reconnect
 // already showed.
-import type { ContainerLogLine } from '@/api/containers'
+import type { ContainerLogLine } from '@/api/types'
 
 const DIM = '\x1b[2m'
 const UNDIM = '\x1b[22m'

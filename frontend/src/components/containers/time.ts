@@ -1,5 +1,5 @@
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
-import type { ContainerInfo } from '@/api/containers'
+import type { ContainerItem } from '@/api/types'
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
 
@@ -19,7 +19,7 @@ export function ago(value: string | null | undefined, now = Date.now()): string 
 }
 
 /** When a container reached its current state, for lists: "started 5 minutes ago". */
-export function sinceText(c: ContainerInfo, now = Date.now()): string {
+export function sinceText(c: ContainerItem, now = Date.now()): string {
   if (c.state === 'running' || c.state === 'paused')
     return c.started_at ? `started ${ago(c.started_at, now)}` : ''
   if (c.stopped_at && c.state !== 'initial') return `stopped ${ago(c.stopped_at, now)}`

@@ -1,9 +1,10 @@
 import { computed, watch, type Ref } from 'vue'
-import type { ProjectPermissions } from '@/api/containers'
+import type { ProjectPermissions } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useSessionStore } from '@/stores/session'
 
-const NONE: ProjectPermissions = {
+/** No rights at all. */
+export const NO_PERMISSIONS: ProjectPermissions = {
   view_project: false,
   open_app: false,
   view_container: false,
@@ -15,7 +16,7 @@ const NONE: ProjectPermissions = {
 }
 
 const ALL: ProjectPermissions = Object.fromEntries(
-  Object.keys(NONE).map((k) => [k, true]),
+  Object.keys(NO_PERMISSIONS).map((k) => [k, true]),
 ) as unknown as ProjectPermissions
 
 /**
@@ -35,6 +36,6 @@ export function usePermissions(projectUuid: Ref<string | null | undefined>) {
   return computed<ProjectPermissions>(() => {
     if (session.isSuperuser) return ALL
     const uuid = projectUuid.value
-    return (uuid && store.projects[uuid]?.permissions) || NONE
+    return (uuid && store.projects[uuid]?.permissions) || NO_PERMISSIONS
   })
 }

@@ -1,13 +1,13 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
-import type { ContainerInfo, JobProgressUpdate } from '@/api/containers'
+import type { Container, JobProgressUpdate } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useLiveStore } from '@/stores/live'
 
 const P1 = 'p1'
 
-function container(over: Partial<ContainerInfo> = {}): ContainerInfo {
+function container(over: Partial<Container> = {}): Container {
   return {
     uuid: 'c1',
     project: P1,
@@ -29,6 +29,9 @@ function container(over: Partial<ContainerInfo> = {}): ContainerInfo {
     pids_limit: 0,
     max_retries: 0,
     pull_policy: 'if-missing',
+    volumes: [],
+    user: '',
+    read_only_rootfs: false,
     template: null,
     state: 'stopped',
     state_reason: '',
@@ -132,7 +135,11 @@ describe('containers store', () => {
     const { store, push } = setup()
     const job: JobProgressUpdate = {
       container: 'c1',
+      job: 'j1',
+      action: 'start',
       step: 'pull',
+      state: 'running',
+      message: 'pulling the image',
       progress: { current: 50, total: 100, percent: 50 },
     }
     push['container.state']!(container({ state: 'pulling' }))

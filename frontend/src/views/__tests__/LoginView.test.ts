@@ -11,6 +11,8 @@ const baseConfig: SiteConfig = {
   local_login: true,
   oidc: { enabled: false, login_url: '/auth/oidc/login', name: '' },
   proxy_domain: '',
+  proxy_mode: 'path',
+  app_origin: '',
 }
 
 async function mountLogin(url: string, config: Partial<SiteConfig> = {}) {

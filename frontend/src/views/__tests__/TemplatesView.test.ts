@@ -31,6 +31,9 @@ function template(over: Partial<Template>): Template {
     pids_limit: 0,
     max_retries: 0,
     pull_policy: 'if-missing',
+    volumes: [],
+    user: '',
+    read_only_rootfs: false,
     created_by: 'admin',
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
@@ -96,6 +99,8 @@ async function setup(manage: boolean) {
     is_active: true,
     source: 'local',
     created_at: '2026-01-01T00:00:00Z',
+    has_password: true,
+    oidc_bound: false,
     last_login_at: null,
   }
   const handlers: Record<string, (d: unknown) => void> = {}

@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { ContainerInfo, ProjectPermissions } from '@/api/containers'
+import type { Container, ContainerItem, ContainerSummary, ProjectPermissions } from '@/api/types'
 import { useLiveStore } from '@/stores/live'
 import { useSessionStore } from '@/stores/session'
 import ContainerList from '../ContainerList.vue'
@@ -20,7 +20,7 @@ const perms = (manage: boolean): ProjectPermissions => ({
   manage_project: false,
 })
 
-function container(over: Partial<ContainerInfo>): ContainerInfo {
+function container(over: Partial<Container>): Container {
   return {
     uuid: 'c1',
     project: 'p1',
@@ -38,15 +38,32 @@ function container(over: Partial<ContainerInfo>): ContainerInfo {
     updated_at: '2026-01-01T00:00:00Z',
     description: '',
     ...over,
-  } as ContainerInfo
+  } as Container
 }
 
-async function setup(manage: boolean) {
+/** What a viewer gets: no image, no messages, no Docker details. */
+const summary: ContainerSummary = {
+  uuid: 'c2',
+  project: 'p1',
+  title: 'Shiny',
+  description: 'Dashboards',
+  state: 'running',
+  state_reason: '',
+  desired_state: 'running',
+  ready_at: '2026-01-01T00:00:00Z',
+  started_at: '2026-01-01T00:00:00Z',
+  stopped_at: null,
+  proxy_url: '/containers/proxy/c2/',
+  created_at: '2026-01-01T00:00:00Z',
+  updated_at: '2026-01-01T00:00:00Z',
+}
+
+async function setup(manage: boolean, items: ContainerItem[] = [container({})]) {
   const pinia = createPinia()
   setActivePinia(pinia)
   vi.stubGlobal(
     'fetch',
-    vi.fn(async () => new Response(JSON.stringify({ items: [container({})], total: 1 }), { status: 200 })),
+    vi.fn(async () => new Response(JSON.stringify({ items, total: items.length }), { status: 200 })),
   )
   useSessionStore().user = {
     username: 'alice',
@@ -56,6 +73,8 @@ async function setup(manage: boolean) {
     is_active: true,
     source: 'local',
     created_at: '2026-01-01T00:00:00Z',
+    has_password: true,
+    oidc_bound: false,
     last_login_at: null,
   }
   const live = useLiveStore()
@@ -109,6 +128,17 @@ describe('ContainerList', () => {
     expect(wrapper.find('[data-testid="new-container"]').exists()).toBe(false)
     expect(wrapper.find('[data-testid="row-start"]').exists()).toBe(false)
     expect(wrapper.find('[data-testid="row-open"]').exists()).toBe(true)
+    wrapper.unmount()
+  })
+
+  it('lists the summaries viewers get, with their state and no configuration', async () => {
+    const { wrapper } = await setup(false, [summary])
+    const row = wrapper.find('[data-testid="container-row"]')
+    expect(row.attributes('data-uuid')).toBe('c2')
+    expect(row.find('[data-testid="container-state"]').attributes('data-state')).toBe('running')
+    expect(row.find('.image').text()).toBe('')
+    expect(row.text()).toContain('Dashboards')
+    expect(row.find('[data-testid="row-open"]').exists()).toBe(true)
     wrapper.unmount()
   })
 })

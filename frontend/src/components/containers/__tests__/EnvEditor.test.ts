@@ -1,7 +1,7 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { defineComponent, h, ref } from 'vue'
-import { envPayload, envRowsFrom, type EnvRow } from '@/api/containers'
+import { envPayload, envRowsFrom, type EnvRow } from '@/utils/env'
 import EnvEditor from '../EnvEditor.vue'
 
 function harness(rows: EnvRow[]) {

@@ -1,7 +1,7 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { Project } from '@/api/identity'
+import type { Project } from '@/api/types'
 import ProjectTree from '@/components/projects/ProjectTree.vue'
 
 function project(over: Partial<Project> & Pick<Project, 'uuid' | 'title' | 'type'>): Project {

@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { ContainerInfo } from '@/api/containers'
+import type { Container } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import ContainerTemplatePanel from '../ContainerTemplatePanel.vue'
 
@@ -14,7 +14,7 @@ const container = {
   state: 'running',
   restart_pending: false,
   updated_at: '2026-01-01T00:00:00Z',
-} as ContainerInfo
+} as Container
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
@@ -59,7 +59,7 @@ describe('ContainerTemplatePanel', () => {
     await flushPromises()
     const call = fetchMock.mock.calls.find(([u]) => String(u).endsWith('/apply'))!
     expect(JSON.parse(String(call[1]!.body))).toEqual({ fields: ['image'], restart: true })
-    expect(useContainersStore().byUuid.c1?.image).toBe('jupyter/base:2')
+    expect(useContainersStore().byUuid.c1).toMatchObject({ image: 'jupyter/base:2' })
     expect(wrapper.find('[data-testid="diff-none"]').exists()).toBe(true)
   })
 })

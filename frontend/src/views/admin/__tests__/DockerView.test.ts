@@ -2,9 +2,8 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { DockerOverview } from '@/api/admin'
-import { formatSize, shortId } from '@/api/admin'
-import type { Container } from '@/api/types'
+import type { Capacity, Container, DockerOverview } from '@/api/types'
+import { shortId } from '@/utils/format'
 import { useLiveStore } from '@/stores/live'
 import DockerView from '@/views/admin/DockerView.vue'
 
@@ -90,8 +89,20 @@ function overview(): DockerOverview {
         driver: 'local',
         mountpoint: '/var/lib/docker/volumes/pgdata/_data',
         created: null,
+        size: null,
         docker_containers: 1,
+        unused: false,
         containers: [],
+        kiosc: false,
+        kiosc_instance: '',
+        scope: '',
+        kiosc_name: '',
+        project: null,
+        project_title: '',
+        container: null,
+        container_title: '',
+        container_deleted_at: null,
+        remove_after: null,
       },
     ],
     images: [
@@ -117,10 +128,33 @@ function overview(): DockerOverview {
   }
 }
 
+function capacity(): Capacity {
+  return {
+    host: { name: 'docker-1', cpus: 8, memory: 32 * 1024 ** 3 },
+    reserved: { cpus: 2.5, memory: 6 * 1024 ** 3, apps: 3, unlimited: 1 },
+    cap: { cpus: 12, memory: 0, setting: 'cpu=150%' },
+    used: { cpu_percent: 130, memory: 3 * 1024 ** 3 },
+    apps: [
+      {
+        ...jupyter,
+        state: 'running',
+        cpus: 2,
+        memory: 4 * 1024 ** 3,
+        cpu_percent: 120,
+        memory_used: 2 * 1024 ** 3,
+      },
+    ],
+    partial: [],
+  }
+}
+
 async function setup(answer: () => Response) {
   const pinia = createPinia()
   setActivePinia(pinia)
-  const fetch = vi.fn(async () => answer())
+  // The capacity card asks for the host's capacity beside the overview.
+  const fetch = vi.fn(async (input: RequestInfo | URL) =>
+    String(input).includes('/admin/capacity') ? json(capacity()) : answer(),
+  )
   vi.stubGlobal('fetch', fetch)
   const live = useLiveStore()
   const handlers: Record<string, (d: unknown) => void> = {}
@@ -149,6 +183,21 @@ afterEach(() => {
 })
 
 describe('DockerView', () => {
+  it('shows the capacity: the host, the reservations against the cap, the use and the busiest apps', async () => {
+    const { wrapper } = await setup(() => json(overview()))
+    const cpu = wrapper.find('[data-testid="capacity-cpu"]').text()
+    expect(cpu).toContain('host 8 CPUs')
+    expect(cpu).toContain('reserved 2.50 CPUs of 12 CPUs allowed')
+    expect(cpu).toContain('used 1.30 CPUs')
+    const card = wrapper.find('[data-testid="capacity"]').text()
+    expect(card).toContain('3 active apps; 1 without a CPU or memory limit reserve nothing of it')
+    expect(card).toContain('Starts past KIOSC_MAX_RESERVED=cpu=150% are refused')
+    expect(card).toContain('Jupyter: 2.0 GiB of 4.0 GiB, 120 % CPU of 2 CPUs')
+    expect(wrapper.find('[data-testid="capacity-memory"]').text()).toContain(
+      'reserved 6.0 GiB · used 3.0 GiB',
+    )
+  })
+
   it('shows every section, with missing containers first and highlighted', async () => {
     const { wrapper } = await setup(() => json(overview()))
     const known = wrapper.find('[data-testid="docker-known"]')
@@ -204,11 +253,13 @@ describe('DockerView', () => {
     expect(row().find('[data-testid="docker-state"]').attributes('data-state')).toBe('exited')
     expect(row().find('[data-testid="state-reason"]').text()).toBe('maintenance')
     expect(row().text()).not.toContain('Up 5 minutes')
-    expect(fetch).toHaveBeenCalledTimes(1)
+    const overviewCalls = () =>
+      fetch.mock.calls.filter(([input]) => String(input).includes('/admin/docker')).length
+    expect(overviewCalls()).toBe(1)
 
     await wrapper.find('[data-testid="docker-refresh"]').trigger('click')
     await flushPromises()
-    expect(fetch).toHaveBeenCalledTimes(2)
+    expect(overviewCalls()).toBe(2)
     expect(wrapper.find('[data-testid="docker-unmanaged"]').text()).toContain('(0)')
     wrapper.unmount()
   })
@@ -224,10 +275,7 @@ describe('DockerView', () => {
     wrapper.unmount()
   })
 
-  it('formats sizes and IDs', () => {
-    expect(formatSize(512)).toBe('512 B')
-    expect(formatSize(1536)).toBe('1.5 KiB')
-    expect(formatSize(300 * 1024 * 1024)).toBe('300 MiB')
+  it('shortens IDs', () => {
     expect(shortId('sha256:0123456789abcdef')).toBe('0123456789ab')
   })
 })

@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { MaintenanceResult, MaintenanceTask } from '@/api/admin'
+import type { MaintenanceResult, MaintenanceTask } from '@/api/types'
 import MaintenanceView from '@/views/admin/MaintenanceView.vue'
 
 const stopAll: MaintenanceResult = {

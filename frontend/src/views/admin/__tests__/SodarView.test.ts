@@ -1,8 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { SodarRun, SodarStatus } from '@/api/sodar'
-import { formatInterval } from '@/api/sodar'
+import type { SodarRun, SodarStatus } from '@/api/types'
 import SodarView from '@/views/admin/SodarView.vue'
 
 const run: SodarRun = {
@@ -121,12 +120,5 @@ describe('SodarView', () => {
     expect(wrapper.find('[data-testid="sodar-disabled"]').text()).toContain('KIOSC_SODAR_URL')
     expect(wrapper.find('[data-testid="sodar-sync"]').attributes('disabled')).toBeDefined()
     wrapper.unmount()
-  })
-
-  it('formats intervals', () => {
-    expect(formatInterval(300)).toBe('5 min')
-    expect(formatInterval(5400)).toBe('1 h 30 min')
-    expect(formatInterval(45)).toBe('45 s')
-    expect(formatInterval(null)).toBe('–')
   })
 })

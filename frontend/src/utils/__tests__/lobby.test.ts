@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { currentStep, logLines, phaseOf, pullPercent, reasonText } from '../proxy'
+import { currentStep, logLines, phaseOf, pullPercent, reasonText } from '../lobby'
 
 describe('lobby progress', () => {
   it('follows the state and the latest job step, never backwards', () => {

@@ -1,6 +1,6 @@
 // The lobby's view of a starting app: which step it is in, how far an image pull has come, and whether it has
 // failed. Pure functions, so the lobby's behaviour can be tested without a browser.
-import type { Container, ContainerState, JobProgress } from './types'
+import type { Container, ContainerState, JobProgressUpdate, StepProgress } from '@/api/types'
 
 /** The steps the lobby shows, in order. */
 export const LOBBY_STEPS = [
@@ -13,20 +13,10 @@ export const LOBBY_STEPS = [
 /** A step key of a job.progress event. */
 export type StepKey = (typeof LOBBY_STEPS)[number]['key']
 
-/** Progress of a job step as sent in job.progress events. */
-export interface StepProgress {
-  current?: number
-  total?: number
-  percent?: number
-}
-
-/** A job.progress event as the lifecycle sends it. */
-export interface JobProgressEvent extends JobProgress {
-  job?: string
-  action?: string
-  step: string
+/** What the lobby reads of a job.progress event: its step and, for pulls, how far it has come. */
+export type JobProgressEvent = Pick<JobProgressUpdate, 'container' | 'step'> & {
   message?: string
-  progress?: StepProgress
+  progress?: Partial<StepProgress> | null
 }
 
 /** What the lobby is doing. */

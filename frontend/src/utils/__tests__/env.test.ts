@@ -1,69 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import {
-  actionAllowed,
   envErrorsByRow,
+  envFromText,
   envPayload,
   envRowsFrom,
-  formatBytes,
-  formatSeconds,
-  fromBytes,
-  GIB,
-  MIB,
+  envToText,
   newEnvRow,
-  toBytes,
   type EnvRow,
-} from '@/api/containers'
-
-describe('memory units', () => {
-  it.each([
-    [512, 'MiB', 512 * MIB],
-    [1, 'GiB', GIB],
-    [1.5, 'GiB', 1.5 * GIB],
-    [0.25, 'GiB', 256 * MIB],
-    [6, 'MiB', 6291456],
-    [0.5, 'MiB', 524288],
-  ] as const)('%d %s is %d bytes', (amount, unit, bytes) => {
-    expect(toBytes(amount, unit)).toBe(bytes)
-  })
-
-  it('treats empty, zero and negative amounts as the site default (0)', () => {
-    expect(toBytes(null, 'GiB')).toBe(0)
-    expect(toBytes(undefined, 'MiB')).toBe(0)
-    expect(toBytes(0, 'GiB')).toBe(0)
-    expect(toBytes(-3, 'MiB')).toBe(0)
-    expect(toBytes(Number.NaN, 'MiB')).toBe(0)
-  })
-
-  it('rounds to whole bytes', () => {
-    expect(Number.isInteger(toBytes(1.1, 'GiB'))).toBe(true)
-    expect(toBytes(1 / 3, 'MiB')).toBe(Math.round(MIB / 3))
-  })
-
-  it('shows whole GiB as GiB and everything else as MiB', () => {
-    expect(fromBytes(2 * GIB)).toEqual({ amount: 2, unit: 'GiB' })
-    expect(fromBytes(512 * MIB)).toEqual({ amount: 512, unit: 'MiB' })
-    expect(fromBytes(1536 * MIB)).toEqual({ amount: 1536, unit: 'MiB' })
-    expect(fromBytes(0)).toEqual({ amount: null, unit: 'GiB' })
-    expect(fromBytes(null)).toEqual({ amount: null, unit: 'GiB' })
-  })
-
-  it('round-trips through the form', () => {
-    for (const bytes of [6 * MIB, 100 * MIB, GIB, 3 * GIB, 1536 * MIB, 10 * GIB]) {
-      const { amount, unit } = fromBytes(bytes)
-      expect(toBytes(amount, unit)).toBe(bytes)
-    }
-  })
-
-  it('formats for people', () => {
-    expect(formatBytes(0)).toBe('site default')
-    expect(formatBytes(4 * GIB)).toBe('4 GiB')
-    expect(formatBytes(768 * MIB)).toBe('768 MiB')
-    expect(formatSeconds(0)).toBe('site default')
-    expect(formatSeconds(90)).toBe('90 s')
-    expect(formatSeconds(3600)).toBe('1 h')
-    expect(formatSeconds(9000)).toBe('2 h 30 min')
-  })
-})
+} from '@/utils/env'
 
 describe('environment editor payload', () => {
   const rows = (): EnvRow[] => envRowsFrom({ B: '2', A: '1' }, ['TOKEN', 'PASSWORD'])
@@ -160,17 +104,12 @@ describe('environment editor payload', () => {
   })
 })
 
-describe('actions by state', () => {
-  it('offers what makes sense', () => {
-    expect(actionAllowed('start', 'stopped')).toBe(true)
-    expect(actionAllowed('start', 'running')).toBe(false)
-    expect(actionAllowed('stop', 'running')).toBe(true)
-    expect(actionAllowed('stop', 'stopped')).toBe(false)
-    expect(actionAllowed('pause', 'running')).toBe(true)
-    expect(actionAllowed('unpause', 'paused')).toBe(true)
-    expect(actionAllowed('pause', 'paused')).toBe(false)
-    expect(actionAllowed('restart', 'failed')).toBe(true)
-    expect(actionAllowed('delete', 'deleting')).toBe(false)
-    expect(actionAllowed('edit', 'exited')).toBe(true)
+describe('environment text', () => {
+  it('round-trips environment text and names bad lines', () => {
+    expect(envToText({ B: '2', A: 'x=y' })).toBe('A=x=y\nB=2')
+    expect(envFromText('A=x=y\n\n# note\nB=2')).toEqual({ env: { A: 'x=y', B: '2' }, error: null })
+    expect(envFromText('A=1\n1BAD=2').error).toContain('Line 2')
+    expect(envFromText('A=1\nA=2').error).toContain('A is listed twice')
+    expect(envFromText('NOVALUE').error).toContain('Line 1')
   })
 })
