@@ -14,7 +14,7 @@ TOOLS        := $(CURDIR)/.tools
 GOLANGCI     := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: help build run test test-go test-web test-e2e lint dev bench clean prerequisites docker-engine chromium frontend
+.PHONY: help build run test test-go test-web test-e2e lint dev bench clean prerequisites docker-engine chromium nginx frontend
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,9 @@ docker-engine:
 
 chromium:
 	@scripts/ensure-chromium.sh
+
+nginx:
+	@scripts/ensure-nginx.sh
 
 run: docker-engine build ## build and start `bin/kiosc serve` with zero configuration
 	bin/kiosc serve
@@ -67,7 +70,7 @@ dev: node_modules/.package-lock.json ## Vite dev server with hot reload on :5173
 	@echo "start the API server in another terminal: make build && bin/kiosc serve"
 	npm run dev
 
-bench: docker-engine build ## print the benchmark table (BENCH=proxy runs only the sections whose title matches)
+bench: docker-engine nginx build ## print the benchmark table (BENCH=proxy runs only the sections whose title matches)
 	KIOSC_REQUIRE_DOCKER=1 go run ./app/bench $(BENCH)
 
 clean: ## remove build output

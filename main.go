@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -53,6 +54,35 @@ func serve(ctx context.Context, args []string) error {
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
+	// Serving starts first: the gates answer /healthz at once (and 503 "starting" to everything else) while the
+	// database is opened and migrated, the keys are loaded and the routes are built, and then hand over to the real
+	// servers.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("KIOSC_LISTEN: %w", err)
+	}
+	errc := make(chan error, 2)
+	gate := server.NewGate(log, cfg.TrustedProxies)
+	go func() { errc <- gate.Serve(ln) }()
+	gates := []*server.Gate{gate}
+	var appGate *server.Gate
+	if cfg.ProxyMode == routing.AppOrigin {
+		appLn, err := net.Listen("tcp", cfg.AppListen)
+		if err != nil {
+			closeGates(gates)
+			return fmt.Errorf("KIOSC_APP_LISTEN: %w", err)
+		}
+		appGate = server.NewGate(log, cfg.TrustedProxies)
+		go func() { errc <- appGate.Serve(appLn) }()
+		gates = append(gates, appGate)
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			closeGates(gates)
+		}
+	}()
+
 	private := append(store.DatabaseFiles(cfg.DatabasePath()), filepath.Join(cfg.DataDir, secrets.KeyFile))
 	if err := store.PrepareDataDir(cfg.DataDir, private, log); err != nil {
 		return fmt.Errorf("KIOSC_DATA_DIR: %w", err)
@@ -151,23 +181,16 @@ func serve(ctx context.Context, args []string) error {
 		},
 	})
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("KIOSC_LISTEN: %w", err)
-	}
-	errc := make(chan error, 2)
-	var appSrv *server.Server
-	if cfg.ProxyMode == routing.AppOrigin {
-		appLn, err := net.Listen("tcp", cfg.AppListen)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("KIOSC_APP_LISTEN: %w", err)
-		}
-		appSrv = server.NewApps(server.AppDeps{Log: log, Metrics: m, TrustedProxies: cfg.TrustedProxies, Apps: prox.AppListener()})
-		go func() { errc <- appSrv.Serve(appLn) }()
+	gate.Open(srv)
+	if appGate != nil {
+		appGate.Open(server.NewApps(server.AppDeps{Log: log, Metrics: m, TrustedProxies: cfg.TrustedProxies, Apps: prox.AppListener()}))
 		log.Info("serving apps", "url", cfg.AppBaseURL.String(), "listen", cfg.AppListen)
 	}
-	go func() { errc <- srv.Serve(ln) }()
+	opened = true
+	// The start's one-off allocations (two argon2 password hashes of 19 MiB each, the migrations) are garbage by now,
+	// but an idle process would not collect them until the runtime's periodic GC two minutes later, and keep them
+	// resident until its scavenger returns them: collect them and return the memory to the OS at once.
+	debug.FreeOSMemory()
 	lifecycleDone := make(chan error, 1)
 	go func() { lifecycleDone <- containers.Run(ctx) }()
 	if sodarSync != nil {
@@ -186,9 +209,9 @@ func serve(ctx context.Context, args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	if appSrv != nil {
-		err = errors.Join(err, appSrv.Shutdown(sctx))
+	err = gate.Shutdown(sctx)
+	if appGate != nil {
+		err = errors.Join(err, appGate.Shutdown(sctx))
 	}
 	select {
 	case lerr := <-lifecycleDone:
@@ -198,6 +221,15 @@ func serve(ctx context.Context, args []string) error {
 	case <-sctx.Done():
 	}
 	return err
+}
+
+// closeGates stops serving when kiosc could not start.
+func closeGates(gates []*server.Gate) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, g := range gates {
+		_ = g.Shutdown(ctx)
+	}
 }
 
 // sodarSite builds the SODAR admin endpoints and, when KIOSC_SODAR_URL is set, the sync service (nil otherwise).

@@ -47,8 +47,14 @@ func (r loadResult) String() string {
 	return s
 }
 
-// loadgen runs the load generator process against u for d.
+// loadgen runs the load generator process against u for d, as fast as the connections go.
 func loadgen(ctx context.Context, u, token string, conns int, d time.Duration) (loadResult, error) {
+	return loadgenRate(ctx, u, token, conns, 0, d)
+}
+
+// loadgenRate runs the load generator process against u for d; rate > 0 spreads that many requests per second
+// evenly over the connections, and latencies count from when each request was due (a late start is latency too).
+func loadgenRate(ctx context.Context, u, token string, conns, rate int, d time.Duration) (loadResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return loadResult{}, err
@@ -58,7 +64,8 @@ func loadgen(ctx context.Context, u, token string, conns int, d time.Duration) (
 		// A browser's credential: the app cookie on the app listener.
 		credential = []string{"-cookie", cookie}
 	}
-	cmd := exec.CommandContext(ctx, exe, append(append([]string{"-url", u}, credential...), "-c", strconv.Itoa(conns), "-d", d.String())...)
+	cmd := exec.CommandContext(ctx, exe, append(append([]string{"-url", u}, credential...), "-c", strconv.Itoa(conns), "-d", d.String(),
+		"-rate", strconv.Itoa(rate))...)
 	cmd.Env = append(os.Environ(), loadgenEnv+"=1", "GOMAXPROCS=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -84,6 +91,7 @@ func loadgenMain(args []string) int {
 	cookie := fs.String("cookie", "", "Cookie header")
 	c := fs.Int("c", 16, "connections")
 	d := fs.Duration("d", 5*time.Second, "duration")
+	rate := fs.Int("rate", 0, "requests per second in all (0: as fast as possible)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -100,7 +108,12 @@ func loadgenMain(args []string) int {
 	stop := time.Now().Add(*d)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range *c {
+	// With a rate, each connection sends a request every interval, the connections offset evenly.
+	var interval time.Duration
+	if *rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(*c) / float64(*rate))
+	}
+	for k := range *c {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -114,12 +127,20 @@ func loadgenMain(args []string) int {
 			lat := make([]time.Duration, 0, 1<<16)
 			var n, errs, bytesIn int64
 			var last error
+			due := start.Add(interval * time.Duration(k) / time.Duration(*c))
 			for time.Now().Before(stop) {
 				req.SetRequestURI(*u)
 				if *token != "" {
 					req.Header.Set("Authorization", "Token "+*token)
 				}
 				t0 := time.Now()
+				if interval > 0 {
+					time.Sleep(time.Until(due))
+					t0, due = due, due.Add(interval)
+					if !t0.Before(stop) {
+						break
+					}
+				}
 				err := hc.Do(req, resp)
 				if err == nil && resp.StatusCode() != 200 {
 					err = fmt.Errorf("status %d", resp.StatusCode())

@@ -35,6 +35,8 @@ func sections() []section {
 		{Title: "Lifecycle: start-to-running overhead over docker run", Run: benchLifecycleStart},
 		{Title: "Proxy: throughput and latency, direct vs through kiosc", Run: benchProxyThroughput},
 		{Title: "Proxy: memory with 500 open websocket tunnels", Run: benchProxyTunnels},
+		{Title: "Cold start: kiosc serve to /healthz", Run: benchColdStart},
+		{Title: "Memory: idle kiosc serve with 200 managed containers, and 500 tunnels", Run: benchMemory},
 	}
 }
 
@@ -58,6 +60,11 @@ func main() {
 			f.Close()
 		}()
 	}
+	// KIOSC_BENCH_MEMPROFILE=file writes an allocation profile of the run (go tool pprof -sample_index=alloc_space).
+	if path := os.Getenv("KIOSC_BENCH_MEMPROFILE"); path != "" {
+		defer writeAllocProfile(path)
+	}
+	// KIOSC_BENCH_CASES=text runs only the proxy loads whose name contains text (to profile one of them).
 	failed := false
 	for _, s := range sections() {
 		if !selected(s.Title, os.Args[1:]) {
@@ -71,6 +78,19 @@ func main() {
 		cancel()
 		pprof.StopCPUProfile()
 		os.Exit(1)
+	}
+}
+
+// writeAllocProfile writes the allocations made so far.
+func writeAllocProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -16,25 +15,6 @@ import (
 	"github.com/bihealth/kiosc/app/web"
 )
 
-// newClient returns the shared upstream client. Bodies are streamed (never buffered whole), there are no read or
-// write timeouts (server-sent events and long downloads stay open as long as the app writes), and paths and queries
-// reach the app exactly as the browser sent them.
-func newClient(dialTimeout time.Duration) *fasthttp.Client {
-	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
-	return &fasthttp.Client{
-		NoDefaultUserAgentHeader: true,
-		Dial:                     func(addr string) (net.Conn, error) { return dialer.Dial("tcp", addr) },
-		MaxConnsPerHost:          4096,
-		MaxConnWaitTimeout:       10 * time.Second,
-		MaxIdleConnDuration:      30 * time.Second,
-		ReadBufferSize:           32 << 10, // the largest response header accepted from an app
-		WriteBufferSize:          32 << 10,
-		MaxResponseBodySize:      1 << 20, // only bounds what is buffered; larger bodies are streamed
-		StreamResponseBody:       true,
-		DisablePathNormalizing:   true,
-	}
-}
-
 // forward sends the request to the app and streams its response back. The request object of the server is reused
 // as is: its body is still a stream on the client connection, so uploads flow through without being buffered.
 func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, nav bool) error {
@@ -42,13 +22,15 @@ func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, 
 	clientClose := r.Header.ConnectionClose()
 	p.prepareHeaders(c, req, t, id, false)
 	uri := uriBufPool.Get().(*[]byte)
-	*uri = appendUpstreamURL((*uri)[:0], t, req)
+	*uri = appendUpstreamURI((*uri)[:0], t, req)
 	r.SetRequestURIBytes(*uri)
 	uriBufPool.Put(uri)
-	r.UseHostHeader = true // the browser's Host reaches the app
+	if len(r.Header.Host()) == 0 {
+		// HTTP/1.0 without Host: the app gets its own address.
+		r.Header.SetHost(t.Addr)
+	}
 	resp := c.Response()
-	resp.Header.SetNoDefaultContentType(true)
-	if err := p.client.Do(r, resp); err != nil {
+	if err := p.transport.roundTrip(t.Addr, r, resp); err != nil {
 		resp.Reset()
 		return p.upstreamFailed(c, req, t, nav, err)
 	}
@@ -65,13 +47,11 @@ func (p *Proxy) cookiePrefix(req request) string {
 	return req.prefix
 }
 
-// uriBufPool holds the buffers upstream URLs are assembled in (SetRequestURIBytes copies them).
+// uriBufPool holds the buffers upstream request URIs are assembled in (SetRequestURIBytes copies them).
 var uriBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// appendUpstreamURL appends "http://<addr><upstream path and query>".
-func appendUpstreamURL(b []byte, t Target, req request) []byte {
-	b = append(b, "http://"...)
-	b = append(b, t.Addr...)
+// appendUpstreamURI appends the path and query the app sees: without the prefix when stripping, else the original.
+func appendUpstreamURI(b []byte, t Target, req request) []byte {
 	if !t.StripPrefix {
 		return append(b, req.original...)
 	}
@@ -120,22 +100,64 @@ func isKioscCookie(name []byte) bool {
 	return len(name) >= 6 && bytes.EqualFold(name[:6], []byte("kiosc_"))
 }
 
-// stripKioscCookies removes kiosc's cookies from a request to an app.
-func stripKioscCookies(h *fasthttp.RequestHeader) {
-	raw := h.Peek(fiber.HeaderCookie)
-	if len(raw) == 0 || !containsFold(raw, "kiosc_") {
-		return
-	}
-	var names []string
-	for k := range h.Cookies() {
-		if isKioscCookie(k) {
-			names = append(names, string(k))
+// cookiePairs calls f with each "name=value" pair of a Cookie header (without the separating "; ") and its name.
+func cookiePairs(header []byte, f func(pair, name []byte)) {
+	for len(header) > 0 {
+		var pair []byte
+		if i := bytes.IndexByte(header, ';'); i >= 0 {
+			pair, header = header[:i], header[i+1:]
+		} else {
+			pair, header = header, nil
 		}
-	}
-	for _, n := range names {
-		h.DelCookie(n)
+		pair = bytes.TrimSpace(pair)
+		if len(pair) == 0 {
+			continue
+		}
+		name := pair
+		if i := bytes.IndexByte(pair, '='); i >= 0 {
+			name = bytes.TrimSpace(pair[:i])
+		}
+		f(pair, name)
 	}
 }
+
+// stripKioscCookies removes kiosc's cookies from a request to an app. It reads the Cookie headers as received and
+// touches them only when one of kiosc's cookies is there: fasthttp's cookie accessors would parse every cookie of
+// every request and serialize them anew for the app.
+func stripKioscCookies(h *fasthttp.RequestHeader) {
+	found := false
+	for _, header := range h.PeekAll(fiber.HeaderCookie) {
+		if !containsFold(header, "kiosc_") {
+			continue
+		}
+		cookiePairs(header, func(_, name []byte) { found = found || isKioscCookie(name) })
+	}
+	if !found {
+		return
+	}
+	kept := cookieBufPool.Get().(*[]byte)
+	defer cookieBufPool.Put(kept)
+	b := (*kept)[:0]
+	for _, header := range h.PeekAll(fiber.HeaderCookie) {
+		cookiePairs(header, func(pair, name []byte) {
+			if isKioscCookie(name) {
+				return
+			}
+			if len(b) > 0 {
+				b = append(b, "; "...)
+			}
+			b = append(b, pair...)
+		})
+	}
+	*kept = b
+	h.Del(fiber.HeaderCookie)
+	if len(b) > 0 {
+		h.SetBytesV(fiber.HeaderCookie, b)
+	}
+}
+
+// cookieBufPool holds the buffers a Cookie header without kiosc's cookies is assembled in (the header copies it).
+var cookieBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // containsFold reports whether b contains the lower-case ASCII string s in any case.
 func containsFold(b []byte, s string) bool {
@@ -175,11 +197,6 @@ func stripKioscTokens(h *fasthttp.RequestHeader) {
 	}
 }
 
-// Request headers kiosc never forwards: hop-by-hop headers (RFC 7230 section 6.1) and headers a client could use to
-// impersonate a front proxy.
-// Expect is answered by kiosc's server itself (100 Continue) before the body is streamed on.
-var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Expect"}
-
 // connectionTokens calls f with each header name listed in a Connection header, except the ones every connection
 // may carry (close, keep-alive, upgrade).
 func connectionTokens(v []byte, f func(name []byte)) {
@@ -199,68 +216,219 @@ func connectionTokens(v []byte, f func(name []byte)) {
 	}
 }
 
+// The request headers prepareHeaders acts on, as bits of the set it finds in one pass over the request.
+const (
+	reqConnection = 1 << iota
+	reqUpgrade
+	reqHop // Keep-Alive, Proxy-Connection, Proxy-Authorization, Te, Trailer, Expect (hopHeaders)
+	reqCSRF
+	reqKiosc // X-Kiosc-*
+	reqForwarded
+	reqRealIP
+	reqForwardedFor
+	reqForwardedProto
+	reqForwardedHost
+	reqForwardedPrefix
+	reqAuthorization
+	reqCookie
+)
+
+// Request headers kiosc never forwards: hop-by-hop headers (RFC 7230 section 6.1) and headers a client could use to
+// impersonate a front proxy.
+// Expect is answered by kiosc's server itself (100 Continue) before the body is streamed on.
+var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Expect"}
+
+// requestHeaderBit classifies a request header name (any case) for prepareHeaders; 0 for every other header.
+func requestHeaderBit(k []byte) int {
+	if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+		return reqKiosc
+	}
+	eq := func(name string) bool { return len(k) == len(name) && bytes.EqualFold(k, []byte(name)) }
+	switch len(k) {
+	case 2:
+		if eq("Te") {
+			return reqHop
+		}
+	case 6:
+		if eq("Cookie") {
+			return reqCookie
+		}
+		if eq("Expect") {
+			return reqHop
+		}
+	case 7:
+		if eq("Upgrade") {
+			return reqUpgrade
+		}
+		if eq("Trailer") {
+			return reqHop
+		}
+	case 9:
+		if eq("Forwarded") {
+			return reqForwarded
+		}
+		if eq("X-Real-Ip") {
+			return reqRealIP
+		}
+	case 10:
+		if eq("Connection") {
+			return reqConnection
+		}
+		if eq("Keep-Alive") {
+			return reqHop
+		}
+	case 12:
+		if eq("X-Csrf-Token") {
+			return reqCSRF
+		}
+	case 9 + 4:
+		if eq("Authorization") {
+			return reqAuthorization
+		}
+	case 9 + 6:
+		if eq("X-Forwarded-For") {
+			return reqForwardedFor
+		}
+	case 9 + 7:
+		if eq("X-Forwarded-Host") {
+			return reqForwardedHost
+		}
+		if eq("Proxy-Connection") {
+			return reqHop
+		}
+	case 9 + 8:
+		if eq("X-Forwarded-Proto") {
+			return reqForwardedProto
+		}
+	case 9 + 9:
+		if eq("X-Forwarded-Prefix") {
+			return reqForwardedPrefix
+		}
+	case 9 + 10:
+		if eq("Proxy-Authorization") {
+			return reqHop
+		}
+	}
+	return 0
+}
+
+// requestHeaders finds which of the headers prepareHeaders acts on a request has, and the names of X-Kiosc-*
+// headers a client sent.
+func requestHeaders(h *fasthttp.RequestHeader) (present int, spoofed []string) {
+	if len(h.RawHeaders()) == 0 {
+		// A request built in this process rather than received: every header as it stands.
+		for k := range h.All() {
+			present |= requestHeaderBit(k)
+			if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+				spoofed = append(spoofed, string(k))
+			}
+		}
+		return present, spoofed
+	}
+	for k := range h.AllInOrder() {
+		present |= requestHeaderBit(k)
+	}
+	if present&reqKiosc != 0 {
+		for k := range h.AllInOrder() {
+			if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+				spoofed = append(spoofed, string(k))
+			}
+		}
+	}
+	return present, spoofed
+}
+
 // prepareHeaders makes the request safe and informative for the app: kiosc's own credentials are removed, the
-// forwarding headers are set, and headers a client could spoof are replaced. It runs for every proxied request,
-// so it works on the header bytes without copying them.
+// forwarding headers are set, and headers a client could spoof are replaced. It runs for every proxied request: one
+// pass over the headers as received finds which of those it acts on are there, and only those are touched.
 func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Identity, upgrade bool) {
 	h := &c.Request().Header
+	present, spoofed := requestHeaders(h)
 
 	// Hop-by-hop headers, including those named in Connection; an upgrade keeps Connection and Upgrade.
-	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
-		var named []string
-		connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
-		for _, name := range named {
+	if present&reqConnection != 0 {
+		if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
+			var named []string
+			connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
+			for _, name := range named {
+				h.Del(name)
+			}
+		}
+	}
+	if present&reqHop != 0 {
+		for _, name := range hopHeaders {
 			h.Del(name)
 		}
 	}
-	for _, name := range hopHeaders {
-		h.Del(name)
-	}
 	if !upgrade {
-		h.Del(fiber.HeaderConnection)
-		h.Del(fiber.HeaderUpgrade)
+		if present&reqConnection != 0 {
+			h.Del(fiber.HeaderConnection)
+		}
+		// A client's Connection: close (or HTTP/1.0 without keep-alive) concerns its own connection, not kiosc's
+		// connection to the app.
+		h.ResetConnectionClose()
+		if present&reqUpgrade != 0 {
+			h.Del(fiber.HeaderUpgrade)
+		}
 	}
 
 	// kiosc's credentials never reach the app; an Authorization that is not a kiosc token is the app's own.
-	stripKioscCookies(h)
-	h.Del(web.CSRFHeader)
-	stripKioscTokens(h)
+	if present&reqCookie != 0 {
+		stripKioscCookies(h)
+	}
+	if present&reqCSRF != 0 {
+		h.Del(web.CSRFHeader)
+	}
+	if present&reqAuthorization != 0 {
+		stripKioscTokens(h)
+	}
 
 	// X-Kiosc-* headers come from kiosc only.
-	var spoofed []string
-	for k := range h.All() {
-		if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
-			spoofed = append(spoofed, string(k))
-		}
-	}
 	for _, k := range spoofed {
 		h.Del(k)
 	}
-	h.Set("X-Kiosc-User", id.User.Username)
+	h.Add("X-Kiosc-User", id.User.Username)
 
-	// Forwarding headers: kept from a trusted front proxy, otherwise set from what kiosc sees.
-	trusted := c.IsProxyTrusted()
+	// Forwarding headers: kept from a trusted front proxy, otherwise set from what kiosc sees. Headers known to be
+	// absent are added without searching for them.
+	trusted := web.PeerTrusted(c)
 	var ipBuf [64]byte
 	peer := appendIP(ipBuf[:0], c.Context().RemoteIP())
-	if prior := h.Peek(fiber.HeaderXForwardedFor); trusted && len(prior) > 0 {
+	switch {
+	case present&reqForwardedFor == 0:
+		h.AddBytesV(fiber.HeaderXForwardedFor, peer)
+	case trusted && len(h.Peek(fiber.HeaderXForwardedFor)) > 0:
+		prior := h.Peek(fiber.HeaderXForwardedFor)
 		v := append(append(append(make([]byte, 0, len(prior)+2+len(peer)), prior...), ", "...), peer...)
 		h.SetBytesV(fiber.HeaderXForwardedFor, v)
-	} else {
+	default:
 		h.SetBytesV(fiber.HeaderXForwardedFor, peer)
 	}
-	if !trusted || len(h.Peek(fiber.HeaderXForwardedProto)) == 0 {
+	switch {
+	case present&reqForwardedProto == 0:
+		h.Add(fiber.HeaderXForwardedProto, p.scheme)
+	case !trusted || len(h.Peek(fiber.HeaderXForwardedProto)) == 0:
 		h.Set(fiber.HeaderXForwardedProto, p.scheme)
 	}
-	if !trusted || len(h.Peek(fiber.HeaderXForwardedHost)) == 0 {
+	switch {
+	case present&reqForwardedHost == 0:
+		h.AddBytesV(fiber.HeaderXForwardedHost, h.Host())
+	case !trusted || len(h.Peek(fiber.HeaderXForwardedHost)) == 0:
 		h.SetBytesV(fiber.HeaderXForwardedHost, h.Host())
 	}
 	if !trusted {
-		h.Del("Forwarded")
-		h.Del("X-Real-Ip")
+		if present&reqForwarded != 0 {
+			h.Del("Forwarded")
+		}
+		if present&reqRealIP != 0 {
+			h.Del("X-Real-Ip")
+		}
 	}
-	h.Del("X-Forwarded-Prefix")
+	if present&reqForwardedPrefix != 0 {
+		h.Del("X-Forwarded-Prefix")
+	}
 	if t.StripPrefix {
-		h.Set("X-Forwarded-Prefix", req.prefix)
+		h.Add("X-Forwarded-Prefix", req.prefix)
 	}
 }
 
@@ -273,25 +441,73 @@ func appendIP(b []byte, ip net.IP) []byte {
 	return a.Unmap().AppendTo(b)
 }
 
+// The response headers cleanResponse acts on, as bits of the set it finds in one pass over the response.
+const (
+	respSetCookie = 1 << iota
+	respConnection
+	respDrop // Service-Worker-Allowed, Clear-Site-Data, Keep-Alive, Proxy-Connection
+)
+
+// responseHeaderBit classifies a response header name (any case) for cleanResponse; 0 for every other header.
+func responseHeaderBit(k []byte) int {
+	eq := func(name string) bool { return len(k) == len(name) && bytes.EqualFold(k, []byte(name)) }
+	switch len(k) {
+	case 10:
+		switch {
+		case eq("Set-Cookie"):
+			return respSetCookie
+		case eq("Connection"):
+			return respConnection
+		case eq("Keep-Alive"):
+			return respDrop
+		}
+	case 15:
+		if eq("Clear-Site-Data") {
+			return respDrop
+		}
+	case 16:
+		if eq("Proxy-Connection") {
+			return respDrop
+		}
+	case 22:
+		if eq("Service-Worker-Allowed") {
+			return respDrop
+		}
+	}
+	return 0
+}
+
 // cleanResponse removes hop-by-hop headers of the app's response and whatever could widen the app's reach beyond
 // its origin or prefix: attempts to set kiosc's cookies, a service worker scope above the app (Service-Worker-Allowed),
 // wiping the site's cookies and storage (Clear-Site-Data), and cookies for a parent domain or outside the app's
-// prefix. prefix is the app's path prefix on a shared origin ("" when the app has its origin to itself).
+// prefix. prefix is the app's path prefix on a shared origin ("" when the app has its origin to itself). One pass
+// over the headers finds which of those are there; only those are touched.
 func cleanResponse(h *fasthttp.ResponseHeader, prefix string, clientClose bool) {
-	cleanCookies(h, prefix)
-	h.Del("Service-Worker-Allowed")
-	h.Del("Clear-Site-Data")
-	if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
-		var named []string
-		connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
-		for _, name := range named {
-			h.Del(name)
-		}
+	present := 0
+	for k := range h.All() {
+		present |= responseHeaderBit(k)
 	}
-	h.Del("Keep-Alive")
-	h.Del("Proxy-Connection")
+	if present&respSetCookie != 0 {
+		cleanCookies(h, prefix)
+	}
+	if present&respDrop != 0 {
+		h.Del("Service-Worker-Allowed")
+		h.Del("Clear-Site-Data")
+		h.Del("Keep-Alive")
+		h.Del("Proxy-Connection")
+	}
+	if present&respConnection != 0 {
+		if conn := h.Peek(fiber.HeaderConnection); len(conn) > 0 {
+			var named []string
+			connectionTokens(conn, func(name []byte) { named = append(named, string(name)) })
+			for _, name := range named {
+				h.Del(name)
+			}
+		}
+		h.Del(fiber.HeaderConnection)
+	}
 	// The app closing its connection to kiosc says nothing about the browser's connection to kiosc.
-	h.Del(fiber.HeaderConnection)
+	h.ResetConnectionClose()
 	if clientClose {
 		h.SetConnectionClose()
 	}

@@ -76,9 +76,9 @@ type Options struct {
 
 // Proxy serves /containers/proxy/<uuid>/...
 type Proxy struct {
-	opt     Options
-	client  *fasthttp.Client
-	tunnels *registry
+	opt       Options
+	transport *transport
+	tunnels   *registry
 	// tokens and sessions map an API token or a session cookie to its identity.
 	tokens   *ttlCache[*auth.Identity]
 	sessions *ttlCache[*auth.Identity]
@@ -108,15 +108,15 @@ func New(opt Options) *Proxy {
 		opt.CacheTTL = 2 * time.Second
 	}
 	p := &Proxy{
-		opt:      opt,
-		client:   newClient(opt.DialTimeout),
-		tunnels:  newRegistry(),
-		tokens:   newTTLCache[*auth.Identity](opt.CacheTTL),
-		sessions: newTTLCache[*auth.Identity](opt.CacheTTL),
-		targets:  newTTLCache[Target](opt.CacheTTL),
-		scheme:   "http",
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		opt:       opt,
+		transport: newTransport(opt.DialTimeout),
+		tunnels:   newRegistry(),
+		tokens:    newTTLCache[*auth.Identity](opt.CacheTTL),
+		sessions:  newTTLCache[*auth.Identity](opt.CacheTTL),
+		targets:   newTTLCache[Target](opt.CacheTTL),
+		scheme:    "http",
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	if opt.BaseURL != nil && opt.BaseURL.Scheme != "" {
 		p.scheme = opt.BaseURL.Scheme
@@ -156,6 +156,7 @@ func (p *Proxy) Close() {
 	close(p.stop)
 	n := p.tunnels.closeAll()
 	<-p.done
+	p.transport.close()
 	if n > 0 {
 		p.opt.Log.Info("closed proxy tunnels", "count", n)
 	}
@@ -198,7 +199,7 @@ func parseRequest(raw string) (request, bool) {
 	if r.uuid == "" {
 		return request{}, false
 	}
-	r.prefix = PathPrefix + r.uuid
+	r.prefix = path[:len(PathPrefix)+len(r.uuid)]
 	return r, true
 }
 
@@ -289,11 +290,11 @@ func (p *Proxy) identify(c *fiber.Ctx) (*auth.Identity, error) {
 			return nil, err
 		}
 	}
-	raw := h.Cookie(p.sessionCookie)
+	raw, n := web.CookieValue(h, p.sessionCookie)
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	if web.CountCookie(h.Peek(fiber.HeaderCookie), p.sessionCookie) > 1 {
+	if n > 1 {
 		return nil, web.ErrDuplicateCookie
 	}
 	if id, ok := p.sessions.getBytes(raw); ok {

@@ -98,11 +98,11 @@ func (p *Proxy) identifyApp(c *fiber.Ctx, uuid string) (id *auth.Identity, viaTo
 		id, err := p.identify(c)
 		return id, true, err
 	}
-	raw := h.Cookie(p.apps.cookie)
+	raw, n := web.CookieValue(h, p.apps.cookie)
 	if len(raw) == 0 {
 		return nil, false, nil
 	}
-	if web.CountCookie(h.Peek(fiber.HeaderCookie), p.apps.cookie) > 1 {
+	if n > 1 {
 		return nil, false, web.ErrDuplicateCookie
 	}
 	now := p.apps.now()

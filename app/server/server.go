@@ -12,11 +12,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bihealth/kiosc/app/auth"
@@ -71,7 +74,7 @@ func New(d Deps) *Server {
 	for _, p := range d.TrustedProxies {
 		trusted = append(trusted, p.String())
 	}
-	app := newFiber(d.Log, trusted)
+	app := newFiber(d.Log, trusted, true)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	if len(d.TrustedProxies) > 0 {
 		app.Use(web.TrustProxies(d.TrustedProxies))
@@ -122,7 +125,9 @@ func NewApps(d AppDeps) *Server {
 	for _, p := range d.TrustedProxies {
 		trusted = append(trusted, p.String())
 	}
-	app := newFiber(d.Log, trusted)
+	// Only the proxy runs here, and it copies what it keeps of a request (the request line, cookie values); strings
+	// that Fiber derives from the request need not be copied for every request.
+	app := newFiber(d.Log, trusted, false)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	if len(d.TrustedProxies) > 0 {
 		app.Use(web.TrustProxies(d.TrustedProxies))
@@ -157,8 +162,8 @@ func securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// newFiber is the Fiber app of both listeners.
-func newFiber(log *slog.Logger, trusted []string) *fiber.App {
+// newFiber is the Fiber app of both listeners; immutable makes Fiber copy the strings it derives from a request.
+func newFiber(log *slog.Logger, trusted []string, immutable bool) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "kiosc",
 		ErrorHandler:          web.ErrorHandler(log),
@@ -169,8 +174,8 @@ func newFiber(log *slog.Logger, trusted []string) *fiber.App {
 		BodyLimit:         1 << 40,
 		ReadBufferSize:    32 << 10, // room for large cookie headers of proxied apps
 		IdleTimeout:       2 * time.Minute,
-		// Strings from the request context are copied: handlers hand them to goroutines.
-		Immutable: true,
+		// Strings from the request context are copied where handlers hand them to goroutines.
+		Immutable: immutable,
 		// No ProxyHeader: c.IP() would answer the left-most X-Forwarded-For entry, which the client writes. The
 		// client's address comes from web.ClientAddr; the trusted list still guards c.IsProxyTrusted, c.Protocol
 		// and c.Hostname.
@@ -231,10 +236,9 @@ func readyz(checks map[string]Pinger) fiber.Handler {
 
 // observe records request metrics and logs failures; streamed responses are measured to their first byte.
 func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
-	codes := make([]string, 600) // status labels, so that counting a request does not format a number
-	for i := range codes {
-		codes[i] = strconv.Itoa(i)
-	}
+	series := &requestSeries{m: m}
+	series.counters.Store(&map[seriesKey]prometheus.Counter{})
+	series.durations.Store(&map[string]prometheus.Observer{})
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -255,22 +259,76 @@ func observe(m *metrics.Metrics, log *slog.Logger) fiber.Handler {
 		if route == "/" && c.Path() != "/" {
 			route = "spa"
 		}
-		code := ""
-		if status >= 0 && status < len(codes) {
-			code = codes[status]
-		} else {
-			code = strconv.Itoa(status)
-		}
-		m.HTTPRequests.WithLabelValues(c.Method(), route, code).Inc()
-		m.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		elapsed := time.Since(start)
+		series.counter(c.Method(), route, status).Inc()
+		series.duration(route).Observe(elapsed.Seconds())
 		level := slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
 		// Checked first: building the attributes costs more than the rest of this middleware.
 		if ctx := c.UserContext(); log.Enabled(ctx, level) {
-			log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+			log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", elapsed)
 		}
 		return err
 	}
+}
+
+// requestSeries finds the metric series of a request without the registry's label hashing and locking: the series
+// seen so far are kept in maps that are replaced whole when one is added (methods, routes and status codes are few,
+// so after the first requests every lookup is a hit).
+type requestSeries struct {
+	m         *metrics.Metrics
+	mu        sync.Mutex
+	counters  atomic.Pointer[map[seriesKey]prometheus.Counter]
+	durations atomic.Pointer[map[string]prometheus.Observer]
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+func (s *requestSeries) counter(method, route string, status int) prometheus.Counter {
+	k := seriesKey{method, route, status}
+	if c, ok := (*s.counters.Load())[k]; ok {
+		return c
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := *s.counters.Load()
+	if c, ok := old[k]; ok {
+		return c
+	}
+	// The strings may belong to the request; the map and the registry keep copies.
+	k = seriesKey{strings.Clone(method), strings.Clone(route), status}
+	c := s.m.HTTPRequests.WithLabelValues(k.method, k.route, strconv.Itoa(status))
+	next := make(map[seriesKey]prometheus.Counter, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[k] = c
+	s.counters.Store(&next)
+	return c
+}
+
+func (s *requestSeries) duration(route string) prometheus.Observer {
+	if o, ok := (*s.durations.Load())[route]; ok {
+		return o
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := *s.durations.Load()
+	if o, ok := old[route]; ok {
+		return o
+	}
+	route = strings.Clone(route)
+	o := s.m.HTTPDuration.WithLabelValues(route)
+	next := make(map[string]prometheus.Observer, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[route] = o
+	s.durations.Store(&next)
+	return o
 }

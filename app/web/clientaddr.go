@@ -43,3 +43,15 @@ func ClientAddr(c *fiber.Ctx) netip.Addr {
 
 // ClientIP is ClientAddr as text, for logs, sessions and login throttling.
 func ClientIP(c *fiber.Ctx) string { return ClientAddr(c).String() }
+
+// PeerTrusted reports whether the request came straight from one of the trusted front proxies
+// (KIOSC_TRUSTED_PROXIES): what Fiber's c.IsProxyTrusted answers for kiosc's servers, without formatting the peer's
+// address for every request.
+func PeerTrusted(c *fiber.Ctx) bool {
+	t, _ := c.Locals(trustedProxiesKey).(*trustedProxies)
+	if t == nil || len(t.prefixes) == 0 {
+		return false
+	}
+	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	return auth.IsTrusted(peer.Unmap(), t.prefixes)
+}

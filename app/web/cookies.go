@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // Header and cookie names shared with the SPA and the proxy.
@@ -46,4 +47,29 @@ func CountCookie(header []byte, name string) int {
 		}
 	}
 	return n
+}
+
+// CookieValue returns the value of the first cookie named name in a request's Cookie headers and how many cookies of
+// that name they carry in all. It reads the headers as received: fasthttp's own cookie accessors parse every cookie
+// of the request and make it serialize them anew when the request is forwarded, which the proxy spares its hot path.
+// The value is a slice of the header.
+func CookieValue(h *fasthttp.RequestHeader, name string) (value []byte, n int) {
+	for _, header := range h.PeekAll(fiber.HeaderCookie) {
+		for len(header) > 0 {
+			var pair []byte
+			if i := bytes.IndexByte(header, ';'); i >= 0 {
+				pair, header = header[:i], header[i+1:]
+			} else {
+				pair, header = header, nil
+			}
+			pair = bytes.TrimLeft(pair, " \t")
+			if len(pair) > len(name) && pair[len(name)] == '=' && string(pair[:len(name)]) == name {
+				if n == 0 {
+					value = bytes.TrimRight(pair[len(name)+1:], " \t")
+				}
+				n++
+			}
+		}
+	}
+	return value, n
 }
