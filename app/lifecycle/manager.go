@@ -145,7 +145,7 @@ type Manager struct {
 	workers   map[string]*worker
 	followers map[string]*follower
 
-	oomSeen   sync.Map // container UUID → time of Docker's last oom event
+	oomSeen   sync.Map // Docker container ID → time of Docker's oom event for it (see oom.go)
 	activity  sync.Map // container UUID → *atomic.Int64 (unix nanoseconds of the last proxied request)
 	upstreams sync.Map // container UUID → Upstream, refreshed on every published change (the proxy asks per request)
 	flushed   sync.Map // container UUID → int64 last flushed value

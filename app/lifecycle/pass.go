@@ -274,9 +274,7 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		m.follow(c.UUID, info.ID)
 	default:
 		wasUp := slices.Contains([]store.State{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
-		if wasUp && info.ExitCode == 137 && !info.OOMKilled {
-			info = m.settleOOM(ctx, c.UUID, info)
-		}
+		info = m.withOOM(info)
 		code := info.ExitCode
 		if wasUp || c.State == store.StateStopping {
 			c.ExitCode, c.OOMKilled, c.Upstream = &code, info.OOMKilled, ""
@@ -289,42 +287,14 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 			c.State, c.StateReason, c.StateMessage = store.StateStopped, orDefault(p.stopReason, "user"), ""
 		case wasUp:
 			p.crashed(ctx, info)
+		case c.State == store.StateExited:
+			p.amendOOM(ctx, info)
 		}
 	}
 	if c.ContainerState != before {
 		return p.save(ctx, false)
 	}
 	return nil
-}
-
-// settleOOM decides whether a container killed by SIGKILL ran out of memory. Docker reports an OOM kill by an oom
-// event that can arrive just after the exit, and Engine 20.10 does not always set State.OOMKilled, so a fresh exit
-// 137 is checked for up to a second, against both, before it is reported as a plain crash.
-func (m *Manager) settleOOM(ctx context.Context, uuid string, info *docker.ContainerInfo) *docker.ContainerInfo {
-	oomEvent := func() bool {
-		t, ok := m.oomSeen.LoadAndDelete(uuid)
-		return ok && time.Since(t.(time.Time)) < time.Minute
-	}
-	for range 5 {
-		if oomEvent() {
-			fresh := *info
-			fresh.OOMKilled = true
-			return &fresh
-		}
-		select {
-		case <-ctx.Done():
-			return info
-		case <-time.After(200 * time.Millisecond):
-		}
-		fresh, err := m.dk.Inspect(ctx, info.ID)
-		if err != nil {
-			return info
-		}
-		if fresh.OOMKilled {
-			return fresh
-		}
-	}
-	return info
 }
 
 // crashed records an exit nobody asked for and decides on an automatic restart.
@@ -336,6 +306,10 @@ func (p *pass) crashed(ctx context.Context, info *docker.ContainerInfo) {
 	}
 	if info.Error != "" {
 		what += ": " + info.Error
+	}
+	if !info.OOMKilled && info.ExitCode == oomExitCode {
+		// Killed by SIGKILL: Docker's oom event may still be on its way; a pass shortly after looks again.
+		m.kickAfter(c.UUID, oomRecheck)
 	}
 	c.State, c.StateReason, c.StateMessage = store.StateExited, reason, what
 	m.event(ctx, c.UUID, store.LevelError, "", "%s", what)

@@ -30,7 +30,7 @@ func (m *Manager) watchEvents(ready chan<- struct{}) {
 			if id := e.Labels[LabelContainer]; id != "" {
 				if e.Action == "oom" {
 					// Engine 20.10 does not always set State.OOMKilled; the oom event is the reliable sign.
-					m.oomSeen.Store(id, time.Now())
+					m.noteOOM(e.ContainerID)
 				}
 				m.kick(id, false)
 			}
