@@ -27,13 +27,16 @@ type pass struct {
 	loaded func()
 	// desiredWas is the desired state as last read from the store (see store.UpdateContainerState).
 	desiredWas store.State
-	// stopReason is why the container is being stopped (copied from the worker under its lock).
+	// stopReason is why the container is being stopped: copied from the worker with the record, and again whenever
+	// a save learns of a newer desired state.
 	stopReason string
 }
 
 func (p *pass) run(ctx context.Context) {
 	m := p.m
 	c, err := m.st.GetContainer(ctx, p.uuid)
+	// The stop reason is read with the record, under the intent lock, so the two belong together.
+	p.stopReason = p.w.reason(m)
 	p.loaded()
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
@@ -44,9 +47,6 @@ func (p *pass) run(ctx context.Context) {
 	}
 	p.c = c
 	p.desiredWas = c.DesiredState
-	m.mu.Lock()
-	p.stopReason = p.w.stopReason
-	m.mu.Unlock()
 	if len(p.jobs) > 0 {
 		p.user = p.jobs[len(p.jobs)-1].Username
 	}
@@ -109,6 +109,10 @@ func (p *pass) save(ctx context.Context, clearRestart bool) error {
 	out, err := p.m.st.UpdateContainerState(context.WithoutCancel(ctx), p.uuid, p.c.ContainerState, p.desiredWas, clearRestart)
 	if err != nil {
 		return err
+	}
+	if out.DesiredState != p.desiredWas {
+		// A request changed the desired state since this pass read it; its stop reason was set before it was written.
+		p.stopReason = p.w.reason(p.m)
 	}
 	p.c.UpdatedAt, p.c.RestartPending, p.c.DesiredState, p.c.State = out.UpdatedAt, out.RestartPending, out.DesiredState, out.State
 	p.desiredWas = out.DesiredState

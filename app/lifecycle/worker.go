@@ -27,6 +27,14 @@ type worker struct {
 	intent        sync.Mutex
 }
 
+// reason returns the worker's stop reason. Every request writes it before the desired state it belongs to, so
+// whoever reads a desired state and then the reason gets the reason of that request or of a newer one.
+func (w *worker) reason(m *Manager) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return w.stopReason
+}
+
 // kick wakes the container's worker; preempt cancels an operation in progress (a start being pulled or probed).
 func (m *Manager) kick(uuid string, preempt bool) {
 	m.mu.Lock()
