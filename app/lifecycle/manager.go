@@ -140,6 +140,8 @@ type Manager struct {
 	ctx    context.Context // lifetime of Run; workers stop with it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// created is when New ran: jobs created before it were left unfinished by an earlier process.
+	created time.Time
 
 	mu        sync.Mutex
 	workers   map[string]*worker
@@ -186,7 +188,7 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	}
 	o.Limits.AllowedRegistries = settings.NormalizeRegistries(o.Limits.AllowedRegistries)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel,
+	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel, created: time.Now(),
 		workers: map[string]*worker{}, followers: map[string]*follower{}}
 }
 
@@ -197,7 +199,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		<-ctx.Done()
 		m.cancel()
 	}()
-	if n, err := m.st.FailUnfinishedJobs(m.ctx, "interrupted by a restart of kiosc; the reconciler takes over"); err != nil {
+	// Requests may arrive before Run (the server starts serving first); their jobs are this process's own.
+	if n, err := m.st.FailUnfinishedJobs(m.ctx, "interrupted by a restart of kiosc; the reconciler takes over", m.created); err != nil {
 		return err
 	} else if n > 0 {
 		m.log.Info("marked unfinished jobs as failed", "jobs", n)
