@@ -148,6 +148,7 @@ type Manager struct {
 	followers map[string]*follower
 
 	oomSeen   sync.Map // Docker container ID → time of Docker's oom event for it (see oom.go)
+	dies      sync.Map // Docker container ID → dieEvent not yet seen by a pass (see exits.go)
 	activity  sync.Map // container UUID → *atomic.Int64 (unix nanoseconds of the last proxied request)
 	upstreams sync.Map // container UUID → Upstream, refreshed on every published change (the proxy asks per request)
 	flushed   sync.Map // container UUID → int64 last flushed value

@@ -167,6 +167,9 @@ func (p *pass) reconcile(ctx context.Context) error {
 	if c.State == store.StateDeleting {
 		return p.delete(ctx)
 	}
+	if err := p.observeDie(ctx); err != nil {
+		return err
+	}
 	info, err := p.find(ctx)
 	if err != nil {
 		return p.unreachable(ctx, err)

@@ -27,10 +27,13 @@ func (m *Manager) watchEvents(ready chan<- struct{}) {
 		for e := range evc {
 			failures = 0
 			since = e.Time
-			if id := e.Labels[LabelContainer]; id != "" {
-				if e.Action == "oom" {
+			if id := e.Labels[LabelContainer]; id != "" && changesState(e.Action) {
+				switch e.Action {
+				case "oom":
 					// Engine 20.10 does not always set State.OOMKilled; the oom event is the reliable sign.
 					m.noteOOM(e.ContainerID)
+				case "die":
+					m.noteDie(e)
 				}
 				m.kick(id, false)
 			}
