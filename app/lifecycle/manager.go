@@ -111,6 +111,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// BackoffBase is the first automatic-restart delay (default 2 s), doubling up to 2 minutes.
 	BackoffBase time.Duration
+	// DockerStopGrace is how long the decision on an exit that followed a SIGTERM from outside kiosc waits to learn
+	// whether Docker is going away (default 15 s; see outage.go).
+	DockerStopGrace time.Duration
 	// InterfaceAddrs lists this host's interface addresses (default net.InterfaceAddrs); in default-bridge mode the
 	// proxy goes to a container's bridge address when one of them is on that network, else to the published port.
 	InterfaceAddrs func() ([]net.Addr, error)
@@ -149,6 +152,8 @@ type Manager struct {
 
 	oomSeen   sync.Map // Docker container ID → time of Docker's oom event for it (see oom.go)
 	dies      sync.Map // Docker container ID → dieEvent not yet seen by a pass (see exits.go)
+	sigterms  sync.Map // Docker container ID → time Docker sent it SIGTERM (see outage.go)
+	outage    outages
 	activity  sync.Map // container UUID → *atomic.Int64 (unix nanoseconds of the last proxied request)
 	upstreams sync.Map // container UUID → Upstream, refreshed on every published change (the proxy asks per request)
 	flushed   sync.Map // container UUID → int64 last flushed value
@@ -168,6 +173,9 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 2 * time.Second
+	}
+	if o.DockerStopGrace <= 0 {
+		o.DockerStopGrace = dockerStopGrace
 	}
 	if o.ResyncInterval <= 0 {
 		o.ResyncInterval = 15 * time.Second

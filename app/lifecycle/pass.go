@@ -177,6 +177,7 @@ func (p *pass) reconcile(ctx context.Context) error {
 	if m.down.Swap(false) {
 		m.log.Info("Docker is reachable again")
 	}
+	m.noteUp()
 	p.w.failures = 0
 	if err := p.observe(ctx, info); err != nil {
 		return err
@@ -195,6 +196,11 @@ func (p *pass) reconcile(ctx context.Context) error {
 
 	running := info != nil && info.Running && !info.Paused
 	paused := info != nil && info.Paused
+	if c.DesiredState == store.StateRunning && c.State == store.StateExited {
+		if done, err := p.pendingExit(ctx); done {
+			return err
+		}
+	}
 	switch c.DesiredState {
 	case store.StateRunning:
 		switch {
@@ -244,7 +250,13 @@ func (p *pass) reconcile(ctx context.Context) error {
 func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 	m, c := p.m, p.c
 	before := c.ContainerState
+	kept := p.takeBeforeOutage()
 	if info == nil {
+		if kept != nil && kept.DockerID == "" {
+			// Docker went away before this record had a Docker container (pulling, creating): it goes on from there.
+			c.State, c.StateReason, c.StateMessage = kept.State, kept.StateReason, kept.StateMessage
+			return p.save(ctx, false)
+		}
 		if c.DockerID == "" || slices.Contains([]store.State{store.StateDeleted, store.StateNotFound, store.StateInitial}, c.State) {
 			if c.State == store.StateUnknown {
 				c.State = store.StateNotFound
@@ -280,6 +292,9 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		}
 		m.follow(c.UUID, info.ID)
 	default:
+		if kept != nil && p.restoreAfterOutage(kept, info) {
+			break
+		}
 		wasUp := slices.Contains([]store.State{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
 		info = m.withOOM(info)
 		code := info.ExitCode
@@ -321,7 +336,17 @@ func (p *pass) crashed(ctx context.Context, info *docker.ContainerInfo) {
 	c.State, c.StateReason, c.StateMessage = store.StateExited, reason, what
 	m.event(ctx, c.UUID, store.LevelError, "", "%s", what)
 	extra := map[string]any{"exit_code": info.ExitCode, "oom_killed": info.OOMKilled}
-	if c.DesiredState == store.StateRunning && c.Retries < c.MaxRetries {
+	if c.DesiredState == store.StateRunning && !p.exitByDocker(ctx, info, extra) {
+		p.retryOrGiveUp(ctx, extra)
+	}
+	m.timeline(ctx, c, "", name, store.StatusFailed, c.Title+" "+what, extra)
+}
+
+// retryOrGiveUp schedules an automatic restart of an app that should run and exited, while max_retries allows;
+// otherwise it gives up (desired stopped).
+func (p *pass) retryOrGiveUp(ctx context.Context, extra map[string]any) {
+	m, c := p.m, p.c
+	if c.Retries < c.MaxRetries {
 		c.Retries++
 		delay := backoff(m.o.BackoffBase, c.Retries)
 		m.mu.Lock()
@@ -330,10 +355,9 @@ func (p *pass) crashed(ctx context.Context, info *docker.ContainerInfo) {
 		m.kickAfter(c.UUID, delay)
 		m.event(ctx, c.UUID, store.LevelInfo, "", "automatic restart %d of %d in %v", c.Retries, c.MaxRetries, delay)
 		extra["restart_in_seconds"] = delay.Seconds()
-	} else if c.DesiredState == store.StateRunning {
+	} else {
 		c.DesiredState = store.StateStopped
 	}
-	m.timeline(ctx, c, "", name, store.StatusFailed, c.Title+" "+what, extra)
 }
 
 // backoff is base·2^(n-1), capped at 2 minutes.
@@ -354,9 +378,12 @@ func (p *pass) unreachable(ctx context.Context, err error) error {
 	if !m.down.Swap(true) {
 		m.log.Error("Docker unreachable", "err", err)
 	}
+	m.noteDown(time.Now())
 	p.w.failures++
 	m.kickAfter(c.UUID, backoff(time.Second, p.w.failures))
-	if c.DockerID != "" && c.State != store.StateUnknown && c.State != store.StateDeleted && c.State != store.StateNotFound {
+	if (c.DockerID != "" || slices.Contains(transitional, c.State)) && c.State != store.StateUnknown && c.State != store.StateDeleted &&
+		c.State != store.StateNotFound {
+		p.keepBeforeOutage()
 		c.Upstream = ""
 		_ = p.set(ctx, store.StateUnknown, "", "Docker is unreachable: "+err.Error())
 	}

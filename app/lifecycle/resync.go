@@ -27,21 +27,26 @@ func (m *Manager) watchEvents(ready chan<- struct{}) {
 		for e := range evc {
 			failures = 0
 			since = e.Time
-			if id := e.Labels[LabelContainer]; id != "" && changesState(e.Action) {
+			if id := e.Labels[LabelContainer]; id != "" {
 				switch e.Action {
 				case "oom":
 					// Engine 20.10 does not always set State.OOMKilled; the oom event is the reliable sign.
 					m.noteOOM(e.ContainerID)
 				case "die":
 					m.noteDie(e)
+				case "kill":
+					m.noteSigterm(e)
 				}
-				m.kick(id, false)
+				if changesState(e.Action) {
+					m.kick(id, false)
+				}
 			}
 		}
 		err := <-errc
 		if m.ctx.Err() != nil {
 			return
 		}
+		m.streamEnded()
 		if since.IsZero() {
 			since = connectedAt
 		}
@@ -73,6 +78,7 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 		if ctx.Err() != nil {
 			return
 		}
+		m.noteDown(time.Now())
 		if !m.down.Swap(true) {
 			m.log.Error("Docker unreachable", "err", err)
 		}
@@ -83,6 +89,7 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 		}
 		return
 	}
+	m.noteUp()
 	byUUID := map[string][]string{}
 	states := map[string]string{}
 	for _, s := range list {

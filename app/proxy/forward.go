@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
 
@@ -97,6 +98,11 @@ func upstreamURI(req request, t Target) string {
 // upstreamFailed answers a request whose app did not answer although it is running: navigations go to the lobby
 // (which shows what is wrong), everything else gets 502.
 func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, err error) error {
+	// An app that is being stopped closes its connections: a request that was on its way then finds it no longer
+	// running, which is what it is told (503 container_not_running, or the lobby).
+	if now, uerr := p.opt.Containers.Upstream(c.UserContext(), t.ContainerUUID); uerr == nil && now.State != store.StateRunning {
+		return p.notRunning(c, req, now, nav)
+	}
 	p.opt.Log.Warn("proxy: app did not answer", "container", t.ContainerUUID, "addr", t.Addr, "err", err)
 	if nav {
 		return c.Redirect(p.lobbyLocation(req), fiber.StatusFound)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -338,10 +339,15 @@ func (p *Proxy) watch() {
 				continue
 			}
 			p.targets.forget(e.Key)
+			st := stateOf(e.Data)
+			if slices.Contains(gone, st) {
+				// Its address may be given to the next container that starts: kept-alive connections to it are stale.
+				p.client.CloseIdleConnections()
+			}
 			if !p.tunnels.has(e.Key) {
 				continue
 			}
-			if st := stateOf(e.Data); st != "" && st != store.StateRunning {
+			if st != "" && st != store.StateRunning {
 				if n := p.tunnels.closeContainer(e.Key); n > 0 {
 					p.opt.Log.Info("proxy: closed tunnels of a container that is no longer running",
 						"container", e.Key, "state", st, "tunnels", n)
@@ -357,6 +363,10 @@ func (p *Proxy) watch() {
 		}
 	}
 }
+
+// gone are the states of a container whose app has stopped or is stopping.
+var gone = []store.State{store.StateStopping, store.StateStopped, store.StateExited, store.StateFailed, store.StateDeleting,
+	store.StateDeleted, store.StateNotFound}
 
 // rightsChanged reports a timeline event that may change who may use which app: users, roles, projects, a sync.
 func rightsChanged(data any) bool {
