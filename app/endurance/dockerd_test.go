@@ -1,7 +1,6 @@
 package endurance
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,21 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 )
 
-// engineContainers lists the Docker containers of a kiosc instance on an engine, by kiosc container UUID.
-func engineContainers(t testing.TB, cli *client.Client, instance string) map[string][]string {
-	t.Helper()
-	res, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true,
-		Filters: make(client.Filters).Add("label", "kiosc.instance="+instance)})
-	if err != nil {
-		t.Fatal(err)
-	}
+// byRecord groups Docker containers by the kiosc container they belong to.
+func byRecord(list []dockertest.Container) map[string][]string {
 	out := map[string][]string{}
-	for _, c := range res.Items {
+	for _, c := range list {
 		out[c.Labels["kiosc.container"]] = append(out[c.Labels["kiosc.container"]], c.ID)
 	}
 	return out
@@ -110,7 +101,7 @@ func TestDockerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, ids := range engineContainers(t, e.Client, k.id) {
+	for id, ids := range byRecord(dockertest.ListContainers(t, e.Client, "kiosc.instance="+k.id)) {
 		if len(ids) != 1 {
 			t.Fatalf("%s has %d Docker containers before the restart", id, len(ids))
 		}
@@ -177,7 +168,7 @@ func TestDockerRestart(t *testing.T) {
 		if s := byID[slow.UUID].State; s != "starting" && s != "running" {
 			return false, byID[slow.UUID].String()
 		}
-		docker := engineContainers(t, e.Client, k.id)
+		docker := byRecord(dockertest.ListContainers(t, e.Client, "kiosc.instance="+k.id))
 		for _, c := range cs {
 			if n := len(docker[c.UUID]); n > 1 || (c.UUID != never.UUID && n != 1) {
 				return false, fmt.Sprintf("%s: %d Docker containers", c, n)
@@ -208,7 +199,7 @@ func TestDockerRestart(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("%d records before the restart, %d after", len(before), len(after))
 	}
-	for id, ids := range engineContainers(t, e.Client, k.id) {
+	for id, ids := range byRecord(dockertest.ListContainers(t, e.Client, "kiosc.instance="+k.id)) {
 		if !slices.ContainsFunc(after, func(c container) bool { return c.UUID == id }) {
 			t.Errorf("Docker container %v without a record", ids)
 		}

@@ -1,7 +1,6 @@
 package endurance
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
 	_ "modernc.org/sqlite"
 
 	"github.com/bihealth/kiosc/app/docker/dockertest"
@@ -32,13 +30,9 @@ func checkDatabase(t *testing.T, dataDir string) {
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
 		t.Fatalf("integrity_check: %q %v", res, err)
 	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	if rows.Next() {
-		t.Fatal("foreign_key_check reports violations")
+	var violations int
+	if err := db.QueryRow("SELECT count(*) FROM pragma_foreign_key_check").Scan(&violations); err != nil || violations != 0 {
+		t.Fatalf("foreign_key_check: %d violations %v", violations, err)
 	}
 }
 
@@ -70,7 +64,9 @@ func TestKill9(t *testing.T) {
 	k.start()
 	image := dockertest.TestAppImage(t)
 	p := k.project()
-	cli := dockertest.Client(t)
+	list := func() []dockertest.Container {
+		return dockertest.ListContainers(t, dockertest.Client(t), "kiosc.instance="+k.id)
+	}
 	log := &killLog{edits: map[string][]string{}}
 	n := 0
 	create := func(start bool) {
@@ -156,7 +152,7 @@ func TestKill9(t *testing.T) {
 		t.Logf("round %d: %s, killed after %v", round, op, delay)
 		checkDatabase(t, k.dataDir)
 		k.start()
-		converge(t, k, cli, log)
+		converge(t, k, list, log)
 	}
 	cs, err := k.containers()
 	if err != nil {
@@ -181,12 +177,12 @@ func TestKill9(t *testing.T) {
 }
 
 // converge waits until kiosc has settled after a restart and checks it against Docker and what was confirmed.
-func converge(t *testing.T, k *instance, cli *client.Client, log *killLog) {
+func converge(t *testing.T, k *instance, list func() []dockertest.Container, log *killLog) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	var why string
 	for time.Now().Before(deadline) {
-		why = settledWithDocker(t, k, cli, log)
+		why = settledWithDocker(t, k, list, log)
 		if why == "" {
 			return
 		}
@@ -196,20 +192,15 @@ func converge(t *testing.T, k *instance, cli *client.Client, log *killLog) {
 }
 
 // settledWithDocker returns "" when kiosc is settled and agrees with Docker and the log, else what does not (yet).
-func settledWithDocker(t *testing.T, k *instance, cli *client.Client, log *killLog) string {
+func settledWithDocker(t *testing.T, k *instance, list func() []dockertest.Container, log *killLog) string {
 	t.Helper()
 	cs, err := k.containers()
 	if err != nil {
 		return err.Error()
 	}
-	res, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true,
-		Filters: make(client.Filters).Add("label", "kiosc.instance="+k.id)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	docker := map[string][]string{}
 	running := map[string]bool{}
-	for _, d := range res.Items {
+	for _, d := range list() {
 		id := d.Labels["kiosc.container"]
 		docker[id] = append(docker[id], d.ID)
 		running[d.ID] = d.State == "running"

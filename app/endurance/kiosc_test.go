@@ -241,16 +241,6 @@ func (k *instance) signal(sig syscall.Signal) {
 	}
 }
 
-// pid is kiosc's process ID (0 when it does not run).
-func (k *instance) pid() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.cmd == nil {
-		return 0
-	}
-	return k.cmd.Process.Pid
-}
-
 func (k *instance) logTail(n int) string {
 	b, _ := os.ReadFile(k.logPath)
 	if len(b) > n {

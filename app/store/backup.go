@@ -71,15 +71,11 @@ func Check(ctx context.Context, path string) error {
 	if res != "ok" {
 		return fmt.Errorf("%s is damaged: integrity_check says %q", path, res)
 	}
-	rows, err := db.QueryContext(ctx, "PRAGMA foreign_key_check")
-	if err != nil {
+	var violations int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&violations); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	bad := rows.Next()
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if bad {
+	if violations > 0 {
 		return fmt.Errorf("%s is damaged: foreign_key_check reports rows without their parent", path)
 	}
 	var n int

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,7 +156,7 @@ func TestStorageFull(t *testing.T) {
 	}
 	var err error
 	for i := 0; i < 1000 && err == nil; i++ {
-		err = s.CreateContainerEvent(context.Background(), &store.ContainerEvent{ContainerUUID: "c", Message: fmt.Sprint(i, " ", make([]byte, 2000))})
+		err = s.CreateContainerEvent(context.Background(), &store.ContainerEvent{ContainerUUID: "c", Message: fmt.Sprint(i, " ", strings.Repeat("x", 2000))})
 	}
 	if !errors.Is(store.StorageFault(err), store.ErrStorageFull) {
 		t.Fatalf("error %v is not a full disk", err)

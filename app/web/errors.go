@@ -99,11 +99,11 @@ func WriteError(c *fiber.Ctx, err error) error {
 // storageError is the answer to an error that is not an API error: 507 when the database's disk is full, 503 when
 // the database cannot be read or written, else 500.
 func storageError(err error) *Error {
-	switch store.StorageFault(err) {
-	case store.ErrStorageFull:
+	switch fault := store.StorageFault(err); {
+	case errors.Is(fault, store.ErrStorageFull):
 		return &Error{Status: 507, Code: "storage_full", RetryAfter: 60,
 			Message: "kiosc could not save this: the disk of its data directory is full; an administrator must free space there"}
-	case store.ErrStorageUnavailable:
+	case errors.Is(fault, store.ErrStorageUnavailable):
 		return &Error{Status: 503, Code: "storage_unavailable", RetryAfter: 30,
 			Message: "kiosc cannot read or write its database at the moment; the server log has the details"}
 	}

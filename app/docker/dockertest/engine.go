@@ -442,3 +442,24 @@ func copyImage(ctx context.Context, from, to *client.Client, ref string) error {
 	}
 	return nil
 }
+
+// Container is a Docker container as ListContainers sees it.
+type Container struct {
+	ID, State string
+	Labels    map[string]string
+}
+
+// ListContainers lists the containers (in every state) carrying the label filter ("key=value") on an engine.
+func ListContainers(t testing.TB, cli *client.Client, labelFilter string) []Container {
+	t.Helper()
+	res, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true,
+		Filters: make(client.Filters).Add("label", labelFilter)})
+	if err != nil {
+		t.Fatalf("list containers %s: %v", labelFilter, err)
+	}
+	out := make([]Container, 0, len(res.Items))
+	for _, c := range res.Items {
+		out = append(out, Container{ID: c.ID, State: string(c.State), Labels: c.Labels})
+	}
+	return out
+}
