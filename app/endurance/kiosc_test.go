@@ -121,7 +121,15 @@ func newInstance(t testing.TB, env ...string) *instance {
 	k.env = append([]string{"KIOSC_DATA_DIR=" + k.dataDir, "KIOSC_LISTEN=" + k.listen, "KIOSC_APP_LISTEN=" + k.appListen,
 		"KIOSC_ADMIN_PASSWORD=" + k.password, "KIOSC_LOG_LEVEL=info", "KIOSC_LOG_FORMAT=text"}, env...)
 	t.Cleanup(func() {
+		// kiosc goes first, so that it recreates nothing while its Docker objects are removed.
 		k.kill()
+		if k.id != "" && !k.ownEngine() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if err := dockertest.RemoveLabeled(ctx, dockertest.Client(t), "kiosc.instance="+k.id); err != nil {
+				t.Errorf("remove the Docker objects of kiosc instance %s: %v", k.id, err)
+			}
+		}
 		if t.Failed() {
 			t.Logf("kiosc log (tail):\n%s", k.logTail(6000))
 			if b, err := os.ReadFile(k.logPath); err == nil {
@@ -135,8 +143,8 @@ func newInstance(t testing.TB, env ...string) *instance {
 	return k
 }
 
-// start runs kiosc and waits until it serves; on the first start it also creates an API token for admin and
-// registers the removal of the instance's Docker objects (on the shared engine).
+// start runs kiosc and waits until it serves; on the first start it also creates an API token for admin and learns
+// the instance ID, whose Docker objects on the shared engine are removed when the test ends.
 func (k *instance) start() {
 	k.t.Helper()
 	k.mu.Lock()
@@ -190,9 +198,6 @@ func (k *instance) start() {
 			k.t.Fatal("no instance ID")
 		}
 		k.id = o.Instance
-		if !k.ownEngine() {
-			dockertest.Cleanup(k.t, "kiosc.instance="+k.id)
-		}
 	}
 }
 

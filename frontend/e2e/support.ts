@@ -155,6 +155,18 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     if (!process.env.KIOSC_E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true })
   }
 
+  // The instances this server ran as (a restart on wiped data is a new one), from its start-up line
+  // "serving ... instance=<id>". Their Docker objects, labelled kiosc.instance=<id>, are removed once it has
+  // stopped: the apps network of default-bridge mode outlives the containers, and the engine is shared.
+  const instances = (): string[] => [
+    ...new Set([...combined.matchAll(/serving\b.*?instance[":=]+([0-9a-f-]{36})/g)].map((m) => m[1])),
+  ]
+  const removeDockerObjects = () => {
+    for (const id of instances()) {
+      removeLabeled(`kiosc.instance=${id}`)
+    }
+  }
+
   const waitHealthy = async (proc: Process): Promise<void> => {
     const timeout = options.readyTimeoutMs ?? 20_000
     const deadline = Date.now() + timeout
@@ -200,6 +212,7 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     async restart({ wipeData = false } = {}) {
       await proc.kill()
       if (wipeData) {
+        removeDockerObjects()
         rmSync(dataDir, { recursive: true, force: true })
         mkdirSync(dataDir, { recursive: true })
       }
@@ -208,6 +221,7 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     },
     async stop() {
       await proc.kill()
+      removeDockerObjects()
       removeData()
     },
   }
@@ -360,6 +374,22 @@ export async function apiCall<T>(
   const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
   if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
   return (res.status() === 204 ? undefined : await res.json()) as T
+}
+
+/** Removes the Docker containers and then the networks that carry a label (`key=value`). */
+function removeLabeled(label: string): void {
+  const ids = (kind: string[]) =>
+    execFileSync('docker', [...kind, '-q', '--filter', `label=${label}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((id) => id.trim() !== '')
+  try {
+    const containers = ids(['ps', '-a'])
+    if (containers.length > 0) execFileSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' })
+    const networks = ids(['network', 'ls'])
+    if (networks.length > 0) execFileSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore' })
+  } catch (err) {
+    console.error(`removing the Docker objects labelled ${label}: ${String(err)}`)
+  }
 }
 
 /** The IDs of the Docker containers (running or not) that belong to a kiosc container. */
