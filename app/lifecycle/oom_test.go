@@ -89,7 +89,13 @@ func TestLateOOMEventAmendsTheExit(t *testing.T) {
 	for done := false; !done; {
 		select {
 		case <-deadline:
-			t.Fatalf("no amendment on the live channel; states seen: %v", seen)
+			got, _ := e.st.GetContainer(ctx, c.UUID)
+			evs, _, _ := e.st.ListContainerEvents(ctx, c.UUID, store.Page{})
+			var what []string
+			for _, ev := range evs {
+				what = append(what, ev.Message)
+			}
+			t.Fatalf("no amendment on the live channel; exits seen: %v; record %+v; events %q", seen, got.ContainerState, what)
 		case ev := <-sub.C():
 			v := ev.Data.(lifecycle.View)
 			if v.State != store.StateExited {

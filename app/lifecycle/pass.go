@@ -106,8 +106,16 @@ func (p *pass) save(ctx context.Context, clearRestart bool) error {
 		// The engine's text belongs to the failure that recorded it.
 		p.c.StateDetail = ""
 	}
+	// The proxy's view goes first: an API client that reads the new state must find the proxy agreeing with it.
+	prev, hadPrev := p.m.upstreams.Load(p.uuid)
+	p.m.upstreams.Store(p.uuid, upstreamOf(p.c))
 	out, err := p.m.st.UpdateContainerState(context.WithoutCancel(ctx), p.uuid, p.c.ContainerState, p.desiredWas, clearRestart)
 	if err != nil {
+		if hadPrev {
+			p.m.upstreams.Store(p.uuid, prev)
+		} else {
+			p.m.upstreams.Delete(p.uuid)
+		}
 		return err
 	}
 	if out.DesiredState != p.desiredWas {
