@@ -338,7 +338,6 @@ func (p *Proxy) watch() {
 				}
 				continue
 			}
-			p.targets.forget(e.Key)
 			st := stateOf(e.Data)
 			if slices.Contains(gone, st) {
 				// Its address may be given to the next container that starts: kept-alive connections to it are stale.
@@ -355,7 +354,6 @@ func (p *Proxy) watch() {
 			}
 		case <-dropped:
 			// Events may have been lost: resubscribe and check every container with tunnels now.
-			p.targets.forget("")
 			subscribe()
 			p.recheck()
 		case <-ticker.C:
