@@ -46,9 +46,12 @@ type soakApp struct {
 	churn bool
 	// down is set while the app is being stopped or is stopped (from the stop request until it runs again).
 	down atomic.Bool
-	// cycles counts its stop/start rounds.
-	cycles atomic.Int64
+	// stops counts the stops asked for; cycles the stop/start rounds completed.
+	stops, cycles atomic.Int64
 }
+
+// stoppedSince reports whether the app was down, or stopped, since a client saw stops at n.
+func (a *soakApp) stoppedSince(n int64) bool { return a.down.Load() || a.stops.Load() != n }
 
 // tally counts what the clients saw.
 type tally struct {
@@ -236,6 +239,7 @@ func httpClient(ctx context.Context, k *instance, apps []*soakApp, n int, res *t
 // it reports whether the app answered.
 func httpRound(hc *http.Client, token string, a *soakApp, i int, res *tally) bool {
 	res.requests.Add(1)
+	stops := a.stops.Load()
 	wasDown := a.down.Load()
 	method, path, nav := http.MethodGet, fmt.Sprintf("echo?i=%d", i), false
 	var body []byte
@@ -263,7 +267,7 @@ func httpRound(hc *http.Client, token string, a *soakApp, i int, res *tally) boo
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	down := wasDown || a.down.Load()
+	down := wasDown || a.stoppedSince(stops)
 	switch {
 	case err != nil:
 		res.fail("%s %s %s: reading the answer: %v (app down: %v)", a.Title, method, path, err, down)
@@ -323,16 +327,18 @@ func (e *refusedError) Error() string { return fmt.Sprintf("refused: %d %.200q",
 // wsClient keeps a websocket to one app open, sending a message every 100-300 ms and checking its echo; when the
 // app stops it waits for it to run again and reconnects.
 func wsClient(ctx context.Context, k *instance, a *soakApp, res *tally) {
+	deadline, _ := ctx.Deadline()
 	for n := 0; ctx.Err() == nil; {
+		stops := a.stops.Load()
 		wasDown := a.down.Load()
 		c, err := dialApp(ctx, k, a)
 		if err != nil {
 			var r *refusedError
 			switch {
-			case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+			case ctx.Err() != nil || !time.Now().Before(deadline):
 				// The run ended while dialing.
 				return
-			case a.churn && (wasDown || a.down.Load()) && errors.As(err, &r) && notRunningAnswer(r.status, r.body):
+			case a.churn && (wasDown || a.stoppedSince(stops)) && errors.As(err, &r) && notRunningAnswer(r.status, r.body):
 				res.wsRefused.Add(1)
 				select {
 				case <-ctx.Done():
@@ -340,7 +346,7 @@ func wsClient(ctx context.Context, k *instance, a *soakApp, res *tally) {
 				}
 				continue
 			}
-			res.fail("%s websocket: %v (app down: %v)", a.Title, err, wasDown || a.down.Load())
+			res.fail("%s websocket: %v (app down: %v)", a.Title, err, wasDown || a.stoppedSince(stops))
 			return
 		}
 		for ctx.Err() == nil {
@@ -354,7 +360,7 @@ func wsClient(ctx context.Context, k *instance, a *soakApp, res *tally) {
 				_, got, err = c.ReadMessage()
 			}
 			if err != nil {
-				if a.churn && a.down.Load() {
+				if a.churn && a.stoppedSince(stops) {
 					res.wsClosedByStop.Add(1)
 					break
 				}
@@ -400,6 +406,7 @@ func churn(ctx context.Context, t *testing.T, k *instance, a *soakApp, res *tall
 	for ctx.Err() == nil {
 		time.Sleep(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
 		a.down.Store(true)
+		a.stops.Add(1)
 		if status, b, err := k.call("POST", "/api/v1/containers/"+a.UUID+"/stop", nil); err != nil || status != http.StatusAccepted {
 			res.fail("%s stop: %d %s %v", a.Title, status, b, err)
 			return
