@@ -33,7 +33,8 @@ type outages struct {
 	since, start, end time.Time
 }
 
-// noteDown records that Docker did not answer at time at.
+// noteDown records that Docker could not be reached at time at (docker.IsUnreachable: no connection at all; a slow
+// or failed answer is no outage, and excuses no exit).
 func (m *Manager) noteDown(at time.Time) {
 	m.outage.mu.Lock()
 	defer m.outage.mu.Unlock()
@@ -195,7 +196,7 @@ func (m *Manager) streamEnded() {
 	at := time.Now()
 	ctx, cancel := context.WithTimeout(m.ctx, 5*time.Second)
 	defer cancel()
-	if _, err := m.dk.List(ctx, LabelInstance+"="+m.o.InstanceID, LabelContainer+"=-"); err == nil || m.ctx.Err() != nil {
+	if _, err := m.dk.List(ctx, LabelInstance+"="+m.o.InstanceID, LabelContainer+"=-"); !docker.IsUnreachable(err) || m.ctx.Err() != nil {
 		return
 	}
 	m.noteDown(at)

@@ -386,7 +386,9 @@ func (p *pass) unreachable(ctx context.Context, err error) error {
 	if !m.down.Swap(true) {
 		m.log.Error("Docker unreachable", "err", err)
 	}
-	m.noteDown(time.Now())
+	if docker.IsUnreachable(err) {
+		m.noteDown(time.Now())
+	}
 	p.w.failures++
 	m.kickAfter(c.UUID, backoff(time.Second, p.w.failures))
 	if (c.DockerID != "" || slices.Contains(transitional, c.State)) && c.State != store.StateUnknown && c.State != store.StateDeleted &&

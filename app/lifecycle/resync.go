@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -78,7 +79,9 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		m.noteDown(time.Now())
+		if docker.IsUnreachable(err) {
+			m.noteDown(time.Now())
+		}
 		if !m.down.Swap(true) {
 			m.log.Error("Docker unreachable", "err", err)
 		}
