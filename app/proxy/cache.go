@@ -28,19 +28,7 @@ func newTTLCache[V any](ttl time.Duration) *ttlCache[V] {
 	return &ttlCache[V]{ttl: ttl, m: map[string]cacheEntry[V]{}}
 }
 
-// get returns a value that has not expired.
-func (c *ttlCache[V]) get(key string) (V, bool) {
-	if c.ttl <= 0 {
-		var zero V
-		return zero, false
-	}
-	c.mu.RLock()
-	e, ok := c.m[key]
-	c.mu.RUnlock()
-	return e.live(ok)
-}
-
-// getBytes is get for a key held as bytes; the lookup does not copy it.
+// getBytes returns a value that has not expired, for a key held as bytes; the lookup does not copy it.
 func (c *ttlCache[V]) getBytes(key []byte) (V, bool) {
 	if c.ttl <= 0 {
 		var zero V
