@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
 )
@@ -79,5 +80,56 @@ func TestStoppedInDockerFromOutside(t *testing.T) {
 	}
 	if n := len(e.dockerContainers(plain.UUID)); n != 1 {
 		t.Errorf("%d Docker containers", n)
+	}
+}
+
+// createHangs is the real engine whose container creation waits until the caller gives up, as when kiosc is killed
+// in the middle of a start.
+type createHangs struct {
+	*docker.Client
+	entered chan struct{}
+}
+
+func (c *createHangs) Create(ctx context.Context, s docker.ContainerSpec) (string, error) {
+	close(c.entered)
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+// A start cut short after kiosc removed the app's old Docker container and before it created the new one (kiosc
+// killed, or Docker gone): the next kiosc finds no Docker container for a record that is creating, which is its own
+// doing, not a removal outside kiosc; it starts the app.
+func TestStartCutShortAfterTheOldContainerWasRemoved(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	c := e.start(e.create(nil))
+	if _, err := e.m.Stop(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	old := e.waitState(c.UUID, store.StateStopped).DockerID
+	e.stop()
+	h := &createHangs{Client: e.dk, entered: make(chan struct{})}
+	e.startManagerWith(h)
+	if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the start never reached the creation")
+	}
+	e.stop() // kiosc goes away here
+	if got, _ := e.st.GetContainer(ctx, c.UUID); got.State != store.StateCreating || got.DockerID != old || len(e.dockerContainers(c.UUID)) != 0 {
+		t.Fatalf("not cut where intended: %+v, %d Docker containers", got.ContainerState, len(e.dockerContainers(c.UUID)))
+	}
+	e.startManager()
+	got := e.waitState(c.UUID, store.StateRunning)
+	if got.DesiredState != store.StateRunning || got.DockerID == old || len(e.dockerContainers(c.UUID)) != 1 {
+		t.Errorf("after the restart: %+v", got.ContainerState)
+	}
+	evs := timelineOf(t, e, c.UUID, "container_not_found")
+	if len(evs) != 0 {
+		t.Errorf("reported as removed outside kiosc: %+v", evs[0])
 	}
 }

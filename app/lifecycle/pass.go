@@ -272,7 +272,13 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 				return nil
 			}
 		}
-		if slices.Contains([]store.State{store.StatePulling, store.StateCreating}, c.State) && c.DockerID == "" {
+		if slices.Contains([]store.State{store.StatePulling, store.StateCreating}, c.State) {
+			// A start removes the old Docker container before it creates the new one; cut short in between (kiosc
+			// killed, Docker gone), the missing container is kiosc's own doing and the start goes on.
+			if c.DockerID != "" {
+				c.DockerID, c.DockerState, c.HostPort, c.Upstream = "", "", nil, ""
+				return p.save(ctx, false)
+			}
 			return nil
 		}
 		c.State, c.StateReason, c.StateMessage = store.StateNotFound, "", "the Docker container was removed outside kiosc"

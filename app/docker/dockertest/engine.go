@@ -405,6 +405,14 @@ func (e *Engine) remove() error {
 			errs = append(errs, fmt.Errorf("ip netns del %s: %w: %s", e.Namespace, err, out))
 		}
 	}
+	// The veth pair goes with the namespace once nothing holds the namespace any more; the host's end, which is the
+	// engine's own, is removed now rather than then.
+	if e.hostVeth != "" {
+		if out, err := exec.Command("ip", "link", "del", e.hostVeth).CombinedOutput(); err != nil &&
+			!bytes.Contains(out, []byte("Cannot find device")) {
+			errs = append(errs, fmt.Errorf("ip link del %s: %w: %s", e.hostVeth, err, out))
+		}
+	}
 	if e.root != "" {
 		if err := os.RemoveAll(e.root); err != nil {
 			errs = append(errs, err)
