@@ -14,7 +14,7 @@ TOOLS        := $(CURDIR)/.tools
 GOLANGCI     := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: help build run test test-go test-web test-e2e lint dev bench clean prerequisites docker-engine chromium nginx frontend
+.PHONY: help build run test test-go test-web test-e2e lint dev bench soak clean prerequisites docker-engine chromium nginx frontend
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,9 @@ dev: node_modules/.package-lock.json ## Vite dev server with hot reload on :5173
 
 bench: docker-engine nginx build ## print the benchmark table (BENCH=proxy runs only the sections whose title matches)
 	KIOSC_REQUIRE_DOCKER=1 go run ./app/bench $(BENCH)
+
+soak: docker-engine ## the full soak: 500 proxied HTTP clients and 200 websockets for 60 s against 20 apps being stopped and started
+	KIOSC_REQUIRE_DOCKER=1 KIOSC_SOAK=full go test -count=1 -timeout 15m -run 'TestSoak$$' -v ./app/endurance/
 
 clean: ## remove build output
 	rm -rf bin frontend/dist/assets frontend/dist/index.html test-artifacts

@@ -31,6 +31,7 @@ func sections() []section {
 		{Title: "SODAR sync: mirroring a large site", Run: benchSodar},
 		{Title: "Identity: permission checks and token authentication", Run: benchIdentity},
 		{Title: "Lifecycle: Docker change to websocket event", Run: benchLifecycleEvents},
+		{Title: "Lifecycle: state lag after changes outside kiosc", Run: benchStateLag},
 		{Title: "Lifecycle: full resync with 200 containers", Run: benchLifecycleResync},
 		{Title: "Lifecycle: start-to-running overhead over docker run", Run: benchLifecycleStart},
 		{Title: "Proxy: throughput and latency, direct vs through kiosc", Run: benchProxyThroughput},

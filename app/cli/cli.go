@@ -23,6 +23,8 @@ const usage = `kiosc runs Docker containers with web interfaces for research pro
 Usage:
   kiosc serve [flags]      start the server (kiosc serve -h lists every setting)
   kiosc version            print version, commit and build date
+  kiosc backup FILE        write a consistent copy of the database to FILE (while kiosc runs; --data-dir DIR)
+  kiosc restore FILE       replace the database by a backup (kiosc stopped; --data-dir DIR)
   kiosc help               show this help
 
 Client commands (talk to a kiosc server's REST API with an API token):
@@ -46,6 +48,13 @@ func Main(args []string, stdout, stderr io.Writer, serve ServeFunc) int {
 			return 1
 		}
 		return 0
+	case "backup", "restore":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if args[0] == "backup" {
+			return runBackup(ctx, args[1:], stdout, stderr)
+		}
+		return runRestore(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, version.String())
 		return 0

@@ -158,6 +158,8 @@ func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error
 		}
 		m.event(ctx, c.UUID, store.LevelInfo, "", "running: the app answered after %v", now.Sub(started).Round(time.Millisecond))
 		return p.set(ctx, store.StateRunning, "", "")
+	case errors.Is(err, errUnreachable):
+		return p.unreachable(ctx, err)
 	case errors.Is(err, errDied):
 		fresh, ierr := m.dk.Inspect(ctx, info.ID)
 		if ierr != nil {
@@ -194,6 +196,10 @@ func (p *pass) fail(ctx context.Context, reason string, err error) error {
 	m, c := p.m, p.c
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if down, perr := m.goingAway(ctx, c.UUID); down && ctx.Err() == nil {
+		// Docker went away: the start did not fail, it waits for Docker (see outage.go).
+		return p.unreachable(ctx, errors.Join(perr, err))
 	}
 	c.DesiredState, c.Upstream = store.StateStopped, ""
 	m.event(ctx, c.UUID, store.LevelError, "", "%s: %v", reason, err)

@@ -216,8 +216,9 @@ func TestCrashRetriesAndOOM(t *testing.T) {
 	if c.Retries != 1 || *c.ExitCode != 3 {
 		t.Errorf("second crash: %+v", c.ContainerState)
 	}
-	c = e.wait(oom.UUID, "OOM killed", func(c *store.Container) bool { return c.State == store.StateExited })
-	if c.StateReason != "oom_killed" || !c.OOMKilled {
+	// The exit is reported at once and amended when Docker's oom event or an inspect says it was an OOM kill.
+	c = e.wait(oom.UUID, "OOM killed", func(c *store.Container) bool { return c.State == store.StateExited && c.OOMKilled })
+	if c.StateReason != "oom_killed" || c.ExitCode == nil || *c.ExitCode != 137 {
 		t.Errorf("oom: %+v", c.ContainerState)
 	}
 	evs, _, _ := e.st.ListTimelineEvents(ctx, store.TimelineFilter{ObjectUUID: oom.UUID})

@@ -143,9 +143,12 @@ func TestDockerOverview(t *testing.T) {
 	if i < 0 || !slices.Contains(o.Networks[i].Containers, ref) || !o.Networks[i].Kiosc || !o.Networks[i].Shared {
 		t.Errorf("apps network: %+v", o.Networks)
 	}
-	i = slices.IndexFunc(o.Networks, func(n lifecycle.DockerNetwork) bool { return n.Name == "bridge" })
-	if i < 0 || slices.Contains(o.Networks[i].Containers, ref) || o.Networks[i].Kiosc || o.Networks[i].Shared {
-		t.Errorf("Docker's default bridge: %+v", o.Networks)
+	// Every other network on the engine (Docker's own, other kiosc instances', other tests') is neither this
+	// instance's nor used by its app.
+	for _, n := range o.Networks {
+		if n.Name != lifecycle.AppsNetworkName(e.instance) && (slices.Contains(n.Containers, ref) || n.Kiosc || n.Shared) {
+			t.Errorf("network %s taken for this instance's: %+v", n.Name, n)
+		}
 	}
 }
 
@@ -298,9 +301,28 @@ func buildDangling(t *testing.T, base, label string) string {
 	return id
 }
 
+// ownImages is the real engine with only the images of one test in its inventory: cleanup-unused removes every
+// dangling image of the engine, which on an engine shared with other tests and other kiosc instances are not this
+// test's to remove.
+type ownImages struct {
+	*docker.Client
+	label string // value of kiosc.test.case on the test's images
+}
+
+func (o *ownImages) Inventory(ctx context.Context) (*docker.Inventory, error) {
+	inv, err := o.Client.Inventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv.Images = slices.DeleteFunc(inv.Images, func(im docker.ImageItem) bool { return im.Labels["kiosc.test.case"] != o.label })
+	return inv, nil
+}
+
 func TestMaintenanceCleanupUnused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *lifecycle.Options) { o.NetworkMode = lifecycle.NetworkPrivateBridges })
+	e.stop()
+	e.startManagerWith(&ownImages{Client: e.dk, label: e.instance})
 	ctx := context.Background()
 	running := e.start(e.create(nil))
 	idle := e.create(nil)

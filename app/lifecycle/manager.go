@@ -115,6 +115,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// BackoffBase is the first automatic-restart delay (default 2 s), doubling up to 2 minutes.
 	BackoffBase time.Duration
+	// DockerStopGrace is how long the decision on an exit that followed a SIGTERM from outside kiosc waits to learn
+	// whether Docker is going away (default 15 s; see outage.go).
+	DockerStopGrace time.Duration
 	// InterfaceAddrs lists this host's interface addresses (default net.InterfaceAddrs); in default-bridge mode the
 	// proxy goes to a container's bridge address when one of them is on that network, else to the published port.
 	InterfaceAddrs func() ([]net.Addr, error)
@@ -144,12 +147,17 @@ type Manager struct {
 	ctx    context.Context // lifetime of Run; workers stop with it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// created is when New ran: jobs created before it were left unfinished by an earlier process.
+	created time.Time
 
 	mu        sync.Mutex
 	workers   map[string]*worker
 	followers map[string]*follower
 
-	oomSeen   sync.Map // container UUID → time of Docker's last oom event
+	oomSeen   sync.Map // Docker container ID → time of Docker's oom event for it (see oom.go)
+	dies      sync.Map // Docker container ID → dieEvent not yet seen by a pass (see exits.go)
+	sigterms  sync.Map // Docker container ID → time Docker sent it SIGTERM (see outage.go)
+	outage    outages
 	activity  sync.Map // container UUID → *atomic.Int64 (unix nanoseconds of the last proxied request)
 	upstreams sync.Map // container UUID → Upstream, refreshed on every published change (the proxy asks per request)
 	flushed   sync.Map // container UUID → int64 last flushed value
@@ -182,6 +190,9 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 2 * time.Second
 	}
+	if o.DockerStopGrace <= 0 {
+		o.DockerStopGrace = dockerStopGrace
+	}
 	if o.ResyncInterval <= 0 {
 		o.ResyncInterval = 15 * time.Second
 	}
@@ -202,7 +213,7 @@ func New(st *store.Store, dk Docker, keys *secrets.Keys, bus *events.Bus, tl Rec
 	}
 	o.Limits.AllowedRegistries = settings.NormalizeRegistries(o.Limits.AllowedRegistries)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel,
+	return &Manager{st: st, dk: dk, keys: keys, bus: bus, tl: tl, log: log, o: o, ctx: ctx, cancel: cancel, created: time.Now(),
 		workers: map[string]*worker{}, followers: map[string]*follower{}}
 }
 
@@ -213,7 +224,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		<-ctx.Done()
 		m.cancel()
 	}()
-	if n, err := m.st.FailUnfinishedJobs(m.ctx, "interrupted by a restart of kiosc; the reconciler takes over"); err != nil {
+	// Requests may arrive before Run (the server starts serving first); their jobs are this process's own.
+	if n, err := m.st.FailUnfinishedJobs(m.ctx, "interrupted by a restart of kiosc; the reconciler takes over", m.created); err != nil {
 		return err
 	} else if n > 0 {
 		m.log.Info("marked unfinished jobs as failed", "jobs", n)

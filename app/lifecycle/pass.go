@@ -27,7 +27,8 @@ type pass struct {
 	loaded func()
 	// desiredWas is the desired state as last read from the store (see store.UpdateContainerState).
 	desiredWas store.State
-	// stopReason is why the container is being stopped (copied from the worker under its lock).
+	// stopReason is why the container is being stopped: copied from the worker with the record, and again whenever
+	// a save learns of a newer desired state.
 	stopReason string
 	// pulled: an update pulled the image already, so the start does not pull it again.
 	pulled bool
@@ -36,6 +37,8 @@ type pass struct {
 func (p *pass) run(ctx context.Context) {
 	m := p.m
 	c, err := m.st.GetContainer(ctx, p.uuid)
+	// The stop reason is read with the record, under the intent lock, so the two belong together.
+	p.stopReason = p.w.reason(m)
 	p.loaded()
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
@@ -46,9 +49,6 @@ func (p *pass) run(ctx context.Context) {
 	}
 	p.c = c
 	p.desiredWas = c.DesiredState
-	m.mu.Lock()
-	p.stopReason = p.w.stopReason
-	m.mu.Unlock()
 	if len(p.jobs) > 0 {
 		p.user = p.jobs[len(p.jobs)-1].Username
 	}
@@ -108,9 +108,21 @@ func (p *pass) save(ctx context.Context, clearRestart bool) error {
 		// The engine's text belongs to the failure that recorded it.
 		p.c.StateDetail = ""
 	}
+	// The proxy's view goes first: an API client that reads the new state must find the proxy agreeing with it.
+	prev, hadPrev := p.m.upstreams.Load(p.uuid)
+	p.m.upstreams.Store(p.uuid, upstreamOf(p.c))
 	out, err := p.m.st.UpdateContainerState(context.WithoutCancel(ctx), p.uuid, p.c.ContainerState, p.desiredWas, clearRestart)
 	if err != nil {
+		if hadPrev {
+			p.m.upstreams.Store(p.uuid, prev)
+		} else {
+			p.m.upstreams.Delete(p.uuid)
+		}
 		return err
+	}
+	if out.DesiredState != p.desiredWas {
+		// A request changed the desired state since this pass read it; its stop reason was set before it was written.
+		p.stopReason = p.w.reason(p.m)
 	}
 	p.c.UpdatedAt, p.c.RestartPending, p.c.DesiredState, p.c.State = out.UpdatedAt, out.RestartPending, out.DesiredState, out.State
 	p.c.UpdateCheck = out.UpdateCheck
@@ -166,6 +178,9 @@ func (p *pass) reconcile(ctx context.Context) error {
 	if c.State == store.StateDeleting {
 		return p.delete(ctx)
 	}
+	if err := p.observeDie(ctx); err != nil {
+		return err
+	}
 	info, err := p.find(ctx)
 	if err != nil {
 		return p.unreachable(ctx, err)
@@ -173,6 +188,7 @@ func (p *pass) reconcile(ctx context.Context) error {
 	if m.down.Swap(false) {
 		m.log.Info("Docker is reachable again")
 	}
+	m.noteUp()
 	p.w.failures = 0
 	if err := p.observe(ctx, info); err != nil {
 		return err
@@ -196,6 +212,11 @@ func (p *pass) reconcile(ctx context.Context) error {
 
 	running := info != nil && info.Running && !info.Paused
 	paused := info != nil && info.Paused
+	if c.DesiredState == store.StateRunning && c.State == store.StateExited {
+		if done, err := p.pendingExit(ctx); done {
+			return err
+		}
+	}
 	switch c.DesiredState {
 	case store.StateRunning:
 		switch {
@@ -245,7 +266,15 @@ func (p *pass) reconcile(ctx context.Context) error {
 func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 	m, c := p.m, p.c
 	before := c.ContainerState
+	kept := p.takeBeforeOutage()
 	if info == nil {
+		if kept != nil && (kept.DockerID == "" || slices.Contains([]store.State{store.StatePulling, store.StateCreating}, kept.State)) {
+			// Docker went away before this record had a Docker container (pulling, creating; a start may have
+			// removed the old one already): it goes on from there.
+			c.State, c.StateReason, c.StateMessage = kept.State, kept.StateReason, kept.StateMessage
+			c.DockerID, c.DockerState, c.HostPort, c.Upstream = "", "", nil, ""
+			return p.save(ctx, false)
+		}
 		if c.DockerID == "" || slices.Contains([]store.State{store.StateDeleted, store.StateNotFound, store.StateInitial}, c.State) {
 			if c.State == store.StateUnknown {
 				c.State = store.StateNotFound
@@ -253,7 +282,13 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 				return nil
 			}
 		}
-		if slices.Contains([]store.State{store.StatePulling, store.StateCreating}, c.State) && c.DockerID == "" {
+		if slices.Contains([]store.State{store.StatePulling, store.StateCreating}, c.State) {
+			// A start removes the old Docker container before it creates the new one; cut short in between (kiosc
+			// killed, Docker gone), the missing container is kiosc's own doing and the start goes on.
+			if c.DockerID != "" {
+				c.DockerID, c.DockerState, c.HostPort, c.Upstream = "", "", nil, ""
+				return p.save(ctx, false)
+			}
 			return nil
 		}
 		c.State, c.StateReason, c.StateMessage = store.StateNotFound, "", "the Docker container was removed outside kiosc"
@@ -285,10 +320,11 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 		}
 		m.follow(c.UUID, info.ID)
 	default:
-		wasUp := slices.Contains([]store.State{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
-		if wasUp && info.ExitCode == 137 && !info.OOMKilled {
-			info = m.settleOOM(ctx, c.UUID, info)
+		if kept != nil && p.restoreAfterOutage(kept, info) {
+			break
 		}
+		wasUp := slices.Contains([]store.State{store.StateRunning, store.StateStarting, store.StatePaused, store.StateUnknown}, c.State)
+		info = m.withOOM(info)
 		code := info.ExitCode
 		if wasUp || c.State == store.StateStopping {
 			c.ExitCode, c.OOMKilled, c.Upstream = &code, info.OOMKilled, ""
@@ -301,42 +337,14 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 			c.State, c.StateReason, c.StateMessage = store.StateStopped, orDefault(p.stopReason, "user"), ""
 		case wasUp:
 			p.crashed(ctx, info)
+		case c.State == store.StateExited:
+			p.amendOOM(ctx, info)
 		}
 	}
 	if c.ContainerState != before {
 		return p.save(ctx, false)
 	}
 	return nil
-}
-
-// settleOOM decides whether a container killed by SIGKILL ran out of memory. Docker reports an OOM kill by an oom
-// event that can arrive just after the exit, and Engine 20.10 does not always set State.OOMKilled, so a fresh exit
-// 137 is checked for up to a second, against both, before it is reported as a plain crash.
-func (m *Manager) settleOOM(ctx context.Context, uuid string, info *docker.ContainerInfo) *docker.ContainerInfo {
-	oomEvent := func() bool {
-		t, ok := m.oomSeen.LoadAndDelete(uuid)
-		return ok && time.Since(t.(time.Time)) < time.Minute
-	}
-	for range 5 {
-		if oomEvent() {
-			fresh := *info
-			fresh.OOMKilled = true
-			return &fresh
-		}
-		select {
-		case <-ctx.Done():
-			return info
-		case <-time.After(200 * time.Millisecond):
-		}
-		fresh, err := m.dk.Inspect(ctx, info.ID)
-		if err != nil {
-			return info
-		}
-		if fresh.OOMKilled {
-			return fresh
-		}
-	}
-	return info
 }
 
 // crashed records an exit nobody asked for and decides on an automatic restart.
@@ -349,10 +357,24 @@ func (p *pass) crashed(ctx context.Context, info *docker.ContainerInfo) {
 	if info.Error != "" {
 		what += ": " + info.Error
 	}
+	if !info.OOMKilled && info.ExitCode == oomExitCode {
+		// Killed by SIGKILL: Docker's oom event may still be on its way; a pass shortly after looks again.
+		m.kickAfter(c.UUID, oomRecheck)
+	}
 	c.State, c.StateReason, c.StateMessage = store.StateExited, reason, what
 	m.event(ctx, c.UUID, store.LevelError, "", "%s", what)
 	extra := map[string]any{"exit_code": info.ExitCode, "oom_killed": info.OOMKilled}
-	if c.DesiredState == store.StateRunning && c.Retries < c.MaxRetries {
+	if c.DesiredState == store.StateRunning && !p.exitByDocker(ctx, info, extra) {
+		p.retryOrGiveUp(ctx, extra)
+	}
+	m.timeline(ctx, c, "", name, store.StatusFailed, c.Title+" "+what, extra)
+}
+
+// retryOrGiveUp schedules an automatic restart of an app that should run and exited, while max_retries allows;
+// otherwise it gives up (desired stopped).
+func (p *pass) retryOrGiveUp(ctx context.Context, extra map[string]any) {
+	m, c := p.m, p.c
+	if c.Retries < c.MaxRetries {
 		c.Retries++
 		delay := backoff(m.o.BackoffBase, c.Retries)
 		m.mu.Lock()
@@ -361,10 +383,9 @@ func (p *pass) crashed(ctx context.Context, info *docker.ContainerInfo) {
 		m.kickAfter(c.UUID, delay)
 		m.event(ctx, c.UUID, store.LevelInfo, "", "automatic restart %d of %d in %v", c.Retries, c.MaxRetries, delay)
 		extra["restart_in_seconds"] = delay.Seconds()
-	} else if c.DesiredState == store.StateRunning {
+	} else {
 		c.DesiredState = store.StateStopped
 	}
-	m.timeline(ctx, c, "", name, store.StatusFailed, c.Title+" "+what, extra)
 }
 
 // backoff is base·2^(n-1), capped at 2 minutes.
@@ -385,9 +406,14 @@ func (p *pass) unreachable(ctx context.Context, err error) error {
 	if !m.down.Swap(true) {
 		m.log.Error("Docker unreachable", "err", err)
 	}
+	if docker.IsUnreachable(err) {
+		m.noteDown(time.Now())
+	}
 	p.w.failures++
 	m.kickAfter(c.UUID, backoff(time.Second, p.w.failures))
-	if c.DockerID != "" && c.State != store.StateUnknown && c.State != store.StateDeleted && c.State != store.StateNotFound {
+	if (c.DockerID != "" || slices.Contains(transitional, c.State)) && c.State != store.StateUnknown && c.State != store.StateDeleted &&
+		c.State != store.StateNotFound {
+		p.keepBeforeOutage()
 		c.Upstream = ""
 		_ = p.set(ctx, store.StateUnknown, "", "Docker is unreachable: "+err.Error())
 	}

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -59,6 +60,8 @@ func (m *Manager) probe(ctx context.Context, target, dockerID string, deadline t
 			return errDied
 		} else if docker.IsNotFound(err) {
 			return errDied
+		} else if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w: %w", errUnreachable, err)
 		}
 		if time.Now().After(deadline) {
 			return errors.New("startup timeout")
@@ -74,3 +77,6 @@ func (m *Manager) probe(ctx context.Context, target, dockerID string, deadline t
 
 // errDied is returned by the probe when the container stopped before answering.
 var errDied = errors.New("the container stopped before the app answered")
+
+// errUnreachable is returned by the probe when Docker does not answer about the container.
+var errUnreachable = errors.New("Docker does not answer")

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -28,17 +29,25 @@ func (m *Manager) watchEvents(ready chan<- struct{}) {
 			failures = 0
 			since = e.Time
 			if id := e.Labels[LabelContainer]; id != "" {
-				if e.Action == "oom" {
+				switch e.Action {
+				case "oom":
 					// Engine 20.10 does not always set State.OOMKilled; the oom event is the reliable sign.
-					m.oomSeen.Store(id, time.Now())
+					m.noteOOM(e.ContainerID)
+				case "die":
+					m.noteDie(e)
+				case "kill":
+					m.noteSigterm(e)
 				}
-				m.kick(id, false)
+				if changesState(e.Action) {
+					m.kick(id, false)
+				}
 			}
 		}
 		err := <-errc
 		if m.ctx.Err() != nil {
 			return
 		}
+		m.streamEnded()
 		if since.IsZero() {
 			since = connectedAt
 		}
@@ -70,6 +79,9 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 		if ctx.Err() != nil {
 			return
 		}
+		if docker.IsUnreachable(err) {
+			m.noteDown(time.Now())
+		}
 		if !m.down.Swap(true) {
 			m.log.Error("Docker unreachable", "err", err)
 		}
@@ -81,6 +93,7 @@ func (m *Manager) Resync(ctx context.Context, all bool) {
 		return
 	}
 	m.removeStaleHelpers(ctx, list)
+	m.noteUp()
 	byUUID := map[string][]string{}
 	states := map[string]string{}
 	for _, s := range list {

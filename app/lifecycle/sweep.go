@@ -110,7 +110,11 @@ func (m *Manager) sweepRunning(ctx context.Context, c *store.Container, now time
 		return "", nil
 	}
 	name := eventUser(user)
-	err := m.stopQuiet(ctx, user, c.UUID, reason)
+	// The list may be stale: an app that has been asked to stop (or to do anything else) since is not stopped again
+	// for being idle, which would overwrite the reason of that request.
+	err := m.stopQuiet(ctx, user, c.UUID, reason, func(now *store.Container) bool {
+		return now.State == store.StateRunning && now.DesiredState == store.StateRunning
+	})
 	switch {
 	case errors.Is(err, errGone):
 		return "", nil
@@ -144,12 +148,14 @@ func (m *Manager) stoppedTooLong(c *store.Container, now time.Time) bool {
 		c.StoppedAt != nil && now.Sub(*c.StoppedAt) > m.o.RemoveStoppedAfter
 }
 
-// errGone is returned by stopQuiet for a container that is being deleted or no longer exists: it is left alone.
+// errGone is returned by stopQuiet for a container that is being deleted or no longer exists, or that no longer
+// needs the stop: it is left alone.
 var errGone = errors.New("the container is being deleted")
 
 // stopQuiet stops like a user request but records only the caller's own timeline event. Like request, it reads the
-// record again under the worker's intent lock and leaves a container that is being deleted, or gone, alone (errGone).
-func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason string) error {
+// record again under the worker's intent lock and leaves a container that is being deleted, or gone, alone (errGone);
+// so it does with one for which still (when not nil) no longer holds.
+func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason string, still func(*store.Container) bool) error {
 	if _, err := m.st.GetContainer(ctx, uuid); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return errGone
@@ -162,13 +168,21 @@ func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason 
 	w.intent.Lock()
 	defer w.intent.Unlock()
 	c, err := m.st.GetContainer(ctx, uuid)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && c.State == store.StateDeleting) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (c.State == store.StateDeleting || (still != nil && !still(c)))) {
 		return errGone
 	}
 	if err != nil {
 		return err
 	}
+	// The reason goes first: a pass that sees the new desired state must find its reason (see worker.reason).
+	m.mu.Lock()
+	was := w.stopReason
+	w.stopReason = reason
+	m.mu.Unlock()
 	if err := m.st.UpdateContainerDesired(ctx, uuid, store.StateStopped); err != nil {
+		m.mu.Lock()
+		w.stopReason = was
+		m.mu.Unlock()
 		return err
 	}
 	j := &store.Job{ContainerUUID: uuid, Action: "stop", Username: user.Username}
@@ -176,7 +190,6 @@ func (m *Manager) stopQuiet(ctx context.Context, user *store.User, uuid, reason 
 		return err
 	}
 	m.mu.Lock()
-	w.stopReason = reason
 	w.jobs = append(w.jobs, j)
 	m.kickLocked(uuid, true)
 	m.mu.Unlock()

@@ -28,7 +28,7 @@ func (m *Manager) stopAll(ctx context.Context, user *store.User, r *MaintenanceR
 		if c.State == store.StateDeleting || (c.DesiredState == store.StateStopped && !slices.Contains(up, c.State)) {
 			continue
 		}
-		err := m.stopQuiet(ctx, user, c.UUID, "maintenance")
+		err := m.stopQuiet(ctx, user, c.UUID, "maintenance", nil)
 		switch {
 		case errors.Is(err, errGone):
 			continue

@@ -25,6 +25,18 @@ type worker struct {
 	active        []*store.Job // taken by the pass that runs now
 	failures      int
 	intent        sync.Mutex
+	// exitAt and exitWait hold back the decision on an exit Docker may have caused (see outage.go); beforeOutage
+	// is the record's state when Docker stopped answering.
+	exitAt, exitWait time.Time
+	beforeOutage     *store.ContainerState
+}
+
+// reason returns the worker's stop reason. Every request writes it before the desired state it belongs to, so
+// whoever reads a desired state and then the reason gets the reason of that request or of a newer one.
+func (w *worker) reason(m *Manager) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return w.stopReason
 }
 
 // kick wakes the container's worker; preempt cancels an operation in progress (a start being pulled or probed).

@@ -35,24 +35,7 @@ func newTTLCache[V any](ttl time.Duration) *ttlCache[V] {
 	return c
 }
 
-// get returns a value that has not expired.
-func (c *ttlCache[V]) get(key string) (V, bool) {
-	if c.ttl <= 0 {
-		var zero V
-		return zero, false
-	}
-	i := maphash.String(c.seed, key) & (cacheSlots - 1)
-	if e := c.slots[i].Load(); e != nil && e.key == key {
-		return e.live()
-	}
-	if e := c.slots[i^1].Load(); e != nil && e.key == key {
-		return e.live()
-	}
-	var zero V
-	return zero, false
-}
-
-// getBytes is get for a key held as bytes; the lookup does not copy it.
+// getBytes returns a value that has not expired, for a key held as bytes; the lookup does not copy it.
 func (c *ttlCache[V]) getBytes(key []byte) (V, bool) {
 	if c.ttl <= 0 {
 		var zero V

@@ -9,7 +9,7 @@ import (
 
 func TestTTLCache(t *testing.T) {
 	c := newTTLCache[int](time.Hour)
-	if _, ok := c.get("a"); ok {
+	if _, ok := c.getBytes([]byte("a")); ok {
 		t.Fatal("empty cache hit")
 	}
 	c.put("a", 1, c.generation())
@@ -17,7 +17,7 @@ func TestTTLCache(t *testing.T) {
 		t.Fatalf("get a = %d %v", v, ok)
 	}
 	c.put("a", 2, c.generation())
-	if v, _ := c.get("a"); v != 2 {
+	if v, _ := c.getBytes([]byte("a")); v != 2 {
 		t.Fatalf("replaced a = %d", v)
 	}
 
@@ -25,7 +25,7 @@ func TestTTLCache(t *testing.T) {
 		gen := c.generation()
 		c.forget("b")
 		c.put("b", 1, gen)
-		if _, ok := c.get("b"); ok {
+		if _, ok := c.getBytes([]byte("b")); ok {
 			t.Fatal("stale value stored")
 		}
 	})
@@ -33,14 +33,14 @@ func TestTTLCache(t *testing.T) {
 		c.put("x", 1, c.generation())
 		c.put("y", 1, c.generation())
 		c.forget("x")
-		if _, ok := c.get("x"); ok {
+		if _, ok := c.getBytes([]byte("x")); ok {
 			t.Fatal("x still there")
 		}
-		if _, ok := c.get("y"); !ok {
+		if _, ok := c.getBytes([]byte("y")); !ok {
 			t.Fatal("y dropped with x")
 		}
 		c.forget("")
-		if _, ok := c.get("y"); ok {
+		if _, ok := c.getBytes([]byte("y")); ok {
 			t.Fatal("y still there after forgetting all")
 		}
 	})
@@ -48,14 +48,14 @@ func TestTTLCache(t *testing.T) {
 		short := newTTLCache[int](time.Millisecond)
 		short.put("a", 1, short.generation())
 		time.Sleep(5 * time.Millisecond)
-		if _, ok := short.get("a"); ok {
+		if _, ok := short.getBytes([]byte("a")); ok {
 			t.Fatal("expired entry returned")
 		}
 	})
 	t.Run("a disabled cache stores nothing", func(t *testing.T) {
 		off := newTTLCache[int](-1)
 		off.put("a", 1, off.generation())
-		if _, ok := off.get("a"); ok {
+		if _, ok := off.getBytes([]byte("a")); ok {
 			t.Fatal("disabled cache hit")
 		}
 		off.forget("")
@@ -69,7 +69,7 @@ func TestTTLCache(t *testing.T) {
 		hits := 0
 		for i := range 3 * cacheSlots {
 			k := fmt.Sprint(i)
-			if v, ok := c.get(k); ok {
+			if v, ok := c.getBytes([]byte(k)); ok {
 				hits++
 				if v != k {
 					t.Fatalf("%s holds %s", k, v)
@@ -89,7 +89,7 @@ func TestTTLCache(t *testing.T) {
 				defer wg.Done()
 				for i := range 2000 {
 					k := fmt.Sprint(i % 50)
-					if v, ok := c.get(k); ok && v != i%50 {
+					if v, ok := c.getBytes([]byte(k)); ok && v != i%50 {
 						t.Errorf("%s holds %d", k, v)
 						return
 					}

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bihealth/kiosc/app/auth"
+	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
 
@@ -77,6 +78,23 @@ func upstreamURI(req request, t Target) string {
 // upstreamFailed answers a request whose app did not answer although it is running: navigations go to the lobby
 // (which shows what is wrong), everything else gets 502.
 func (p *Proxy) upstreamFailed(c *fiber.Ctx, req request, t Target, nav bool, err error) error {
+	// An app that is being stopped closes its connections and goes: a request that was on its way then finds it no
+	// longer running, or running again elsewhere after a restart. It is told so (503 container_not_running, or the
+	// lobby), as if it had come a moment later.
+	if now, uerr := p.opt.Containers.Upstream(c.UserContext(), t.ContainerUUID); uerr == nil && now.State != store.StateRunning {
+		return p.notRunning(c, req, now, nav)
+	} else if uerr == nil && now.Addr != t.Addr {
+		if nav {
+			return c.Redirect(p.lobbyLocation(req), fiber.StatusFound)
+		}
+		c.Set(fiber.HeaderRetryAfter, "1")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": fiber.Map{
+			"code":    "container_not_running",
+			"message": "the app stopped while this request was on its way; it runs again now: repeat the request",
+			"state":   now.State,
+		}})
+	}
 	p.opt.Log.Warn("proxy: app did not answer", "container", t.ContainerUUID, "addr", t.Addr, "err", err)
 	if nav {
 		return c.Redirect(p.lobbyLocation(req), fiber.StatusFound)

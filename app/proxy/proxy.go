@@ -61,10 +61,10 @@ type Options struct {
 	RecheckInterval time.Duration
 	// DialTimeout bounds connecting to an app (default 5 s).
 	DialTimeout time.Duration
-	// CacheTTL is how long a resolved session or token and a container's target are reused (default 2 s, negative
-	// disables). A page load is dozens of requests; this spares the database all but one lookup of each, at the price
-	// of a logout or revoked token taking up to CacheTTL to reach the proxy. Container state changes evict targets
-	// at once.
+	// CacheTTL is how long a resolved session or token is reused (default 2 s, negative disables). A page load is
+	// dozens of requests; this spares the database all but one lookup of each, at the price of a logout or revoked
+	// token taking up to CacheTTL to reach the proxy. A container's target is never cached: Containers answers it
+	// from memory, in step with the state the API shows.
 	CacheTTL time.Duration
 	// Apps says where apps are served (the zero value is path mode on BaseURL). In app-origin mode the app listener
 	// serves AppListener; in subdomain mode Subdomains dispatches the names under the domain (which may carry a port
@@ -82,7 +82,6 @@ type Proxy struct {
 	// tokens and sessions map an API token or a session cookie to its identity.
 	tokens   *ttlCache[*auth.Identity]
 	sessions *ttlCache[*auth.Identity]
-	targets  *ttlCache[Target]
 	// scheme is X-Forwarded-Proto for requests that did not come through a trusted front proxy.
 	scheme string
 	// sessionCookie is the name of kiosc's session cookie (__Host- under https).
@@ -113,7 +112,6 @@ func New(opt Options) *Proxy {
 		tunnels:   newRegistry(),
 		tokens:    newTTLCache[*auth.Identity](opt.CacheTTL),
 		sessions:  newTTLCache[*auth.Identity](opt.CacheTTL),
-		targets:   newTTLCache[Target](opt.CacheTTL),
 		scheme:    "http",
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -254,17 +252,9 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 	return p.forward(c, req, t, id, nav)
 }
 
-// target returns a container's upstream, briefly cached.
+// target returns a container's upstream as the lifecycle has it now.
 func (p *Proxy) target(ctx context.Context, uuid string) (Target, error) {
-	if t, ok := p.targets.get(uuid); ok {
-		return t, nil
-	}
-	gen := p.targets.generation()
-	t, err := p.opt.Containers.Upstream(ctx, uuid)
-	if err == nil {
-		p.targets.put(uuid, t, gen)
-	}
-	return t, err
+	return p.opt.Containers.Upstream(ctx, uuid)
 }
 
 // identify resolves the caller from a kiosc API token or the session cookie. An Authorization header that is not a

@@ -141,6 +141,20 @@ func (t *transport) closeIdle(now time.Time) {
 	t.hosts.Store(&m)
 }
 
+// closeIdleAll closes every idle connection. An app that stopped may hand its address to the next one that starts:
+// a kept-alive connection to the old one must not carry a request to the new one.
+func (t *transport) closeIdleAll() {
+	for _, a := range *t.hosts.Load() {
+		a.mu.Lock()
+		for _, c := range a.idle {
+			c.closeConn()
+		}
+		clear(a.idle)
+		a.idle = a.idle[:0]
+		a.mu.Unlock()
+	}
+}
+
 // app returns the connections to addr.
 func (t *transport) app(addr string) *appConns {
 	if a := (*t.hosts.Load())[addr]; a != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ const touchEvery = time.Second
 type tunnel struct {
 	container string
 	project   string
+	addr      string // the app's address the tunnel was opened to
 	id        *auth.Identity
 	up        net.Conn
 	touch     func()
@@ -65,7 +67,7 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 		_ = up.Close()
 		return p.upstreamFailed(c, req, t, false, err)
 	}
-	tn := &tunnel{container: t.ContainerUUID, project: t.ProjectUUID, id: id, up: up}
+	tn := &tunnel{container: t.ContainerUUID, project: t.ProjectUUID, addr: t.Addr, id: id, up: up}
 	containers := p.opt.Containers
 	tn.touch = func() { containers.Touch(tn.container) }
 	if !p.tunnels.add(tn) {
@@ -268,12 +270,15 @@ func (r *registry) list() []*tunnel {
 	return out
 }
 
-// closeContainer closes the tunnels of one container and returns how many there were.
-func (r *registry) closeContainer(container string) int {
+// closeContainer closes the tunnels of one container, except those to the address keep (when not empty: where the
+// container runs now), and returns how many it closed.
+func (r *registry) closeContainer(container, keep string) int {
 	r.mu.Lock()
 	ts := make([]*tunnel, 0, len(r.byCont[container]))
 	for t := range r.byCont[container] {
-		ts = append(ts, t)
+		if keep == "" || t.addr != keep {
+			ts = append(ts, t)
+		}
 	}
 	r.mu.Unlock()
 	for _, t := range ts {
@@ -337,19 +342,27 @@ func (p *Proxy) watch() {
 				}
 				continue
 			}
-			p.targets.forget(e.Key)
+			st := stateOf(e.Data)
+			if slices.Contains(gone, st) {
+				p.transport.closeIdleAll()
+			}
 			if !p.tunnels.has(e.Key) {
 				continue
 			}
-			if st := stateOf(e.Data); st != "" && st != store.StateRunning {
-				if n := p.tunnels.closeContainer(e.Key); n > 0 {
+			if st != "" && st != store.StateRunning {
+				// Events reach this goroutine late under load: an app that runs again by now keeps the tunnels
+				// opened to it since; those to where it ran before go.
+				keep := ""
+				if now, err := p.opt.Containers.Upstream(context.Background(), e.Key); err == nil && now.State == store.StateRunning {
+					keep = now.Addr
+				}
+				if n := p.tunnels.closeContainer(e.Key, keep); n > 0 {
 					p.opt.Log.Info("proxy: closed tunnels of a container that is no longer running",
 						"container", e.Key, "state", st, "tunnels", n)
 				}
 			}
 		case <-dropped:
 			// Events may have been lost: resubscribe and check every container with tunnels now.
-			p.targets.forget("")
 			subscribe()
 			p.recheck()
 		case <-ticker.C:
@@ -357,6 +370,10 @@ func (p *Proxy) watch() {
 		}
 	}
 }
+
+// gone are the states of a container whose app has stopped or is stopping.
+var gone = []store.State{store.StateStopping, store.StateStopped, store.StateExited, store.StateFailed, store.StateDeleting,
+	store.StateDeleted, store.StateNotFound}
 
 // rightsChanged reports a timeline event that may change who may use which app: users, roles, projects, a sync.
 func rightsChanged(data any) bool {
@@ -404,8 +421,11 @@ func (p *Proxy) recheck() {
 	p.sessions.forget("")
 	for _, uuid := range p.tunnels.containers() {
 		t, err := p.opt.Containers.Upstream(ctx, uuid)
-		if (err == nil && t.State != store.StateRunning) || errors.Is(err, store.ErrNotFound) {
-			p.tunnels.closeContainer(uuid)
+		switch {
+		case (err == nil && t.State != store.StateRunning) || errors.Is(err, store.ErrNotFound):
+			p.tunnels.closeContainer(uuid, "")
+		case err == nil:
+			p.tunnels.closeContainer(uuid, t.Addr)
 		}
 	}
 	// Rights are checked with the user as the store knows it now: a superuser demoted while a tunnel is open keeps

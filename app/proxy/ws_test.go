@@ -15,6 +15,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/proxy"
+	"github.com/bihealth/kiosc/app/store"
 )
 
 // dialWS opens a websocket through the proxy with a session cookie and the given Origin ("" = none).
@@ -191,6 +192,12 @@ func TestWebsocket(t *testing.T) {
 		}
 		defer c2.Close()
 		waitFor(t, "two tunnels", func() bool { return e.proxy.Tunnels() == 2 })
+		// As the lifecycle does: the state changes, then the event announces it.
+		running, _ := e.fake.Upstream(t.Context(), e.strip)
+		stopping := running
+		stopping.State, stopping.Addr = store.StateStopping, ""
+		e.fake.set(stopping)
+		defer e.fake.set(running)
 		e.bus.Publish(events.Event{Type: events.TypeContainerState, Key: e.strip, ProjectUUID: e.project.UUID,
 			Data: map[string]any{"uuid": e.strip, "state": "stopping"}})
 		_ = expectClosed(t, c1)
@@ -202,6 +209,34 @@ func TestWebsocket(t *testing.T) {
 			t.Fatalf("%q %v", msg, err)
 		}
 		waitFor(t, "one tunnel", func() bool { return e.proxy.Tunnels() == 1 })
+	})
+
+	t.Run("an event that comes after its app runs again closes only the tunnels of the earlier run", func(t *testing.T) {
+		c, _, err := dialWS(t, e, e.strip, cookie, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		waitFor(t, "one tunnel", func() bool { return e.proxy.Tunnels() == 1 })
+		// The lifecycle says running (at the same address), the event still says stopping: the tunnel stays.
+		e.bus.Publish(events.Event{Type: events.TypeContainerState, Key: e.strip, ProjectUUID: e.project.UUID,
+			Data: map[string]any{"uuid": e.strip, "state": "stopping"}})
+		time.Sleep(300 * time.Millisecond)
+		if err := c.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "still here" {
+			t.Fatalf("%q %v", msg, err)
+		}
+		// It runs elsewhere now: the tunnel to where it ran goes, whatever the event says.
+		running, _ := e.fake.Upstream(t.Context(), e.strip)
+		moved := running
+		moved.Addr = closedAddr(t)
+		e.fake.set(moved)
+		defer e.fake.set(running)
+		e.bus.Publish(events.Event{Type: events.TypeContainerState, Key: e.strip, ProjectUUID: e.project.UUID,
+			Data: map[string]any{"uuid": e.strip, "state": "stopped"}})
+		_ = expectClosed(t, c)
 	})
 
 	t.Run("a tunnel closes when its session ends", func(t *testing.T) {

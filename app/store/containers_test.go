@@ -122,12 +122,23 @@ func TestJobsAndEvents(t *testing.T) {
 	if got.Step != "pull" || got.Progress.Percent != 50 {
 		t.Errorf("job: %+v", got)
 	}
-	if n, err := s.FailUnfinishedJobs(ctx, "kiosc restarted"); err != nil || n != 1 {
+	// A job created after the process started (the time given) is the new process's own and stays as it is.
+	time.Sleep(2 * time.Millisecond) // timestamps are stored in milliseconds
+	started := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	mine := &store.Job{ContainerUUID: c.UUID, Action: "stop", Username: "alice"}
+	if err := s.CreateJob(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.FailUnfinishedJobs(ctx, "kiosc restarted", started); err != nil || n != 1 {
 		t.Errorf("fail unfinished: %d %v", n, err)
 	}
 	jobs, total, _ := s.ListJobs(ctx, c.UUID, store.Page{})
-	if total != 1 || jobs[0].State != store.JobFailed || jobs[0].FinishedAt == nil {
-		t.Errorf("jobs: %+v", jobs[0])
+	if total != 2 || jobs[1].UUID != j.UUID || jobs[1].State != store.JobFailed || jobs[1].FinishedAt == nil {
+		t.Errorf("jobs: %+v", jobs[1])
+	}
+	if jobs[0].UUID != mine.UUID || jobs[0].State != store.JobQueued || jobs[0].FinishedAt != nil {
+		t.Errorf("the new process's job: %+v", jobs[0])
 	}
 	for i := range 3 {
 		if err := s.CreateContainerEvent(ctx, &store.ContainerEvent{ContainerUUID: c.UUID, Message: fmt.Sprint(i)}); err != nil {

@@ -102,10 +102,11 @@ func (s *Store) ListJobs(ctx context.Context, containerUUID string, page Page) (
 }
 
 // FailUnfinishedJobs marks jobs left queued or running by a previous process as failed (their work is redone by the
-// reconciler from the desired state).
-func (s *Store) FailUnfinishedJobs(ctx context.Context, message string) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state=?, message=?, finished_at=? WHERE state IN (?, ?)`,
-		JobFailed, message, ts(time.Now()), JobQueued, JobRunning)
+// reconciler from the desired state). Only jobs created before the time before are touched: the current process
+// started then, and the jobs it created since are its own, which its workers finish.
+func (s *Store) FailUnfinishedJobs(ctx context.Context, message string, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state=?, message=?, finished_at=? WHERE state IN (?, ?) AND created_at < ?`,
+		JobFailed, message, ts(time.Now()), JobQueued, JobRunning, ts(before))
 	if err != nil {
 		return 0, err
 	}

@@ -88,12 +88,26 @@ func WriteError(c *fiber.Ctx, err error) error {
 	case errors.As(err, &fe):
 		e = &Error{Status: fe.Code, Code: codeForStatus(fe.Code), Message: fe.Message}
 	default:
-		e = &Error{Status: 500, Code: "internal_error", Message: "internal error; the server log has the details"}
+		e = storageError(err)
 	}
 	if e.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
 	}
 	return c.Status(e.Status).JSON(fiber.Map{"error": e})
+}
+
+// storageError is the answer to an error that is not an API error: 507 when the database's disk is full, 503 when
+// the database cannot be read or written, else 500.
+func storageError(err error) *Error {
+	switch fault := store.StorageFault(err); {
+	case errors.Is(fault, store.ErrStorageFull):
+		return &Error{Status: 507, Code: "storage_full", RetryAfter: 60,
+			Message: "kiosc could not save this: the disk of its data directory is full; an administrator must free space there"}
+	case errors.Is(fault, store.ErrStorageUnavailable):
+		return &Error{Status: 503, Code: "storage_unavailable", RetryAfter: 30,
+			Message: "kiosc cannot read or write its database at the moment; the server log has the details"}
+	}
+	return &Error{Status: 500, Code: "internal_error", Message: "internal error; the server log has the details"}
 }
 
 // ErrorHandler is the server-wide Fiber error handler: JSON for every error, and internal errors logged.

@@ -83,7 +83,7 @@ interface Process {
 
 /**
  * Starts `kiosc serve` on a free port with a fresh data dir and a random admin password, and waits until
- * GET /healthz answers 200. Inherited KIOSC_* variables are dropped so the developer's own configuration
+ * the API answers (GET /api/v1/config 200). Inherited KIOSC_* variables are dropped so the developer's own configuration
  * cannot leak into the test.
  */
 export async function startServer(options: StartOptions = {}): Promise<KioscServer> {
@@ -155,6 +155,18 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     if (!process.env.KIOSC_E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true })
   }
 
+  // The instances this server ran as (a restart on wiped data is a new one), from its start-up line
+  // "serving ... instance=<id>". Their Docker objects, labelled kiosc.instance=<id>, are removed once it has
+  // stopped: the apps network of default-bridge mode outlives the containers, and the engine is shared.
+  const instances = (): string[] => [
+    ...new Set([...combined.matchAll(/serving\b.*?instance[":=]+([0-9a-f-]{36})/g)].map((m) => m[1])),
+  ]
+  const removeDockerObjects = () => {
+    for (const id of instances()) {
+      removeLabeled(`kiosc.instance=${id}`)
+    }
+  }
+
   const waitHealthy = async (proc: Process): Promise<void> => {
     const timeout = options.readyTimeoutMs ?? 20_000
     const deadline = Date.now() + timeout
@@ -165,9 +177,10 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
         throw startFailure(`kiosc exited during start-up (${exitInfo})`, errText || combined)
       }
       try {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
+        // /healthz answers from the first moments; the API once the start-up work is done (503 before).
+        const res = await fetch(`${url}/api/v1/config`, { signal: AbortSignal.timeout(1000) })
         if (res.status === 200) return
-        lastError = `GET /healthz answered ${res.status}`
+        lastError = `GET /api/v1/config answered ${res.status}`
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err)
       }
@@ -200,6 +213,7 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     async restart({ wipeData = false } = {}) {
       await proc.kill()
       if (wipeData) {
+        removeDockerObjects()
         rmSync(dataDir, { recursive: true, force: true })
         mkdirSync(dataDir, { recursive: true })
       }
@@ -208,32 +222,9 @@ export async function startServer(options: StartOptions = {}): Promise<KioscServ
     },
     async stop() {
       await proc.kill()
-      removeInstanceNetworks(combined)
+      removeDockerObjects()
       removeData()
     },
-  }
-}
-
-/**
- * Removes the Docker networks kiosc created for the instance whose log this is (its shared apps network), so that
- * browser tests leave no networks behind: every instance has its own, and an engine has room for only a few dozen.
- */
-function removeInstanceNetworks(log: string): void {
-  const instance = /\binstance=([0-9a-f-]{36})\b/.exec(log)?.[1]
-  if (!instance) return
-  try {
-    const ids = execFileSync(
-      'docker',
-      ['network', 'ls', '-q', '--filter', `label=kiosc.instance=${instance}`],
-      {
-        encoding: 'utf8',
-      },
-    )
-      .split('\n')
-      .filter((id) => id.trim() !== '')
-    if (ids.length > 0) execFileSync('docker', ['network', 'rm', ...ids], { stdio: 'ignore' })
-  } catch {
-    // A network still in use (a container the test left) stays; deleteContainer removes those.
   }
 }
 
@@ -384,6 +375,22 @@ export async function apiCall<T>(
   const res = await req.fetch(url, { method, data, headers: { 'X-CSRF-Token': csrf } })
   if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`)
   return (res.status() === 204 ? undefined : await res.json()) as T
+}
+
+/** Removes the Docker containers and then the networks that carry a label (`key=value`). */
+function removeLabeled(label: string): void {
+  const ids = (kind: string[]) =>
+    execFileSync('docker', [...kind, '-q', '--filter', `label=${label}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((id) => id.trim() !== '')
+  try {
+    const containers = ids(['ps', '-a'])
+    if (containers.length > 0) execFileSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' })
+    const networks = ids(['network', 'ls'])
+    if (networks.length > 0) execFileSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore' })
+  } catch (err) {
+    console.error(`removing the Docker objects labelled ${label}: ${String(err)}`)
+  }
 }
 
 /** The IDs of the Docker containers (running or not) that belong to a kiosc container. */
