@@ -424,7 +424,7 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 		msg := "already the newest image of " + c.Image + " (" + shortDigest(newDigest) + ")"
 		m.event(ctx, c.UUID, store.LevelInfo, p.user, "update: %s; nothing to do", msg)
 		p.step(ctx, "update", msg, nil)
-		m.timeline(ctx, c, p.user, "container_update", store.StatusInfo, c.Title+" is up to date: "+msg, extra)
+		m.timeline(ctx, c, p.user, "container_image_update", store.StatusInfo, c.Title+" is up to date: "+msg, extra)
 		upToDate("up to date: " + msg)
 		return false, nil
 	case !running:
@@ -432,7 +432,7 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 		m.event(ctx, c.UUID, store.LevelInfo, p.user, "updated the image of %s (%s → %s); it runs from the next start",
 			c.Image, shortDigest(oldDigest), shortDigest(newDigest))
 		p.step(ctx, "update", msg, nil)
-		m.timeline(ctx, c, p.user, "container_update", store.StatusOK, "pulled the new image of "+c.Title+" ("+
+		m.timeline(ctx, c, p.user, "container_image_update", store.StatusOK, "pulled the new image of "+c.Title+" ("+
 			shortDigest(oldDigest)+" → "+shortDigest(newDigest)+"); it runs from the next start", extra)
 		upToDate("up to date: the next start runs the new image " + shortDigest(newDigest))
 		return false, nil
@@ -458,11 +458,11 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 	}
 	if err != nil {
 		extra["error"] = err.Error()
-		m.timeline(ctx, c, p.user, "container_update", store.StatusFailed, "updating "+c.Title+" failed: "+err.Error(), extra)
+		m.timeline(ctx, c, p.user, "container_image_update", store.StatusFailed, "updating "+c.Title+" failed: "+err.Error(), extra)
 		return true, err
 	}
 	p.step(ctx, "update", "updated to "+shortDigest(c.ImageDigest)+" (was "+shortDigest(oldDigest)+")", nil)
-	m.timeline(ctx, c, p.user, "container_update", store.StatusOK, "updated "+c.Title+" to the new image of "+c.Image+" ("+
+	m.timeline(ctx, c, p.user, "container_image_update", store.StatusOK, "updated "+c.Title+" to the new image of "+c.Image+" ("+
 		shortDigest(oldDigest)+" → "+shortDigest(c.ImageDigest)+")", extra)
 	upToDate("up to date: updated to the registry's current image " + shortDigest(c.ImageDigest))
 	return true, nil
@@ -473,7 +473,7 @@ func (p *pass) updated(ctx context.Context, info *docker.ContainerInfo, running 
 func (p *pass) updateFailed(ctx context.Context, oldDigest string, err error) error {
 	m, c := p.m, p.c
 	m.event(ctx, c.UUID, store.LevelError, p.user, "update failed, nothing changed: %v", err)
-	m.timeline(ctx, c, p.user, "container_update", store.StatusFailed, "updating "+c.Title+" failed: "+err.Error(),
+	m.timeline(ctx, c, p.user, "container_image_update", store.StatusFailed, "updating "+c.Title+" failed: "+err.Error(),
 		map[string]any{"image": c.Image, "old_digest": oldDigest, "error": err.Error()})
 	return fmt.Errorf("update failed, nothing changed: %w", err)
 }

@@ -226,7 +226,7 @@ func TestImageUpdates(t *testing.T) {
 	if c, _ := e.st.GetContainer(ctx, wrong.UUID); c.State != store.StateRunning || c.DockerID != wrong.DockerID || c.ImageID != v1.ID {
 		t.Errorf("after the failed update: %s %s %s", c.State, c.DockerID, c.ImageID)
 	}
-	if evs := timelineOf(t, e, wrong.UUID, "container_update"); len(evs) != 1 || evs[0].Status != store.StatusFailed ||
+	if evs := timelineOf(t, e, wrong.UUID, "container_image_update"); len(evs) != 1 || evs[0].Status != store.StatusFailed ||
 		evs[0].ExtraData["old_digest"] != app.ImageDigest || !strings.Contains(evs[0].Description, "access denied") {
 		t.Errorf("timeline of the failed update: %+v", evs)
 	}
@@ -266,7 +266,7 @@ func TestImageUpdates(t *testing.T) {
 	if got := e.m.View(c).Environment; len(got) != 0 || c.Image != v1.Ref || !e.m.View(c).HasRegistryAuth {
 		t.Errorf("the update changed the settings: %+v", e.m.View(c))
 	}
-	tl := timelineOf(t, e, app.UUID, "container_update")
+	tl := timelineOf(t, e, app.UUID, "container_image_update")
 	if len(tl) != 1 || tl[0].Status != store.StatusOK || tl[0].ExtraData["old_digest"] != app.ImageDigest ||
 		tl[0].ExtraData["new_digest"] != c.ImageDigest || tl[0].ExtraData["old_image_id"] != v1.ID || tl[0].ExtraData["new_image_id"] != v2.ID {
 		t.Errorf("timeline of the update: %+v", tl)

@@ -272,7 +272,7 @@ describe('image updates', () => {
       'GET',
       `/api/v1/timeline?project=${project}`,
     )
-    const event = timeline.items.find((e) => e.event_name === 'container_update')
+    const event = timeline.items.find((e) => e.event_name === 'container_image_update')
     expect(event?.extra_data.old_digest).toBe(before.image_digest)
     expect(event?.extra_data.new_digest).toBe(after.image_digest)
     expect(tp.errors).toEqual([])

@@ -450,7 +450,7 @@ export interface paths {
     put?: never
     /**
      * Update the container to the newest image of its tag (in the background; contributor and up)
-     * @description One job (action update) pulls the tag with layer progress while the container stays as it is and, when the container is meant to run and the image changed, re-creates it on the new image like a restart (create, start, probe), keeping its settings and volumes. A container that is not meant to run gets the image for its next start and is not started. A failed pull changes nothing; the job, the container's events and the timeline say why in words. The timeline event container_update carries old_digest and new_digest. Requests while an update is queued or running share its job. 409 for a paused container or an image pinned by digest.
+     * @description One job (action update) pulls the tag with layer progress while the container stays as it is and, when the container is meant to run and the image changed, re-creates it on the new image like a restart (create, start, probe), keeping its settings and volumes. A container that is not meant to run gets the image for its next start and is not started. A failed pull changes nothing; the job, the container's events and the timeline say why in words. The timeline event container_image_update carries old_digest and new_digest (a configuration change records container_update). Requests while an update is queued or running share its job. 409 for a paused container or an image pinned by digest.
      */
     post: operations['updateContainerImage']
     delete?: never
