@@ -18,6 +18,7 @@ import (
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -87,7 +88,7 @@ func TestStartProbeLimitsLabelsSecretsStopDelete(t *testing.T) {
 		}
 	}
 	// The secret never appears in the API representation or the database file in clear text.
-	view, _ := json.Marshal(lifecycle.NewView(c, routing.Apps{Mode: routing.Path}))
+	view, _ := json.Marshal(lifecycle.NewView(c, routing.Apps{Mode: routing.Path}, settings.Sharing{}))
 	if strings.Contains(string(view), "s3cr3t") || !strings.Contains(string(view), `"secret_environment_keys":["API_TOKEN"]`) {
 		t.Errorf("view: %s", view)
 	}
