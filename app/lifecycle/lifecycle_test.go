@@ -82,6 +82,7 @@ func TestStartProbeLimitsLabelsSecretsStopDelete(t *testing.T) {
 	bp := "/containers/proxy/" + c.UUID + "/"
 	for k, v := range map[string]string{"KIOSC_BASE_PATH": bp, "KIOSC_PUBLIC_URL": "http://kiosc.test" + bp,
 		"KIOSC_CONTAINER_UUID": c.UUID, "KIOSC_PROJECT_UUID": e.project.UUID, "TITLE": "My App!", "CONTAINER_PORT": "8080",
+		"KIOSC_OWNER": "alice", "KIOSC_PROJECT": e.project.UUID, "KIOSC_PROJECT_TITLE": e.project.Title,
 		"GREETING": "base=" + bp + " prefix=" + strings.TrimSuffix(bp, "/"), "API_TOKEN": "s3cr3t-value-xyz"} {
 		if envOut[k] != v {
 			t.Errorf("env %s = %q, want %q", k, envOut[k], v)

@@ -348,7 +348,9 @@ func guestMarked(h *fasthttp.RequestHeader) bool {
 }
 
 // guestStartURL is StartPath with the optional sign-in of a public app.
-func (s *appOrigins) guestStartURL(uuid, next string) string { return s.startURL(uuid, next) + "&guest=1" }
+func (s *appOrigins) guestStartURL(uuid, next string) string {
+	return s.startURL(uuid, next) + "&guest=1"
+}
 
 // guestReturnURL is where kiosc's origin sends a browser without a kiosc session back to, on a public app's optional
 // sign-in: AuthPath with the sign-in's state instead of a token.

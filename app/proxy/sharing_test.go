@@ -408,7 +408,7 @@ func TestLinkRevocationEndsAccess(t *testing.T) {
 	if err := e.share.RevokeLink(ctx, e.admin, &store.Container{UUID: linkUUID, ProjectUUID: e.project.UUID}, l.ID); err != nil {
 		t.Fatal(err)
 	}
-	expectClosed(t, conn)
+	_ = expectClosed(t, conn)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("the tunnel closed %v after the revocation", d)
 	}
@@ -455,7 +455,7 @@ func TestLinkExpiryEndsAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	expectClosed(t, conn)
+	_ = expectClosed(t, conn)
 	r := do(t, "GET", e.appPath(linkUUID, "/echo"), "", nil, append(scriptHeaders, "Cookie: "+proxy.LinkCookie+"="+cookie)...)
 	if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("after the expiry: %d %s", r.StatusCode, body)
@@ -624,5 +624,31 @@ func TestPublicAppInPathMode(t *testing.T) {
 	r = do(t, "GET", e.base+stateURL, "", nil, scriptHeaders...)
 	if body := readAll(t, r); r.StatusCode != 200 || !strings.Contains(body, `"stopped"`) {
 		t.Fatalf("state in path mode: %d %s", r.StatusCode, body)
+	}
+}
+
+func TestAccessChangeClosesTunnels(t *testing.T) {
+	e := newSharingEnv(t, "app-origin")
+	conn, resp, err := (&websocket.Dialer{HandshakeTimeout: 10 * time.Second}).Dial("ws"+strings.TrimPrefix(e.appPath(publicUUID, "/ws"), "http"),
+		http.Header{"Origin": {e.appBase}})
+	if err != nil {
+		t.Fatalf("an anonymous websocket to a public app: %v (%v)", err, resp)
+	}
+	defer conn.Close()
+	if err := conn.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := conn.ReadMessage(); err != nil || string(msg) != "hi" {
+		t.Fatalf("echo %q %v", msg, err)
+	}
+	start := time.Now()
+	e.setAccess(publicUUID, settings.AccessProject)
+	_ = expectClosed(t, conn)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the tunnel closed %v after the change", d)
+	}
+	r := send(t, http.DefaultClient, "GET", e.appPath(publicUUID, "/echo"), scriptHeaders...)
+	if body := readAll(t, r); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after the change: %d %s", r.StatusCode, body)
 	}
 }

@@ -32,7 +32,7 @@ type tunnel struct {
 	v         visitor
 	up        net.Conn
 	// expiry closes the tunnel of a link holder when the link expires (nil otherwise).
-	expiry *time.Timer
+	expiry    *time.Timer
 	touch     func()
 	lastTouch atomic.Int64
 
