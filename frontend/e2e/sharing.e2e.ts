@@ -252,8 +252,33 @@ describe('sharing', () => {
     }
   }, 60_000)
 
+  it('lets a template choose an access level, and marks it in the list', async () => {
+    await page.goto('/templates')
+    await page.getByTestId('new-site-template').click()
+    const form = page.getByTestId('template-form')
+    await form.waitFor()
+    await page.getByTestId('tpl-title').locator('input').fill('Published viewer')
+    await page.getByTestId('tpl-image').locator('input').fill(testAppImage())
+    await page.getByTestId('tpl-port').locator('input').fill('8080')
+    await page.getByTestId('tpl-access-link').click()
+    await page.getByTestId('tpl-access-warning').waitFor()
+    await page.getByTestId('tpl-submit').click()
+    await form.waitFor({ state: 'hidden' })
+    const row = page.locator('[data-template="Published viewer"]')
+    await row.getByTestId('access-badge').waitFor()
+    expect(await row.getByTestId('access-badge').getAttribute('data-access')).toBe('link')
+    await screenshot(page, 'sharing-templates')
+  }, 30_000)
+
   it('records the changes of access level in the timeline', async () => {
     await page.goto(`/projects/${project}`)
+    // The project's list marks both apps.
+    const section = page.getByTestId('containers-section')
+    await expect.poll(() => section.getByTestId('access-badge').count()).toBe(2)
+    expect(await section.getByTestId('access-badge').allTextContents()).toEqual(
+      expect.arrayContaining(['Public', 'Link']),
+    )
+    await screenshot(page, 'sharing-project-list')
     await page.locator('.n-tabs-tab', { hasText: 'Timeline' }).click()
     const timeline = page.getByTestId('timeline')
     await timeline.getByText('container_access').first().waitFor()
