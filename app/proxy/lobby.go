@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"html"
 	"net/netip"
@@ -213,7 +214,10 @@ func (p *Proxy) openApp(c *fiber.Ctx, uuid string) error {
 				return &web.Error{Status: fiber.StatusTooManyRequests, Code: "rate_limited", Message: msg, RetryAfter: secs}
 			}
 		}
-		user := startUser(v)
+		user, err := p.startUser(c.UserContext(), v)
+		if err != nil {
+			return err
+		}
 		if err := p.opt.Open(c.UserContext(), user, uuid); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return web.NotFound("app")
@@ -233,15 +237,23 @@ func (p *Proxy) openApp(c *fiber.Ctx, uuid string) error {
 }
 
 // startUser is who a visitor's start is recorded as: the user, or "anonymous" and "link <name>" for visitors
-// without an account.
-func startUser(v visitor) *store.User {
+// without an account. A lobby ticket names a user by ID only: their record is read here, so that the start is
+// recorded with their name.
+func (p *Proxy) startUser(ctx context.Context, v visitor) (*store.User, error) {
 	switch {
 	case v.id != nil:
-		return v.id.User
+		if v.id.User.Username == "" && p.opt.Sessions != nil {
+			u, err := p.opt.Sessions.GetUser(ctx, v.id.User.ID)
+			if err != nil {
+				return nil, err
+			}
+			return u, nil
+		}
+		return v.id.User, nil
 	case v.link != nil:
-		return &store.User{Username: "link " + v.link.header}
+		return &store.User{Username: "link " + v.link.header}, nil
 	}
-	return &store.User{Username: "anonymous"}
+	return &store.User{Username: "anonymous"}, nil
 }
 
 // sameOriginPost accepts a POST sent by a page of the origin it was sent to: an Origin of this origin, or without

@@ -292,8 +292,10 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	if p.apps != nil && nav && id.Session != nil && t.State == store.StateRunning && t.Addr != "" {
-		// Browsers use the app on its own origin; scripts with tokens keep using this URL.
+	if p.apps != nil && nav && id.Session != nil && (t.State == store.StateRunning && t.Addr != "" || !v.member()) {
+		// Browsers use the app on its own origin; scripts with tokens keep using this URL. A visitor who is not a
+		// member finds a stopped app's lobby there too: kiosc's lobby needs kiosc's API, which does not show them
+		// the app, and the lobby's endpoints are on the app's origin.
 		return p.hop(c, req)
 	}
 	if p.apps != nil && !nav && id.Session != nil {

@@ -585,6 +585,35 @@ func TestAnonymousLobby(t *testing.T) {
 	})
 }
 
+// A logged-in user without a role who opens a stopped public (or site) app through kiosc's origin finds the lobby on
+// the app's origin, where its endpoints are: kiosc's own lobby needs kiosc's API, which does not show them the app.
+func TestNonMemberLobbyOnAppOrigin(t *testing.T) {
+	e := newSharingEnv(t, "app-origin")
+	samSession, _ := e.session(e.member("sam", ""))
+	b := e.browser(t, samSession)
+	r := send(t, b.Client, "GET", e.url(stoppedUUID, "/lab"), navHeaders...)
+	body := readAll(t, r)
+	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Starting the app") ||
+		!strings.HasPrefix(r.Request.URL.String(), e.appPath(stoppedUUID, "/lab")) {
+		t.Fatalf("%d at %s: %s (hops %v)", r.StatusCode, r.Request.URL, body, b.hops)
+	}
+	stateURL, openURL := lobbyURLs(t, body)
+	r = send(t, b.Client, "POST", e.appBase+openURL, "Origin: "+e.appBase, "Sec-Fetch-Mode: cors")
+	if body := readAll(t, r); r.StatusCode != 200 || !strings.Contains(body, `"running"`) {
+		t.Fatalf("start: %d %s", r.StatusCode, body)
+	}
+	if who := e.starts.who(stoppedUUID); len(who) != 1 || who[0] != "sam" {
+		t.Fatalf("started by %q", who)
+	}
+	r = send(t, b.Client, "GET", e.appBase+stateURL, scriptHeaders...)
+	if body := readAll(t, r); !strings.Contains(body, `"running"`) {
+		t.Fatalf("state after the start: %s", body)
+	}
+	if got := decodeEcho(t, send(t, b.Client, "GET", e.appPath(stoppedUUID, "/echo"), navHeaders...)); got.header("X-Kiosc-User") != "sam" {
+		t.Fatalf("the app saw %v", kioscHeaders(got))
+	}
+}
+
 func TestPublicAppInPathMode(t *testing.T) {
 	e := newSharingEnv(t, "path")
 	cookie, _ := e.session(e.member("gina", "guest"))

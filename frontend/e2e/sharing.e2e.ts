@@ -23,7 +23,8 @@ interface Echo {
 }
 
 /** The X-Kiosc-* headers an echo of the test app saw. */
-function kioscHeaders(echo: Echo): Record<string, string[]> {
+function kioscHeaders(echo: Echo | number): Record<string, string[]> {
+  if (typeof echo === 'number') throw new Error(`the app was not served: ${echo}`)
   return Object.fromEntries(
     Object.entries(echo.headers).filter(([name]) => name.toLowerCase().startsWith('x-kiosc')),
   )
@@ -182,6 +183,77 @@ describe('sharing', () => {
     }
   }, 180_000)
 
+  it('opens a site app to any logged-in user and a project app only to members, with their identity', async () => {
+    const req = tp.context.request
+    for (const username of ['sam', 'gina']) {
+      await apiCall(req, 'POST', '/api/v1/users', {
+        username,
+        password: `${username}-password-1`,
+        name: username === 'sam' ? 'Sam Someone' : 'Gina Guest',
+        email: `${username}@example.org`,
+      })
+    }
+    await apiCall(req, 'PUT', `/api/v1/projects/${project}/roles/gina`, { role: 'guest' })
+    const siteApp = (
+      await apiCall<{ uuid: string }>(req, 'POST', `/api/v1/projects/${project}/containers`, {
+        title: 'Lab overview',
+        image: testAppImage(),
+        container_port: 8080,
+        access: 'site',
+      })
+    ).uuid
+    created.push(siteApp)
+    // The project app (still at its default level) runs, so that members and others meet it running.
+    await apiCall(req, 'POST', `/api/v1/containers/${linkApp}/start`)
+
+    /**
+     * Opens an app through kiosc's origin as a browser that is logged in, and returns what the app saw, or the status
+     * of a refusal. A stopped app first shows a lobby (503 while it starts), which reloads into the app.
+     */
+    const open = async (tpUser: TestPage, uuid: string): Promise<Echo | number> => {
+      const res = await tpUser.page.goto(`${server.url}/containers/proxy/${uuid}/`)
+      if (res && (res.status() === 403 || res.status() === 404)) return res.status()
+      await tpUser.page.locator('#send').waitFor({ timeout: 120_000 })
+      return (await tpUser.page.evaluate(async () => (await fetch('echo')).json())) as Echo
+    }
+
+    const sam = await openPage(browser, server.url)
+    const gina = await openPage(browser, server.url)
+    try {
+      await sam.page.goto('/login')
+      await login(sam.page, 'sam', 'sam-password-1')
+      await gina.page.goto('/login')
+      await login(gina.page, 'gina', 'gina-password-1')
+
+      // A user without a role: the site app (started from the app's own lobby) and the public app know them,
+      // with no role; the project app does not exist for them.
+      const inSite = await open(sam, siteApp)
+      expect(kioscHeaders(inSite)).toEqual({
+        'X-Kiosc-User': ['sam'],
+        'X-Kiosc-User-Name': ['Sam Someone'],
+        'X-Kiosc-User-Email': ['sam@example.org'],
+        'X-Kiosc-Role': [''],
+      })
+      await screenshot(sam.page, 'sharing-site-app')
+      expect(kioscHeaders(await open(sam, publicApp))['X-Kiosc-User']).toEqual(['sam'])
+      expect(await open(sam, linkApp)).toBe(404)
+      expect(await sam.page.locator('#send').count()).toBe(0)
+
+      // A guest opens the project app with their role.
+      expect(kioscHeaders(await open(gina, linkApp))).toEqual({
+        'X-Kiosc-User': ['gina'],
+        'X-Kiosc-User-Name': ['Gina Guest'],
+        'X-Kiosc-User-Email': ['gina@example.org'],
+        'X-Kiosc-Role': ['guest'],
+      })
+      expect(sam.errors).toEqual([])
+      expect(gina.errors).toEqual([])
+    } finally {
+      await sam.context.close()
+      await gina.context.close()
+    }
+  }, 240_000)
+
   it('opens a link app for a holder of its secret link, created on the Sharing tab', async () => {
     await setAccess(linkApp, 'link')
     await page.locator('.n-tabs-tab', { hasText: 'Sharing' }).click()
@@ -274,9 +346,9 @@ describe('sharing', () => {
     await page.goto(`/projects/${project}`)
     // The project's list marks both apps.
     const section = page.getByTestId('containers-section')
-    await expect.poll(() => section.getByTestId('access-badge').count()).toBe(2)
+    await expect.poll(() => section.getByTestId('access-badge').count()).toBe(3)
     expect(await section.getByTestId('access-badge').allTextContents()).toEqual(
-      expect.arrayContaining(['Public', 'Link']),
+      expect.arrayContaining(['Public', 'Link', 'All users']),
     )
     await screenshot(page, 'sharing-project-list')
     await page.locator('.n-tabs-tab', { hasText: 'Timeline' }).click()
@@ -284,6 +356,13 @@ describe('sharing', () => {
     await timeline.getByText('container_access').first().waitFor()
     await timeline.getByText('access to Paper dashboard changed from project to public').waitFor()
     await timeline.getByText('access to Review notebook changed from project to link').waitFor()
+    // Starts from the lobby of visitors who are not members are recorded as theirs.
+    expect(await timeline.locator('tr', { hasText: 'start container Lab overview' }).textContent()).toContain(
+      'sam',
+    )
+    expect(
+      await timeline.locator('tr', { hasText: 'start container Paper dashboard' }).textContent(),
+    ).toContain('anonymous')
     await screenshot(page, 'sharing-timeline')
     await page.goto('/timeline')
     await page.getByTestId('timeline').getByText('site_settings', { exact: false }).first().waitFor()
