@@ -32,6 +32,7 @@ import (
 	"github.com/bihealth/kiosc/app/secrets"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/settings"
+	"github.com/bihealth/kiosc/app/sharing"
 	"github.com/bihealth/kiosc/app/sodar"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
@@ -126,11 +127,15 @@ func serve(ctx context.Context, args []string) error {
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
+	share, err := sharing.New(ctx, st, recorder, log.With("component", "sharing"))
+	if err != nil {
+		return err
+	}
 	containers := lifecycle.New(st, dock, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
 		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
-		RemoveVolumesAfter: cfg.RemoveVolumesAfter,
+		RemoveVolumesAfter: cfg.RemoveVolumesAfter, Sharing: share.Site,
 		Limits: settings.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs, DefaultMemory: cfg.DefaultMemory,
 			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries, DefaultUser: cfg.DefaultUser}, MaxReserved: cfg.MaxReserved})
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain,
@@ -151,7 +156,7 @@ func serve(ctx context.Context, args []string) error {
 
 	root = append(root, api.SodarLinks{})
 	prox := proxy.New(proxy.Options{Containers: proxyContainers{containers}, Auth: authSvc, Checker: checker, Bus: bus,
-		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Apps: cfg.Apps(), Sessions: st})
+		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Apps: cfg.Apps(), Sessions: st, Sharing: share, Open: containers.Open})
 	root = append(root, prox)
 	sodarAPI, sodarSync := sodarSite(cfg, st, &timeline.Recorder{Store: st, Bus: bus, Log: log}, log)
 
@@ -177,6 +182,7 @@ func serve(ctx context.Context, args []string) error {
 			&api.Usage{Hub: usageHub, Manager: containers, Store: st,
 				Checker: checker, BaseURL: cfg.BaseURL},
 			&api.Templates{Store: st, Checker: checker, Manager: containers, Timeline: recorder},
+			&api.Sharing{Sharing: share, Store: st, Checker: checker, Manager: containers, Apps: cfg.Apps()},
 			&api.OpenAPI{},
 		},
 	})
@@ -256,7 +262,8 @@ func (p proxyContainers) Upstream(ctx context.Context, uuid string) (proxy.Targe
 	if err != nil {
 		return proxy.Target{}, err
 	}
-	return proxy.Target{ContainerUUID: u.ContainerUUID, ProjectUUID: u.ProjectUUID, State: u.State, Addr: u.Addr, StripPrefix: u.StripPrefix}, nil
+	return proxy.Target{ContainerUUID: u.ContainerUUID, ProjectUUID: u.ProjectUUID, State: u.State, Addr: u.Addr, StripPrefix: u.StripPrefix,
+		Access: u.Access, ContainerPath: u.ContainerPath}, nil
 }
 
 func (p proxyContainers) Touch(uuid string) { p.m.Touch(uuid) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/settings"
+	"github.com/bihealth/kiosc/app/sharing"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/templates"
 	"github.com/bihealth/kiosc/app/timeline"
@@ -120,6 +121,14 @@ var schemaTypes = map[string]schemaCase{
 	"Volume":              respBody[lifecycle.VolumeView](),
 	"VolumeList":          respBody[schemaList[lifecycle.VolumeView]](),
 	"VolumeUploadResult":  respBody[lifecycle.UploadResult](),
+	"SiteSettings":        respBody[SiteSettingsOut](),
+	"SiteSettingsInput":   reqBody[sharing.SiteChange](),
+	"SiteSettingsUpdate":  respBody[SiteSettingsUpdateOut](),
+	"AffectedContainer":   respBody[sharing.Affected](),
+	"Link":                respBody[LinkOut](),
+	"LinkCreated":         respBody[LinkCreatedOut](),
+	"LinkList":            respBody[schemaList[LinkOut]](),
+	"LinkInput":           reqBody[linkIn](),
 }
 
 // enumSchemas are string schemas; where Go has the list of values, the enum must be that list.
@@ -133,6 +142,7 @@ var enumSchemas = map[string][]string{
 	"MaintenanceTaskName": {lifecycle.TaskCleanupUnused, lifecycle.TaskRemoveStopped, lifecycle.TaskRemoveVolumes, lifecycle.TaskStopAll,
 		lifecycle.TaskStopIdle, lifecycle.TaskCheckUpdates},
 	"VolumeScope":  {settings.ScopeContainer, settings.ScopeProject},
+	"Access":       settings.AccessLevels,
 	"UpdateStatus": updateStatuses(),
 }
 

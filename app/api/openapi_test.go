@@ -112,6 +112,7 @@ func apiModules() []server.Module {
 		&api.Admin{},
 		&api.Usage{},
 		&api.Templates{},
+		&api.Sharing{},
 		&api.OpenAPI{},
 	}
 }

@@ -262,6 +262,10 @@ func (h *Templates) update(c *fiber.Ctx) error {
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
+	if in.Access != nil && *in.Access == t.Access {
+		// Not a change: a form that sends every field keeps a level the site no longer allows.
+		in.Access = nil
+	}
 	if errs := in.Validate(false, h.Manager.Limits()); len(errs) > 0 {
 		return web.Validation(errs)
 	}
@@ -298,6 +302,10 @@ func (h *Templates) save(c *fiber.Ctx, t *store.Template, in *settings.Patch, na
 		}
 		extra["fields"] = changed
 		h.record(ctx, u, t, name, verb+" "+scopeName(t)+" "+t.Title, extra)
+	}
+	if t.Access != before.Access {
+		h.record(ctx, u, t, "template_access", "access of "+scopeName(t)+" "+t.Title+" changed from "+before.Access+" to "+t.Access,
+			map[string]any{"old": before.Access, "new": t.Access})
 	}
 	return c.JSON(NewTemplateOut(t))
 }

@@ -294,12 +294,20 @@ func (o *OIDC) Finish(ctx context.Context, cb Callback, browserKey, addr, userAg
 	if err != nil {
 		return nil, "", "", err
 	}
+	// The groups are kept as the provider gives them at each login, for apps (X-Kiosc-Groups).
+	v, _ := claim(claims, o.cfg.GroupsClaim)
+	if gs := groups(v); !slices.Equal(gs, u.Groups) {
+		if err := o.svc.store.SetUserGroups(ctx, u.ID, gs); err != nil {
+			return nil, "", "", err
+		}
+		u.Groups = gs
+	}
 	se, cookie, err := o.svc.StartSession(ctx, u, "oidc", rawID, addr, userAgent)
 	if err != nil {
 		return nil, "", "", err
 	}
 	o.log.Info("login", "username", u.Username, "method", "oidc", "addr", addr, "superuser", u.IsSuperuser)
-	return &Identity{User: u, Session: se}, cookie, login.NextPath, nil
+	return NewIdentity(u, se, nil), cookie, login.NextPath, nil
 }
 
 // missingClaims reports whether claims lack something kiosc reads (some providers put them only in userinfo).

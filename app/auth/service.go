@@ -37,7 +37,49 @@ type Identity struct {
 	User    *store.User
 	Session *store.Session
 	Token   *store.APIToken
+	// App holds the values of the identity headers an app receives for this user, made once when the identity is
+	// resolved so that the proxy only copies them.
+	App AppHeaders
 }
+
+// AppHeaders are the values of X-Kiosc-User-Name, X-Kiosc-User-Email and X-Kiosc-Groups.
+type AppHeaders struct {
+	Name   string
+	Email  string
+	Groups string // comma-separated; empty without groups
+}
+
+// NewIdentity returns the identity of u with a session or a token, its app headers filled in.
+func NewIdentity(u *store.User, se *store.Session, t *store.APIToken) *Identity {
+	id := &Identity{User: u, Session: se, Token: t}
+	id.App = AppHeaders{Name: HeaderValue(u.Name), Email: HeaderValue(u.Email)}
+	if len(u.Groups) > 0 {
+		gs := make([]string, 0, len(u.Groups))
+		for _, g := range u.Groups {
+			if g = strings.TrimSpace(HeaderValue(strings.ReplaceAll(g, ",", " "))); g != "" {
+				gs = append(gs, g)
+			}
+		}
+		id.App.Groups = strings.Join(gs, ",")
+	}
+	return id
+}
+
+// HeaderValue makes s safe as an HTTP header value: control characters (which could end the header and start
+// another) become spaces; the rest, UTF-8 included, is kept.
+func HeaderValue(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // Options configure the Service.
 type Options struct {
@@ -113,7 +155,7 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, addr, u
 		return nil, "", err
 	}
 	s.log.Info("login", "username", username, "method", "local", "addr", addr)
-	return &Identity{User: u, Session: se}, cookie, nil
+	return NewIdentity(u, se, nil), cookie, nil
 }
 
 // dummyHash is a fixed hash with the current parameters, checked for unknown users so that a failed login costs
@@ -175,7 +217,7 @@ func (s *Service) SessionIdentity(ctx context.Context, cookie string) (*Identity
 			s.log.Warn("session activity not recorded", "err", err)
 		}
 	}
-	return &Identity{User: u, Session: se}, nil
+	return NewIdentity(u, se, nil), nil
 }
 
 // TokenIdentity resolves an API token.
@@ -203,7 +245,7 @@ func (s *Service) TokenIdentity(ctx context.Context, key string) (*Identity, err
 			s.log.Warn("token use not recorded", "err", err)
 		}
 	}
-	return &Identity{User: u, Token: t}, nil
+	return NewIdentity(u, nil, t), nil
 }
 
 // CreateToken issues an API token for u and returns it with its secret (shown once).

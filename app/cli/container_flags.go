@@ -123,7 +123,7 @@ type fieldFlags struct {
 	registryUser, registryPassword, fromFile  *string
 	noRegistryAuth                            *bool
 	volumes, unsetVolumes                     ctMultiFlag
-	user                                      *string
+	user, access                              *string
 	readOnlyRootfs                            *bool
 }
 
@@ -157,6 +157,7 @@ func addFieldFlags(fs *flag.FlagSet) *fieldFlags {
 	fs.Var(&f.volumes, "volume", "named volume NAME:/PATH[:project][:ro] (repeatable; on edit it adds or replaces the volume of that name)")
 	fs.Var(&f.unsetVolumes, "unset-volume", "stop mounting the volume NAME (repeatable; its data stays)")
 	f.user = fs.String("user", "", "run as uid[:gid] or a user name the image knows (empty: the site default, else the image's user)")
+	f.access = fs.String("access", "", "who may open the app: project (members), site (any user), link (also holders of its secret links) or public (anyone); link and public only where the site allows them")
 	f.readOnlyRootfs = fs.Bool("read-only-rootfs", false, "mount the image's file system read-only, with a writable /tmp (--read-only-rootfs=false turns it off)")
 	return f
 }
@@ -226,10 +227,11 @@ func (f *fieldFlags) body(e *Env, current *containerView) (map[string]any, error
 	}
 	seen := f.set()
 	str := map[string]*string{"title": f.title, "description": f.description, "image": f.image, "command": f.command,
-		"path": f.path, "heartbeat-url": f.heartbeat, "pull-policy": f.pullPolicy, "template": f.template, "user": f.user}
+		"path": f.path, "heartbeat-url": f.heartbeat, "pull-policy": f.pullPolicy, "template": f.template, "user": f.user,
+		"access": f.access}
 	field := map[string]string{"title": "title", "description": "description", "image": "image", "command": "command",
 		"path": "container_path", "heartbeat-url": "heartbeat_url", "pull-policy": "pull_policy", "template": "template",
-		"user": "user"}
+		"user": "user", "access": "access"}
 	for name, v := range str {
 		if seen[name] {
 			body[field[name]] = *v

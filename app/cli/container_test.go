@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -215,6 +216,14 @@ func TestContainerCreateShowListEdit(t *testing.T) {
 	if keys, _ := edited["secret_environment_keys"].([]any); len(keys) != 1 || keys[0] != "NEW" {
 		t.Errorf("edited secret keys %v", edited["secret_environment_keys"])
 	}
+	r = mustOK(t, s.run("", "container", "edit", id, "--access", "site", "--json"))
+	_ = json.Unmarshal([]byte(r.stdout), &edited)
+	if edited["access"] != "site" || edited["effective_access"] != "site" || edited["description"] != "changed" {
+		t.Errorf("edit --access: %s", r.stdout)
+	}
+	if r := mustOK(t, s.run("", "container", "show", id)); !regexp.MustCompile(`(?m)^access\s+site$`).MatchString(r.stdout) {
+		t.Errorf("show: the access level is missing\n%s", r.stdout)
+	}
 	if r := mustOK(t, s.run("", "container", "edit", id, "--memory", "1g")); !strings.Contains(r.stdout, `"web" updated`) {
 		t.Errorf("edit: %s", r.stdout)
 	}
@@ -254,6 +263,8 @@ func TestContainerCreateShowListEdit(t *testing.T) {
 		{[]string{"container", "create", "--project", s.project.UUID, "--image", "nginx:1", "--title", "web"}, 1, "title"},
 		{[]string{"container", "create", "--project", s.project.UUID, "--image", "nginx:1", "--port", "70000"}, 1, "container_port"},
 		{[]string{"container", "edit", id, "--pull-policy", "sometimes"}, 1, "pull_policy"},
+		{[]string{"container", "edit", id, "--access", "everyone"}, 1, "access"},
+		{[]string{"container", "edit", id, "--access", "public"}, 1, "access"},
 		{[]string{"container", "show", uuid.NewString()}, 1, "404"},
 		{[]string{"container", "create", "--project", s.project.UUID, "--from-file", badFile}, 1, "imagee"},
 		{[]string{"container", "create", "--project", s.project.UUID, "--image", "nginx:1", "--registry-user", "u"}, 2, "--registry-password"},

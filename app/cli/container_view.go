@@ -50,7 +50,7 @@ func (v *containerView) stateText() string {
 var ctShowOrder = []string{"uuid", "project", "title", "description", "image", "command", "environment",
 	"secret_environment_keys", "container_port", "container_path", "heartbeat_url", "strip_prefix", "startup_timeout",
 	"max_idle", "max_lifetime", "memory_limit", "cpu_limit", "pids_limit", "max_retries", "pull_policy", "volumes", "user",
-	"read_only_rootfs", "has_registry_auth", "template", "state", "state_reason", "state_message", "state_detail", "desired_state", "docker_id",
+	"read_only_rootfs", "access", "effective_access", "has_registry_auth", "template", "state", "state_reason", "state_message", "state_detail", "desired_state", "docker_id",
 	"docker_state", "exit_code", "oom_killed", "host_port", "retries", "ready_at", "started_at", "stopped_at",
 	"last_access_at", "restart_pending", "image_id", "image_digest", "update_status", "update_available", "available_digest",
 	"update_message", "update_checked_at", "proxy_url", "created_by", "created_at", "updated_at"}

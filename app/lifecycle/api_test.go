@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -23,8 +24,10 @@ import (
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/routing"
 	"github.com/bihealth/kiosc/app/server"
 	"github.com/bihealth/kiosc/app/settings"
+	"github.com/bihealth/kiosc/app/sharing"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/timeline"
 	"github.com/bihealth/kiosc/app/usage"
@@ -36,6 +39,7 @@ type apiEnv struct {
 	*apitest.Env
 	m        *lifecycle.Manager
 	hub      *usage.Hub
+	share    *sharing.Service
 	instance string
 	project  *store.Project
 }
@@ -49,13 +53,21 @@ func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
 		if os.Getenv("KIOSC_TEST_LOG") == "1" {
 			log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
-		a.m = lifecycle.New(e.Store, dk, e.Keys, e.Bus, rec, log, lifecycle.Options{InstanceID: a.instance,
+		share, err := sharing.New(context.Background(), e.Store, rec, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.share = share
+		a.m = lifecycle.New(e.Store, dk, e.Keys, e.Bus, rec, log, lifecycle.Options{InstanceID: a.instance, Sharing: share.Site,
 			HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: t.TempDir(), BaseURL: e.BaseURL, ResyncInterval: 2 * time.Second,
 			DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000, StopTimeout: 2 * time.Second,
 			Limits: settings.Limits{MaxMemory: 1 << 30, MaxCPUs: 2, MaxPIDs: 500}})
 		mods := []server.Module{&api.Containers{Manager: a.m, Store: e.Store, Checker: e.Checker, Bus: e.Bus, BaseURL: e.BaseURL},
 			&api.Live{Bus: e.Bus, Checker: e.Checker, Auth: e.Auth, BaseURL: e.BaseURL, Log: e.Log, Version: "test"},
-			&api.Volumes{Manager: a.m, Store: e.Store, Checker: e.Checker, Log: e.Log}}
+			&api.Volumes{Manager: a.m, Store: e.Store, Checker: e.Checker, Log: e.Log},
+			&api.Templates{Store: e.Store, Checker: e.Checker, Manager: a.m, Timeline: rec},
+			&api.Sharing{Sharing: share, Store: e.Store, Checker: e.Checker, Manager: a.m,
+				Apps: routing.Apps{Mode: routing.AppOrigin, Base: e.BaseURL, AppBase: &url.URL{Scheme: "http", Host: "apps.test:8081"}}}}
 		if src, ok := dk.(usage.Source); ok {
 			a.hub = usage.NewHub(src, e.Store, e.Bus, log)
 			mods = append(mods, &api.Usage{Hub: a.hub, Manager: a.m, Store: e.Store, Checker: e.Checker, BaseURL: e.BaseURL})

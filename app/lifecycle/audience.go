@@ -53,8 +53,11 @@ type ListEntry struct {
 	StartedAt    *time.Time  `json:"started_at"`
 	StoppedAt    *time.Time  `json:"stopped_at"`
 	ProxyURL     string      `json:"proxy_url"`
-	CreatedAt    time.Time   `json:"created_at"`
-	UpdatedAt    time.Time   `json:"updated_at"`
+	// Access and EffectiveAccess mark apps open beyond the project in every list.
+	Access          string    `json:"access"`
+	EffectiveAccess string    `json:"effective_access"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // For returns what audience a may see of the container: nil for AudienceNone, a ListEntry for AudienceList, a
@@ -64,7 +67,8 @@ func (v View) For(a Audience) any {
 	case AudienceList:
 		return ListEntry{UUID: v.UUID, Project: v.Project, Title: v.Title, Description: v.Description, State: v.State,
 			StateReason: v.StateReason, DesiredState: v.DesiredState, ReadyAt: v.ReadyAt, StartedAt: v.StartedAt,
-			StoppedAt: v.StoppedAt, ProxyURL: v.ProxyURL, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+			StoppedAt: v.StoppedAt, ProxyURL: v.ProxyURL, Access: v.Access, EffectiveAccess: v.EffectiveAccess, CreatedAt: v.CreatedAt,
+			UpdatedAt: v.UpdatedAt}
 	case AudienceDetail:
 		return v.withoutDaemonDetails()
 	case AudienceFull:

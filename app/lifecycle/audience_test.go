@@ -49,7 +49,7 @@ func TestViewFor(t *testing.T) {
 	c.State, c.StateReason, c.StateMessage, c.DesiredState = store.StateFailed, "pull_failed", "The registry could not be reached.", store.StateStopped
 	c.StateDetail = "dial tcp 10.0.0.5:22: connection refused"
 	c.DockerID, c.DockerState, c.ExitCode, c.HostPort, c.StartedAt = "abc", "exited", &exit, &port, &now
-	v := lifecycle.NewView(c, routing.Apps{Mode: routing.Path})
+	v := lifecycle.NewView(c, routing.Apps{Mode: routing.Path}, settings.Sharing{})
 	fields := func(x any) []string {
 		b, err := json.Marshal(x)
 		if err != nil {

@@ -20,7 +20,7 @@ func (m *Manager) Get(ctx context.Context, uuid string) (*store.Container, error
 
 // Create validates in and stores a new container in project (nothing runs until it is started).
 func (m *Manager) Create(ctx context.Context, user *store.User, project *store.Project, in *Input) (*store.Container, error) {
-	if errs := in.Validate(true, m.o.Limits); len(errs) > 0 {
+	if errs := in.Validate(true, m.Limits()); len(errs) > 0 {
 		return nil, &ValidationError{errs}
 	}
 	c := &store.Container{ProjectID: project.ID, ProjectUUID: project.UUID, Container: settings.Defaults(),
@@ -46,17 +46,22 @@ func (m *Manager) Create(ctx context.Context, user *store.User, project *store.P
 
 // Update applies a PATCH. A change to a container that runs marks it restart_pending.
 func (m *Manager) Update(ctx context.Context, user *store.User, uuid string, in *Input) (*store.Container, error) {
-	if errs := in.Validate(false, m.o.Limits); len(errs) > 0 {
-		return nil, &ValidationError{errs}
-	}
 	c, err := m.st.GetContainer(ctx, uuid)
 	if err != nil {
 		return nil, err
+	}
+	if in.Access != nil && *in.Access == c.Access {
+		// Not a change: a form that sends every field keeps a level the site no longer allows.
+		in.Access = nil
+	}
+	if errs := in.Validate(false, m.Limits()); len(errs) > 0 {
+		return nil, &ValidationError{errs}
 	}
 	if c.State == store.StateDeleting {
 		return nil, fmt.Errorf("%w: the container is being deleted", ErrConflict)
 	}
 	before := m.View(c)
+	oldAccess := c.Access
 	if err := m.apply(c, in); err != nil {
 		return nil, err
 	}
@@ -68,7 +73,9 @@ func (m *Manager) Update(ctx context.Context, user *store.User, uuid string, in 
 	if len(in.RegistryAuth) > 0 {
 		changed = append(changed, "registry_auth")
 	}
-	if len(changed) > 0 && c.DockerID != "" && slices.Contains([]store.State{store.StateRunning, store.StateStarting,
+	// Who may open the app is the proxy's business: the container itself need not change.
+	restart := slices.ContainsFunc(changed, func(f string) bool { return f != "access" })
+	if restart && c.DockerID != "" && slices.Contains([]store.State{store.StateRunning, store.StateStarting,
 		store.StatePaused, store.StatePulling, store.StateCreating}, c.State) {
 		c.RestartPending = true
 	}
@@ -96,6 +103,9 @@ func (m *Manager) Update(ctx context.Context, user *store.User, uuid string, in 
 		m.timeline(ctx, c, user.Username, "container_update", store.StatusOK, "updated container "+c.Title,
 			map[string]any{"fields": changed})
 	}
+	if c.Access != oldAccess {
+		m.accessChanged(ctx, user, c, oldAccess)
+	}
 	m.publish(c)
 	return c, nil
 }
@@ -109,7 +119,7 @@ func changedFields(a, b View) []string {
 	_ = json.Unmarshal(jb, &mb)
 	var out []string
 	for k, v := range mb {
-		if k == "updated_at" || k == "secret_environment_keys" || k == "has_registry_auth" {
+		if k == "updated_at" || k == "secret_environment_keys" || k == "has_registry_auth" || k == "effective_access" {
 			continue
 		}
 		x, _ := json.Marshal(v)
@@ -192,4 +202,24 @@ func (m *Manager) registryAuth(c *store.Container) (*docker.RegistryAuth, error)
 	}
 	ra := &docker.RegistryAuth{}
 	return ra, json.Unmarshal(b, ra)
+}
+
+// accessChanged records a change of the container's access level in its events and the timeline (container_access,
+// with the old and the new level, and the level in effect while the site does not allow it).
+func (m *Manager) accessChanged(ctx context.Context, user *store.User, c *store.Container, old string) {
+	eff := m.sharing().Effective(c.Access)
+	desc := "access to " + c.Title + " changed from " + orProject(old) + " to " + c.Access
+	if eff != c.Access {
+		desc += " (the site does not allow " + c.Access + " access now: it behaves as " + eff + ")"
+	}
+	m.event(ctx, c.UUID, store.LevelInfo, user.Username, "%s", desc)
+	m.timeline(ctx, c, user.Username, "container_access", store.StatusOK, desc,
+		map[string]any{"old": orProject(old), "new": c.Access, "effective": eff})
+}
+
+func orProject(access string) string {
+	if access == "" {
+		return settings.AccessProject
+	}
+	return access
 }

@@ -31,7 +31,7 @@ type SpecOptions struct {
 }
 
 // ContainerSpec converts a container record into its Docker container: name, image, labels, environment with the
-// injected variables and the placeholders expanded, command or script, limits (site defaults, capped by the site
+// injected variables (the app's paths, the container, its project and its owner) and the placeholders expanded, command or script, limits (site defaults, capped by the site
 // maxima), capabilities, the named volumes, the user (the site default when it names none) and a read-only root
 // file system with a writable /tmp. It is a pure function: the caller writes the returned script (non-empty for a "#!"
 // command) to o.ScriptPath and chooses the network.
@@ -45,7 +45,8 @@ func ContainerSpec(c *store.Container, o SpecOptions) (spec docker.ContainerSpec
 		env[k] = ph.Expand(v)
 	}
 	for k, v := range map[string]string{"KIOSC_BASE_PATH": o.BasePath, "KIOSC_PUBLIC_URL": o.PublicURL,
-		"KIOSC_CONTAINER_UUID": c.UUID, "KIOSC_PROJECT_UUID": c.ProjectUUID, "TITLE": c.Title,
+		"KIOSC_CONTAINER_UUID": c.UUID, "KIOSC_PROJECT_UUID": c.ProjectUUID, "KIOSC_PROJECT": c.ProjectUUID,
+		"KIOSC_PROJECT_TITLE": c.ProjectTitle, "KIOSC_OWNER": c.CreatedBy, "TITLE": c.Title,
 		"DESCRIPTION": c.Description, "CONTAINER_PORT": strconv.Itoa(c.ContainerPort)} {
 		env[k] = v
 	}

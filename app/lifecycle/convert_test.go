@@ -17,13 +17,14 @@ func TestContainerSpec(t *testing.T) {
 	base, pub := "/containers/proxy/"+id+"/", "https://kiosc.example/containers/proxy/"+id+"/"
 	labels := map[string]string{LabelManaged: "true", LabelContainer: id}
 	record := func(edit func(c *settings.Container)) *store.Container {
-		c := &store.Container{UUID: id, ProjectUUID: "p1", Container: settings.Container{Title: "My App: Jupyter!",
+		c := &store.Container{UUID: id, ProjectUUID: "p1", ProjectTitle: "Lab: RNA", CreatedBy: "alice", Container: settings.Container{Title: "My App: Jupyter!",
 			Description: "d", Image: "jupyter/base:1", ContainerPort: 8888, Environment: map[string]string{}}}
 		edit(&c.Container)
 		return c
 	}
 	injected := []string{"CONTAINER_PORT=8888", "DESCRIPTION=d", "KIOSC_BASE_PATH=" + base, "KIOSC_CONTAINER_UUID=" + id,
-		"KIOSC_PROJECT_UUID=p1", "KIOSC_PUBLIC_URL=" + pub, "TITLE=My App: Jupyter!"}
+		"KIOSC_PROJECT_UUID=p1", "KIOSC_PUBLIC_URL=" + pub, "TITLE=My App: Jupyter!", "KIOSC_OWNER=alice", "KIOSC_PROJECT=p1",
+		"KIOSC_PROJECT_TITLE=Lab: RNA"}
 	env := func(extra ...string) []string { return slices.Sorted(slices.Values(append(extra, injected...))) }
 	want := func(edit func(s *docker.ContainerSpec)) docker.ContainerSpec {
 		s := docker.ContainerSpec{Name: "kiosc-0123abcd-my-app-jupyter", Image: "jupyter/base:1", Env: env(),

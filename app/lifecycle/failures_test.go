@@ -8,6 +8,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -35,7 +36,7 @@ func TestPullAndStartFailuresAndLogRetention(t *testing.T) {
 	if !strings.Contains(c.StateDetail, "127.0.0.1:1") || !strings.Contains(c.StateDetail, "connection refused") {
 		t.Errorf("pull detail %q", c.StateDetail)
 	}
-	if v := lifecycle.NewView(c, routing.Apps{Mode: routing.Path}); v.StateMessage != c.StateMessage || v.StateDetail != c.StateDetail {
+	if v := lifecycle.NewView(c, routing.Apps{Mode: routing.Path}, settings.Sharing{}); v.StateMessage != c.StateMessage || v.StateDetail != c.StateDetail {
 		t.Errorf("view: %+v", v)
 	}
 	if strings.Contains(c.StateMessage+c.StateDetail, "registry-pw") {

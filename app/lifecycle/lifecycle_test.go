@@ -18,6 +18,7 @@ import (
 	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 )
 
@@ -81,13 +82,14 @@ func TestStartProbeLimitsLabelsSecretsStopDelete(t *testing.T) {
 	bp := "/containers/proxy/" + c.UUID + "/"
 	for k, v := range map[string]string{"KIOSC_BASE_PATH": bp, "KIOSC_PUBLIC_URL": "http://kiosc.test" + bp,
 		"KIOSC_CONTAINER_UUID": c.UUID, "KIOSC_PROJECT_UUID": e.project.UUID, "TITLE": "My App!", "CONTAINER_PORT": "8080",
+		"KIOSC_OWNER": "alice", "KIOSC_PROJECT": e.project.UUID, "KIOSC_PROJECT_TITLE": e.project.Title,
 		"GREETING": "base=" + bp + " prefix=" + strings.TrimSuffix(bp, "/"), "API_TOKEN": "s3cr3t-value-xyz"} {
 		if envOut[k] != v {
 			t.Errorf("env %s = %q, want %q", k, envOut[k], v)
 		}
 	}
 	// The secret never appears in the API representation or the database file in clear text.
-	view, _ := json.Marshal(lifecycle.NewView(c, routing.Apps{Mode: routing.Path}))
+	view, _ := json.Marshal(lifecycle.NewView(c, routing.Apps{Mode: routing.Path}, settings.Sharing{}))
 	if strings.Contains(string(view), "s3cr3t") || !strings.Contains(string(view), `"secret_environment_keys":["API_TOKEN"]`) {
 		t.Errorf("view: %s", view)
 	}

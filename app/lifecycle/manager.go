@@ -121,6 +121,9 @@ type Options struct {
 	// InterfaceAddrs lists this host's interface addresses (default net.InterfaceAddrs); in default-bridge mode the
 	// proxy goes to a container's bridge address when one of them is on that network, else to the published port.
 	InterfaceAddrs func() ([]net.Addr, error)
+	// Sharing returns the site's sharing setting (which access levels containers may choose); nil allows neither
+	// link nor public access.
+	Sharing func() settings.Sharing
 }
 
 // Errors of requests.
@@ -301,10 +304,23 @@ func (m *Manager) event(ctx context.Context, uuid, level, user, format string, a
 }
 
 // View renders a container record with its proxy_url where this kiosc serves apps.
-func (m *Manager) View(c *store.Container) View { return NewView(c, m.o.Apps) }
+func (m *Manager) View(c *store.Container) View { return NewView(c, m.o.Apps, m.sharing()) }
 
-// Limits returns the site's rules for container configurations (maxima, defaults, allowed registries).
-func (m *Manager) Limits() settings.Limits { return m.o.Limits }
+// sharing returns the site's sharing setting now (nothing allowed without Options.Sharing).
+func (m *Manager) sharing() settings.Sharing {
+	if m.o.Sharing == nil {
+		return settings.Sharing{}
+	}
+	return m.o.Sharing()
+}
+
+// Limits returns the site's rules for container configurations (maxima, defaults, allowed registries, and the
+// access levels the site allows now).
+func (m *Manager) Limits() settings.Limits {
+	lim := m.o.Limits
+	lim.Sharing = m.sharing()
+	return lim
+}
 
 // basePath returns the public path prefix of c (with trailing slash) and its public URL.
 func (m *Manager) basePath(c *store.Container) (string, string) {
@@ -327,3 +343,6 @@ func selfContainerID() string {
 	}
 	return h
 }
+
+// Republish pushes a container to live clients again, e.g. after the site setting changed the access level in effect.
+func (m *Manager) Republish(c *store.Container) { m.publish(c) }

@@ -23,6 +23,8 @@ type Upstream struct {
 	Addr          string // empty unless running
 	StripPrefix   bool
 	ContainerPath string
+	// Access is the container's access level as configured (the proxy applies the site setting).
+	Access string
 }
 
 // Upstream returns where the proxy reaches the container; the address comes only from kiosc's own Docker state.
@@ -44,7 +46,8 @@ func (m *Manager) Upstream(ctx context.Context, uuid string) (Upstream, error) {
 }
 
 func upstreamOf(c *store.Container) Upstream {
-	u := Upstream{ContainerUUID: c.UUID, ProjectUUID: c.ProjectUUID, State: c.State, StripPrefix: c.StripPrefix, ContainerPath: c.ContainerPath}
+	u := Upstream{ContainerUUID: c.UUID, ProjectUUID: c.ProjectUUID, State: c.State, StripPrefix: c.StripPrefix, ContainerPath: c.ContainerPath,
+		Access: c.Access}
 	if c.State == store.StateRunning {
 		u.Addr = c.Upstream
 	}

@@ -43,11 +43,13 @@ type View struct {
 	UpdateMessage   string             `json:"update_message"`
 	UpdateCheckedAt *time.Time         `json:"update_checked_at"`
 	ProxyURL        string             `json:"proxy_url"`
-	HasRegistryAuth bool               `json:"has_registry_auth"`
-	Retries         int                `json:"retries"`
-	CreatedBy       string             `json:"created_by"`
-	CreatedAt       time.Time          `json:"created_at"`
-	UpdatedAt       time.Time          `json:"updated_at"`
+	// EffectiveAccess is the access level the app has now: access, or project while the site does not allow it.
+	EffectiveAccess string    `json:"effective_access"`
+	HasRegistryAuth bool      `json:"has_registry_auth"`
+	Retries         int       `json:"retries"`
+	CreatedBy       string    `json:"created_by"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 func optStr(s string) *string {
@@ -59,8 +61,11 @@ func optStr(s string) *string {
 
 // NewView renders a container record. Its proxy_url is the URL that opens the app where apps are served (see
 // routing.Apps.OpenURL): on the app's own origin, or a path on kiosc's origin in path mode.
-func NewView(c *store.Container, apps routing.Apps) View {
+func NewView(c *store.Container, apps routing.Apps, site settings.Sharing) View {
 	cfg := c.Container
+	if cfg.Access == "" {
+		cfg.Access = settings.AccessProject
+	}
 	if cfg.Environment == nil {
 		cfg.Environment = map[string]string{}
 	}
@@ -76,7 +81,7 @@ func NewView(c *store.Container, apps routing.Apps) View {
 		LastAccessAt: c.LastAccessAt, RestartPending: c.RestartPending, ImageID: optStr(c.ImageID), ImageDigest: optStr(c.ImageDigest),
 		UpdateStatus: orDefault(c.UpdateStatus, store.UpdateUnchecked), UpdateAvailable: c.UpdateAvailable,
 		AvailableDigest: optStr(c.AvailableDigest), UpdateMessage: c.UpdateMessage, UpdateCheckedAt: c.UpdateCheckedAt,
-		ProxyURL:        apps.OpenURL(c.UUID, c.ContainerPath),
+		ProxyURL: apps.OpenURL(c.UUID, c.ContainerPath), EffectiveAccess: site.Effective(c.Access),
 		HasRegistryAuth: c.RegistryAuthEnc != "", Retries: c.Retries, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt,
 	}

@@ -22,8 +22,8 @@ import (
 )
 
 // viewerKeys are the only container fields viewers receive anywhere.
-var viewerKeys = []string{"created_at", "description", "desired_state", "project", "proxy_url", "ready_at", "started_at",
-	"state", "state_reason", "stopped_at", "title", "updated_at", "uuid"}
+var viewerKeys = []string{"access", "created_at", "description", "desired_state", "effective_access", "project", "proxy_url",
+	"ready_at", "started_at", "state", "state_reason", "stopped_at", "title", "updated_at", "uuid"}
 
 // detailOnlyKeys are fields of the detail that must never reach viewers.
 var detailOnlyKeys = []string{"image", "command", "environment", "secret_environment_keys", "docker_id", "docker_state",

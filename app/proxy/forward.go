@@ -11,17 +11,16 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
 
 // forward sends the request to the app and streams its response back. The request object of the server is reused
 // as is: its body is still a stream on the client connection, so uploads flow through without being buffered.
-func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, id *auth.Identity, nav bool) error {
+func (p *Proxy) forward(c *fiber.Ctx, req request, t Target, v visitor, nav bool) error {
 	r := c.Request()
 	clientClose := r.Header.ConnectionClose()
-	p.prepareHeaders(c, req, t, id, false)
+	p.prepareHeaders(c, req, t, v, false)
 	uri := uriBufPool.Get().(*[]byte)
 	*uri = appendUpstreamURI((*uri)[:0], t, req)
 	r.SetRequestURIBytes(*uri)
@@ -256,9 +255,16 @@ const (
 // Expect is answered by kiosc's server itself (100 Continue) before the body is streamed on.
 var hopHeaders = []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Expect"}
 
+// isKioscHeader reports a header name that means X-Kiosc-* to an app: in any case, and with underscores for the
+// dashes, which CGI-style servers (WSGI, Rack, PHP) read as the same HTTP_X_KIOSC_* variable.
+func isKioscHeader(k []byte) bool {
+	return len(k) > 8 && (k[0] == 'x' || k[0] == 'X') && (k[1] == '-' || k[1] == '_') && bytes.EqualFold(k[2:7], []byte("kiosc")) &&
+		(k[7] == '-' || k[7] == '_')
+}
+
 // requestHeaderBit classifies a request header name (any case) for prepareHeaders; 0 for every other header.
 func requestHeaderBit(k []byte) int {
-	if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+	if isKioscHeader(k) {
 		return reqKiosc
 	}
 	eq := func(name string) bool { return len(k) == len(name) && bytes.EqualFold(k, []byte(name)) }
@@ -337,7 +343,7 @@ func requestHeaders(h *fasthttp.RequestHeader) (present int, spoofed []string) {
 		// A request built in this process rather than received: every header as it stands.
 		for k := range h.All() {
 			present |= requestHeaderBit(k)
-			if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+			if isKioscHeader(k) {
 				spoofed = append(spoofed, string(k))
 			}
 		}
@@ -348,7 +354,7 @@ func requestHeaders(h *fasthttp.RequestHeader) (present int, spoofed []string) {
 	}
 	if present&reqKiosc != 0 {
 		for k := range h.AllInOrder() {
-			if len(k) > 8 && bytes.EqualFold(k[:8], []byte("X-Kiosc-")) {
+			if isKioscHeader(k) {
 				spoofed = append(spoofed, string(k))
 			}
 		}
@@ -359,7 +365,7 @@ func requestHeaders(h *fasthttp.RequestHeader) (present int, spoofed []string) {
 // prepareHeaders makes the request safe and informative for the app: kiosc's own credentials are removed, the
 // forwarding headers are set, and headers a client could spoof are replaced. It runs for every proxied request: one
 // pass over the headers as received finds which of those it acts on are there, and only those are touched.
-func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Identity, upgrade bool) {
+func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, v visitor, upgrade bool) {
 	h := &c.Request().Header
 	present, spoofed := requestHeaders(h)
 
@@ -401,11 +407,23 @@ func (p *Proxy) prepareHeaders(c *fiber.Ctx, req request, t Target, id *auth.Ide
 		stripKioscTokens(h)
 	}
 
-	// X-Kiosc-* headers come from kiosc only.
+	// X-Kiosc-* headers come from kiosc only: who the visitor is, resolved once per identity (see auth.NewIdentity);
+	// visitors without an account get none, link holders only the link's name.
 	for _, k := range spoofed {
 		h.Del(k)
 	}
-	h.Add("X-Kiosc-User", id.User.Username)
+	switch {
+	case v.id != nil:
+		h.Add(HeaderUser, v.id.User.Username)
+		h.Add(HeaderUserName, v.id.App.Name)
+		h.Add(HeaderUserEmail, v.id.App.Email)
+		h.Add(HeaderRole, v.role)
+		if v.id.App.Groups != "" {
+			h.Add(HeaderGroups, v.id.App.Groups)
+		}
+	case v.link != nil:
+		h.Add(HeaderLink, v.link.header)
+	}
 
 	// Forwarding headers: kept from a trusted front proxy, otherwise set from what kiosc sees. Headers known to be
 	// absent are added without searching for them.

@@ -85,6 +85,11 @@ type env struct {
 	// appOrigin, when set before serve, turns on app-origin mode: apps are served on appBase (another port).
 	appOrigin bool
 	appBase   string
+	// sharing and open, when set before serve, are the proxy's Options.Sharing and Options.Open; startLimit its
+	// limit of anonymous starts per address (0: the default).
+	sharing    proxy.Sharing
+	open       func(ctx context.Context, user *store.User, uuid string) error
+	startLimit int
 }
 
 // Container UUIDs of the fake lifecycle; the keep one's app is started with BASE_PATH set to its prefix.
@@ -155,7 +160,8 @@ func (e *env) serve(containers proxy.Containers) {
 		apps = routing.Apps{Mode: routing.AppOrigin, Base: baseURL, AppBase: appBase}
 	}
 	e.proxy = proxy.New(proxy.Options{Containers: containers, Auth: e.auth, Checker: access.NewChecker(e.st), Bus: e.bus,
-		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond, Apps: apps, Sessions: e.st})
+		BaseURL: baseURL, Log: e.log, RecheckInterval: 500 * time.Millisecond, Apps: apps, Sessions: e.st,
+		Sharing: e.sharing, Open: e.open, AnonymousStartsPerMinute: e.startLimit})
 	m := metrics.New("test", nil)
 	if appLn != nil {
 		appSrv := server.NewApps(server.AppDeps{Log: e.log, Metrics: m, Apps: e.proxy.AppListener()})

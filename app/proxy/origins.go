@@ -244,6 +244,15 @@ func (p *Proxy) dispatch(c *fiber.Ctx) error {
 		return p.exchange(c, uuid)
 	case StartPath:
 		return p.start(c, uuid)
+	case LinkPath:
+		return p.openLink(c, uuid)
+	case StatePath:
+		return p.appState(c, uuid)
+	case OpenPath:
+		if !c.Request().Header.IsPost() {
+			return &web.Error{Status: fiber.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "use POST"}
+		}
+		return p.openApp(c, uuid)
 	}
 	return p.serveApp(c, req)
 }
@@ -265,13 +274,23 @@ func (p *Proxy) serveAppListener(c *fiber.Ctx) error {
 	raw := string(c.Request().Header.RequestURI())
 	path, _, _ := strings.Cut(raw, "?")
 	switch path {
-	case AuthPath, StartPath:
+	case AuthPath, StartPath, LinkPath, StatePath, OpenPath:
 		uuid := strings.ToLower(string(c.Request().URI().QueryArgs().Peek("app")))
 		if !isUUID([]byte(uuid)) {
 			return web.FieldError("app", "missing or not a container UUID; open the app again from kiosc")
 		}
-		if path == AuthPath {
+		switch path {
+		case AuthPath:
 			return p.exchange(c, uuid)
+		case LinkPath:
+			return p.openLink(c, uuid)
+		case StatePath:
+			return p.appState(c, uuid)
+		case OpenPath:
+			if !c.Request().Header.IsPost() {
+				return &web.Error{Status: fiber.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "use POST"}
+			}
+			return p.openApp(c, uuid)
 		}
 		return p.start(c, uuid)
 	}
@@ -345,29 +364,42 @@ func (p *Proxy) serveApp(c *fiber.Ctx, req request) error {
 	if err != nil {
 		return err
 	}
-	if id == nil {
-		if nav {
-			// The sign-in goes through kiosc's origin (and its login if needed) and back here with a token.
-			return c.Redirect(p.apps.startURL(req.uuid, req.original), fiber.StatusFound)
+	v := visitor{id: id}
+	if !viaToken {
+		if v.link, err = p.identifyLink(c, req.uuid); err != nil {
+			return err
 		}
-		return web.Unauthorized()
 	}
 	ctx := c.UserContext()
 	t, err := p.target(ctx, req.uuid)
 	if errors.Is(err, store.ErrNotFound) {
+		if id == nil && v.link == nil {
+			return p.signInApp(c, req, nav)
+		}
 		return web.NotFound("container")
 	}
 	if err != nil {
 		return err
 	}
-	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
+	if err := p.admit(ctx, &v, t); err != nil {
+		if errors.Is(err, errSignIn) {
+			return p.signInApp(c, req, nav)
+		}
 		return err
+	}
+	if v.anonymous() && nav && !guestMarked(&c.Request().Header) {
+		// A public app: a browser with a kiosc session is signed in on the way (so that the app knows who it is),
+		// any other comes back at once, marked as a guest.
+		return c.Redirect(p.apps.guestStartURL(req.uuid, req.original), fiber.StatusFound)
 	}
 	if !p.apps.subdomain() && req.rest == "" {
 		// Relative links of the app only resolve under the prefix with its trailing slash.
 		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
 	if t.State != store.StateRunning || t.Addr == "" {
+		if nav && !v.member() {
+			return p.appLobby(c, req, t, v)
+		}
 		return p.notRunning(c, req, t, nav)
 	}
 	if p.apps.subdomain() {
@@ -382,9 +414,18 @@ func (p *Proxy) serveApp(c *fiber.Ctx, req request) error {
 		if len(origin) == 0 && !viaToken || len(origin) > 0 && !p.apps.sameOrigin(origin, c.Request().Header.Host()) {
 			return web.Forbidden("cross-origin websocket refused")
 		}
-		return p.tunnel(c, req, t, id)
+		return p.tunnel(c, req, t, v)
 	}
-	return p.forward(c, req, t, id, nav)
+	return p.forward(c, req, t, v, nav)
+}
+
+// signInApp answers a request on an app's origin that needs a kiosc user: navigations start the sign-in, which goes
+// through kiosc's origin (and its login if needed) and back with a token; everything else gets 401.
+func (p *Proxy) signInApp(c *fiber.Ctx, req request, nav bool) error {
+	if nav {
+		return c.Redirect(p.apps.startURL(req.uuid, req.original), fiber.StatusFound)
+	}
+	return web.Unauthorized()
 }
 
 // sameOrigin reports whether origin is <scheme>://<host> of this request.

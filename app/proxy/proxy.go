@@ -21,6 +21,8 @@ import (
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/events"
 	"github.com/bihealth/kiosc/app/routing"
+	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
@@ -36,6 +38,10 @@ type Target struct {
 	// Addr is "host:port", empty unless State is running.
 	Addr        string
 	StripPrefix bool
+	// Access is the container's access level as configured (settings.Access*); the site setting decides what it
+	// means now. ContainerPath is where the app is opened.
+	Access        string
+	ContainerPath string
 }
 
 // Containers is what the proxy needs from the container lifecycle.
@@ -72,6 +78,15 @@ type Options struct {
 	Apps routing.Apps
 	// Sessions (required unless in path mode) resolves the kiosc sessions that app cookies refer to.
 	Sessions SessionStore
+	// Sharing (may be nil: apps open to their project's members only) is the site's sharing setting and the links
+	// of link apps.
+	Sharing Sharing
+	// Open (may be nil) starts an app for a visitor who is not a member, from the lobby page of the app's origin.
+	Open func(ctx context.Context, user *store.User, uuid string) error
+	// AnonymousStartEvery and AnonymousStartsPerMinute limit the starts by visitors without an account: one per
+	// app per AnonymousStartEvery (default 1 minute), and AnonymousStartsPerMinute per client address (default 3).
+	AnonymousStartEvery      time.Duration
+	AnonymousStartsPerMinute int
 }
 
 // Proxy serves /containers/proxy/<uuid>/...
@@ -82,6 +97,12 @@ type Proxy struct {
 	// tokens and sessions map an API token or a session cookie to its identity.
 	tokens   *ttlCache[*auth.Identity]
 	sessions *ttlCache[*auth.Identity]
+	// links maps a link cookie to its link (nil: revoked or not valid).
+	links *ttlCache[*linkGrant]
+	// linkCookie is the link cookie's name; keys sign link cookies and lobby tickets.
+	linkCookie string
+	keys       *secrets.Keys
+	starts     *startLimiter
 	// scheme is X-Forwarded-Proto for requests that did not come through a trusted front proxy.
 	scheme string
 	// sessionCookie is the name of kiosc's session cookie (__Host- under https).
@@ -112,6 +133,8 @@ func New(opt Options) *Proxy {
 		tunnels:   newRegistry(),
 		tokens:    newTTLCache[*auth.Identity](opt.CacheTTL),
 		sessions:  newTTLCache[*auth.Identity](opt.CacheTTL),
+		links:     newTTLCache[*linkGrant](opt.CacheTTL),
+		starts:    newStartLimiter(opt.AnonymousStartEvery, opt.AnonymousStartsPerMinute),
 		scheme:    "http",
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -130,6 +153,10 @@ func New(opt Options) *Proxy {
 	if opt.Apps.Mode != routing.Path {
 		p.apps = newAppOrigins(p.opt)
 	}
+	if opt.Auth != nil {
+		p.keys = opt.Auth.Keys()
+	}
+	p.linkCookie = p.linkCookieName()
 	go p.watch()
 	return p
 }
@@ -141,6 +168,22 @@ func (p *Proxy) Register(r fiber.Router) {
 	r.All(strings.TrimSuffix(PathPrefix, "/")+"/:uuid", p.handle)
 	if p.apps != nil {
 		r.Get(SignInPath, p.signIn)
+		return
+	}
+	// Path mode: the reserved paths of links and of the lobby of visitors who are not members are on kiosc's origin.
+	r.Get(LinkPath, p.pathReserved(p.openLink))
+	r.Get(StatePath, p.pathReserved(p.appState))
+	r.Post(OpenPath, p.pathReserved(p.openApp))
+}
+
+// pathReserved reads the app of a reserved path in path mode from ?app=.
+func (p *Proxy) pathReserved(h func(c *fiber.Ctx, uuid string) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		uuid := strings.ToLower(string(c.Request().URI().QueryArgs().Peek("app")))
+		if !isUUID([]byte(uuid)) {
+			return web.FieldError("app", "missing or not a container UUID")
+		}
+		return h(c, uuid)
 	}
 }
 
@@ -211,25 +254,46 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		return err
 	}
 	nav := IsNavigation(c)
-	if id == nil {
-		if nav {
-			return c.Redirect("/login?next="+url.QueryEscape(req.original), fiber.StatusFound)
-		}
-		return web.Unauthorized()
-	}
 	ctx := c.UserContext()
+	if id == nil && p.apps != nil {
+		// Apps are served on their own origin; kiosc's origin serves them only to scripts with API tokens. Anonymous
+		// browsers go there for public and link apps (which decide there), to kiosc's login for the others.
+		if !nav {
+			return web.Unauthorized()
+		}
+		if t, err := p.target(ctx, req.uuid); err == nil {
+			if eff := p.site().Effective(t.Access); eff == settings.AccessPublic || eff == settings.AccessLink {
+				return p.hop(c, req)
+			}
+		}
+		return p.signInNeeded(c, req, nav)
+	}
 	t, err := p.target(ctx, req.uuid)
 	if errors.Is(err, store.ErrNotFound) {
+		if id == nil {
+			return p.signInNeeded(c, req, nav)
+		}
 		return web.NotFound("container")
 	}
 	if err != nil {
 		return err
 	}
-	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
+	v := visitor{id: id}
+	if p.apps == nil {
+		if v.link, err = p.identifyLink(c, req.uuid); err != nil {
+			return err
+		}
+	}
+	if err := p.admit(ctx, &v, t); err != nil {
+		if errors.Is(err, errSignIn) {
+			return p.signInNeeded(c, req, nav)
+		}
 		return err
 	}
-	if p.apps != nil && nav && id.Session != nil && t.State == store.StateRunning && t.Addr != "" {
-		// Browsers use the app on its own origin; scripts with tokens keep using this URL.
+	if p.apps != nil && nav && id.Session != nil && (t.State == store.StateRunning && t.Addr != "" || !v.member()) {
+		// Browsers use the app on its own origin; scripts with tokens keep using this URL. A visitor who is not a
+		// member finds a stopped app's lobby there too: kiosc's lobby needs kiosc's API, which does not show them
+		// the app, and the lobby's endpoints are on the app's origin.
 		return p.hop(c, req)
 	}
 	if p.apps != nil && !nav && id.Session != nil {
@@ -243,13 +307,25 @@ func (p *Proxy) handle(c *fiber.Ctx) error {
 		return c.Redirect(withQuery(req.prefix+"/", req.query), fiber.StatusMovedPermanently)
 	}
 	if t.State != store.StateRunning || t.Addr == "" {
+		if nav && !v.member() {
+			return p.appLobby(c, req, t, v)
+		}
 		return p.notRunning(c, req, t, nav)
 	}
 	p.opt.Containers.Touch(t.ContainerUUID)
 	if isWebsocketUpgrade(c) {
-		return p.tunnel(c, req, t, id)
+		return p.tunnel(c, req, t, v)
 	}
-	return p.forward(c, req, t, id, nav)
+	return p.forward(c, req, t, v, nav)
+}
+
+// signInNeeded answers a visitor who must log in to kiosc to open an app on kiosc's origin: navigations go to the
+// login page, everything else gets 401.
+func (p *Proxy) signInNeeded(c *fiber.Ctx, req request, nav bool) error {
+	if nav {
+		return c.Redirect("/login?next="+url.QueryEscape(req.original), fiber.StatusFound)
+	}
+	return web.Unauthorized()
 }
 
 // target returns a container's upstream as the lifecycle has it now.
@@ -336,25 +412,6 @@ func kioscTokenBytes(h []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return key, true
-}
-
-// authorize allows guests and up: non-members (and unknown projects) get the same 404 as an unknown container,
-// members without the right (viewers) 403.
-func (p *Proxy) authorize(ctx context.Context, u *store.User, projectUUID string) error {
-	if u.IsSuperuser {
-		return nil
-	}
-	proj, role, err := p.opt.Checker.Role(ctx, u, projectUUID)
-	if err != nil {
-		return err
-	}
-	if proj == nil || role == "" {
-		return web.NotFound("container")
-	}
-	if !access.Allowed(false, role, access.OpenApp) {
-		return web.Forbidden("your role in this project does not allow opening its apps")
-	}
-	return nil
 }
 
 // notRunning sends navigations to the lobby, which starts the app and shows progress; other requests get 503.

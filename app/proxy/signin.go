@@ -15,6 +15,7 @@ import (
 
 	"github.com/bihealth/kiosc/app/auth"
 	"github.com/bihealth/kiosc/app/secrets"
+	"github.com/bihealth/kiosc/app/settings"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
@@ -180,13 +181,14 @@ func (s *appOrigins) resolveCookie(ctx context.Context, value string, now time.T
 	if !u.IsActive {
 		return appIdentity{}, nil
 	}
-	return appIdentity{id: &auth.Identity{User: u, Session: se}, container: uuid, expires: expires}, nil
+	return appIdentity{id: auth.NewIdentity(u, se, nil), container: uuid, expires: expires}, nil
 }
 
 // start begins a sign-in on an app's origin: a fresh state goes into the state cookie and, as a query parameter, to
 // kiosc's origin, which binds the one-time token to it.
 func (p *Proxy) start(c *fiber.Ctx, uuid string) error {
 	next := p.apps.cleanNext(uuid, string(c.Request().URI().QueryArgs().Peek("next")))
+	guest := string(c.Request().URI().QueryArgs().Peek("guest")) == "1"
 	state := secrets.RandomToken(32)
 	c.Cookie(&fiber.Cookie{
 		Name: p.apps.stateCookieName(uuid), Value: state, Path: p.apps.stateCookiePath(), MaxAge: int(StateLifetime / time.Second),
@@ -194,7 +196,11 @@ func (p *Proxy) start(c *fiber.Ctx, uuid string) error {
 	})
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	return c.Redirect(p.apps.signInURL(uuid, state, next), fiber.StatusFound)
+	to := p.apps.signInURL(uuid, state, next)
+	if guest {
+		to += "&guest=1"
+	}
+	return c.Redirect(to, fiber.StatusFound)
 }
 
 // validState accepts the states StartPath creates (base64url, 32 random bytes).
@@ -212,8 +218,10 @@ func validState(s string) bool {
 }
 
 // signIn serves SignInPath on kiosc's origin: with kiosc's session and the same rights as path mode (404 for
-// non-members, 403 for viewers), it issues a one-time token bound to the session and the state and sends the browser
-// to AuthPath on the app's origin. Anonymous browsers log in first; apps that are not running go to the lobby.
+// non-members, 403 for viewers, unless the app's access level lets any user in), it issues a one-time token bound to
+// the session and the state and sends the browser to AuthPath on the app's origin. Anonymous browsers log in first,
+// except on the optional sign-in of a public app (guest=1), which sends them back as guests; members go to kiosc's
+// lobby when the app is not running (other visitors get the lobby of the app's origin).
 func (p *Proxy) signIn(c *fiber.Ctx) error {
 	uuid := strings.ToLower(c.Params("uuid"))
 	if !isUUID([]byte(uuid)) {
@@ -230,6 +238,13 @@ func (p *Proxy) signIn(c *fiber.Ctx) error {
 		return err
 	}
 	nav := IsNavigation(c)
+	if (id == nil || id.Session == nil) && nav && string(args.Peek("guest")) == "1" {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+		if t, err := p.target(c.UserContext(), uuid); err == nil && p.site().Effective(t.Access) == settings.AccessPublic {
+			return c.Redirect(p.apps.guestReturnURL(uuid, state, next), fiber.StatusFound)
+		}
+	}
 	if id == nil || id.Session == nil {
 		// The app cookie refers to a kiosc session, so an API token does not do here.
 		if nav {
@@ -249,12 +264,16 @@ func (p *Proxy) signIn(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := p.authorize(ctx, id.User, t.ProjectUUID); err != nil {
+	v := visitor{id: id}
+	if err := p.admit(ctx, &v, t); err != nil {
+		if errors.Is(err, errSignIn) {
+			return web.NotFound("container")
+		}
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	if t.State != store.StateRunning || t.Addr == "" {
+	if (t.State != store.StateRunning || t.Addr == "") && v.member() {
 		// The lobby returns to the app's entry on kiosc's origin, which comes back here once the app runs.
 		return c.Redirect(LobbyURL(uuid, p.apps.entryPath(uuid, next)), fiber.StatusFound)
 	}
@@ -338,6 +357,9 @@ func (p *Proxy) exchange(c *fiber.Ctx, uuid string) error {
 	next := p.apps.cleanNext(uuid, string(args.Peek("next")))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	if guest := args.Peek("guest"); len(guest) > 0 {
+		return p.guestExchange(c, uuid, next, string(guest))
+	}
 	stateName := p.apps.stateCookieName(uuid)
 	state := string(c.Request().Header.Cookie(stateName))
 	tok, err := p.apps.redeem(string(args.Peek("token")), uuid, state)

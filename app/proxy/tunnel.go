@@ -31,8 +31,10 @@ type tunnel struct {
 	container string
 	project   string
 	addr      string // the app's address the tunnel was opened to
-	id        *auth.Identity
+	v         visitor
 	up        net.Conn
+	// expiry closes the tunnel of a link holder when the link expires (nil otherwise).
+	expiry    *time.Timer
 	touch     func()
 	lastTouch atomic.Int64
 
@@ -43,7 +45,7 @@ type tunnel struct {
 
 // tunnel hands the upgrade to the app: it dials first (so failures are ordinary HTTP errors), writes the handshake
 // request, and then relays the connection, including the app's 101 answer, byte for byte.
-func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) error {
+func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, v visitor) error {
 	// Browsers send cookies with cross-site websocket handshakes; only kiosc's own origin (where the app's pages
 	// are served) may open tunnels.
 	if !web.SameOrigin(c, p.opt.BaseURL) {
@@ -55,7 +57,7 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 	if err != nil {
 		return p.upstreamFailed(c, req, t, false, err)
 	}
-	p.prepareHeaders(c, req, t, id, true)
+	p.prepareHeaders(c, req, t, v, true)
 	h := &c.Request().Header
 	h.SetRequestURI(upstreamURI(req, t))
 	bw := bufio.NewWriterSize(up, 4<<10)
@@ -67,12 +69,15 @@ func (p *Proxy) tunnel(c *fiber.Ctx, req request, t Target, id *auth.Identity) e
 		_ = up.Close()
 		return p.upstreamFailed(c, req, t, false, err)
 	}
-	tn := &tunnel{container: t.ContainerUUID, project: t.ProjectUUID, addr: t.Addr, id: id, up: up}
+	tn := &tunnel{container: t.ContainerUUID, project: t.ProjectUUID, addr: t.Addr, v: v, up: up}
 	containers := p.opt.Containers
 	tn.touch = func() { containers.Touch(tn.container) }
 	if !p.tunnels.add(tn) {
 		_ = up.Close()
 		return web.Unavailable("shutting_down", "kiosc is shutting down", 5)
+	}
+	if v.link != nil && !v.link.expires.IsZero() {
+		tn.expiry = time.AfterFunc(time.Until(v.link.expires), tn.close)
 	}
 	c.Context().HijackSetNoResponse(true)
 	// With KeepHijackedConns the server lets go of the connection (and its read buffer) as soon as the hijack
@@ -229,6 +234,9 @@ func (r *registry) remove(t *tunnel) {
 	}
 	delete(set, t)
 	r.n--
+	if t.expiry != nil {
+		t.expiry.Stop()
+	}
 	if len(set) == 0 {
 		delete(r.byCont, t.container)
 	}
@@ -337,8 +345,12 @@ func (p *Proxy) watch() {
 			p.recheck()
 		case e := <-evc:
 			if e.Type == events.TypeTimelineEvent {
-				if rightsChanged(e.Data) && p.tunnels.len() > 0 {
-					soon.Reset(100 * time.Millisecond)
+				if rightsChanged(e.Data) {
+					// A revoked link, or an access level or site setting changed: forget what was resolved before.
+					p.links.forget("")
+					if p.tunnels.len() > 0 {
+						soon.Reset(100 * time.Millisecond)
+					}
 				}
 				continue
 			}
@@ -384,7 +396,7 @@ func rightsChanged(data any) bool {
 	if err != nil || json.Unmarshal(b, &v) != nil {
 		return false
 	}
-	for _, prefix := range []string{"user_", "role_", "project_", "sodar_"} {
+	for _, prefix := range []string{"user_", "role_", "project_", "sodar_", "link_", "container_access", "site_settings"} {
 		if strings.HasPrefix(v.Event, prefix) {
 			return true
 		}
@@ -419,6 +431,8 @@ func (p *Proxy) recheck() {
 	defer cancel()
 	p.tokens.forget("")
 	p.sessions.forget("")
+	p.links.forget("")
+	targets := map[string]Target{}
 	for _, uuid := range p.tunnels.containers() {
 		t, err := p.opt.Containers.Upstream(ctx, uuid)
 		switch {
@@ -427,27 +441,46 @@ func (p *Proxy) recheck() {
 		case err == nil:
 			p.tunnels.closeContainer(uuid, t.Addr)
 		}
+		if err == nil {
+			targets[uuid] = t
+		}
 	}
 	// Rights are checked with the user as the store knows it now: a superuser demoted while a tunnel is open keeps
-	// it only where a project role still allows it.
+	// it only where a project role still allows it. Links are looked up again (a revoked one is gone), and the
+	// access level and site setting are those of now.
 	type current struct {
 		u  *store.User
 		ok bool
 	}
 	users := map[*auth.Identity]current{}
+	now := time.Now()
 	for _, tn := range p.tunnels.list() {
-		cur, seen := users[tn.id]
-		if !seen {
-			cur.u, cur.ok = p.opt.Auth.CurrentUser(ctx, tn.id)
-			users[tn.id] = cur
+		t, known := targets[tn.container]
+		if !known {
+			continue // Docker state unknown for now: the next check decides
 		}
-		ok := cur.ok
+		v := visitor{}
+		ok := true
+		switch {
+		case tn.v.id != nil:
+			cur, seen := users[tn.v.id]
+			if !seen {
+				cur.u, cur.ok = p.opt.Auth.CurrentUser(ctx, tn.v.id)
+				users[tn.v.id] = cur
+			}
+			ok = cur.ok
+			v.id = &auth.Identity{User: cur.u}
+		case tn.v.link != nil:
+			g, err := p.grant(ctx, tn.v.link.id, tn.container, now)
+			ok = err == nil && g != nil
+			v.link = g
+		}
 		if ok {
-			ok = p.authorize(ctx, cur.u, tn.project) == nil
+			ok = p.admit(ctx, &v, t) == nil
 		}
 		if !ok {
-			p.opt.Log.Info("proxy: closed a tunnel whose user may no longer use it", "container", tn.container,
-				"user", tn.id.User.Username)
+			p.opt.Log.Info("proxy: closed a tunnel whose visitor may no longer use it", "container", tn.container,
+				"visitor", tn.v.name())
 			tn.close()
 		}
 	}

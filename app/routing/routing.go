@@ -91,6 +91,18 @@ func (a Apps) OpenURL(uuid, containerPath string) string {
 	return a.Origin(uuid) + p
 }
 
+// LinkPath is the reserved path on an app's origin (kiosc's origin in path mode) that opens a secret link.
+const LinkPath = "/.kiosc/link"
+
+// LinkURL is the URL of a secret link to an app: LinkPath on the app's origin, naming the app unless the host does.
+func (a Apps) LinkURL(uuid, secret string) string {
+	q := "?app=" + uuid + "&key="
+	if a.Mode == Subdomain {
+		q = "?key="
+	}
+	return a.Origin(uuid) + LinkPath + q + url.QueryEscape(secret)
+}
+
 // SharedOrigin reports whether apps share one origin with each other (path and app-origin mode), so that a
 // browser does not keep them apart.
 func (a Apps) SharedOrigin() bool { return a.Mode != Subdomain }

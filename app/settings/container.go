@@ -39,6 +39,9 @@ type Container struct {
 	User string `json:"user"`
 	// ReadOnlyRootfs mounts the image's file system read-only; /tmp is then a writable tmpfs.
 	ReadOnlyRootfs bool `json:"read_only_rootfs"`
+	// Access is who may open the app: project (members, guest and up), site (any logged-in user), link (also
+	// holders of a secret link) or public (anyone); see AccessLevels. Link and public need the site's Sharing.
+	Access string `json:"access"`
 }
 
 // Pull policies.
@@ -49,7 +52,7 @@ const (
 
 // Defaults returns the settings of a new container or template before its create request is applied.
 func Defaults() Container {
-	return Container{ContainerPort: 80, StripPrefix: true, PullPolicy: PullIfMissing}
+	return Container{ContainerPort: 80, StripPrefix: true, PullPolicy: PullIfMissing, Access: AccessProject}
 }
 
 // Patch holds the settings of a create or PATCH request, one field for each field of Container. Absent fields are
@@ -76,6 +79,7 @@ type Patch struct {
 	Volumes        *Volumes       `json:"volumes"`
 	User           *string        `json:"user"`
 	ReadOnlyRootfs *bool          `json:"read_only_rootfs"`
+	Access         *string        `json:"access"`
 }
 
 // Fields lists the settings by API name, in the order of Container.

@@ -45,7 +45,7 @@ func TestApply(t *testing.T) {
 	}
 	p.Apply(&c)
 	want := Container{Title: "App", Image: "nginx:1", Environment: map[string]string{"A": "x"}, ContainerPort: 80,
-		ContainerPath: "app/", MemoryLimit: 1 << 30, CPULimit: 1.5, MaxRetries: 2, PullPolicy: PullIfMissing}
+		ContainerPath: "app/", MemoryLimit: 1 << 30, CPULimit: 1.5, MaxRetries: 2, PullPolicy: PullIfMissing, Access: AccessProject}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("applied\n%+v\nwant\n%+v", c, want)
 	}

@@ -78,6 +78,8 @@ type Limits struct {
 	AllowedRegistries []string
 	// DefaultUser is who containers that name no user run as (empty: the image's user).
 	DefaultUser string
+	// Sharing says whether link and public access may be chosen (the site setting, read at each validation).
+	Sharing Sharing
 }
 
 // ImageRegistry returns the registry host of an image reference, lower case. Docker Hub has several names that
@@ -232,6 +234,11 @@ func (in *Patch) Validate(create bool, lim Limits) map[string]string {
 	if in.User != nil {
 		if msg := UserError(*in.User); msg != "" {
 			errs["user"] = msg
+		}
+	}
+	if in.Access != nil {
+		if msg := lim.Sharing.accessError(*in.Access); msg != "" {
+			errs["access"] = msg
 		}
 	}
 	return errs

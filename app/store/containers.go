@@ -49,6 +49,8 @@ type Container struct {
 	UUID        string
 	ProjectID   int64
 	ProjectUUID string
+	// ProjectTitle is the title of the project (read with the record, never written through it).
+	ProjectTitle string
 	settings.Container
 	SecretEnvEnc    string   // encrypted JSON object; empty when none
 	SecretEnvKeys   []string // sorted names of the secret variables (not secret themselves)
@@ -98,7 +100,8 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.docker_state, c.network_mode, c.exit_code, c.oom_killed, c.host_port, c.upstream, c.ready_at, c.started_at, c.stopped_at,
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys, c.volumes,
 	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete',
-	c.image_id, c.image_digest, c.update_status, c.update_available, c.available_digest, c.update_message, c.update_checked_at`
+	c.image_id, c.image_digest, c.update_status, c.update_available, c.available_digest, c.update_message, c.update_checked_at,
+	c.access, coalesce(p.title, '')`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
 func scanContainer(row rowScanner) (*Container, error) {
@@ -112,7 +115,8 @@ func scanContainer(row rowScanner) (*Container, error) {
 		&exit, &c.OOMKilled, &port, &c.Upstream, nullTimeCol{&c.ReadyAt}, nullTimeCol{&c.StartedAt}, nullTimeCol{&c.StoppedAt},
 		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys,
 		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes,
-		&c.ImageID, &c.ImageDigest, &c.UpdateStatus, &c.UpdateAvailable, &c.AvailableDigest, &c.UpdateMessage, nullTimeCol{&c.UpdateCheckedAt})
+		&c.ImageID, &c.ImageDigest, &c.UpdateStatus, &c.UpdateAvailable, &c.AvailableDigest, &c.UpdateMessage, nullTimeCol{&c.UpdateCheckedAt},
+		&c.Access, &c.ProjectTitle)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -174,17 +178,20 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 	if c.SecretEnvKeys == nil {
 		c.SecretEnvKeys = []string{}
 	}
+	if c.Access == "" {
+		c.Access = settings.AccessProject
+	}
 	now := time.Now().UTC()
 	c.CreatedAt, c.UpdatedAt = now, now
 	res, err := s.db.ExecContext(ctx, `INSERT INTO containers (uuid, project_id, title, description, image, command, environment,
 		secret_environment, secret_keys, registry_auth, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout,
 		max_idle, max_lifetime, memory_limit, cpu_limit, pids_limit, max_retries, pull_policy, template, state, desired_state,
-		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs, access)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.UUID, c.ProjectID, c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc),
 		jsonText(c.SecretEnvKeys), nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix,
 		c.StartupTimeout, c.MaxIdle, c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy,
-		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs)
+		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.Access)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}
@@ -228,11 +235,11 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE containers SET title=?, description=?, image=?, command=?, environment=?,
 		secret_environment=?, secret_keys=?, registry_auth=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?,
 		startup_timeout=?, max_idle=?, max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?,
-		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=? WHERE id=?`,
+		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=?, access=? WHERE id=?`,
 		c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc), jsonText(c.SecretEnvKeys),
 		nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix, c.StartupTimeout, c.MaxIdle,
 		c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy, nullStr(c.Template), c.RestartPending,
-		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.ID)
+		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, orAccess(c.Access), c.ID)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}
@@ -326,11 +333,19 @@ func (s *Store) DeleteContainer(ctx context.Context, uuid string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		for _, t := range []string{"container_events", "jobs", "container_logs"} {
+		for _, t := range []string{"container_events", "jobs", "container_logs", "container_links"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE container_uuid=?`, uuid); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// orAccess is the stored access level: project when none is set.
+func orAccess(a string) string {
+	if a == "" {
+		return settings.AccessProject
+	}
+	return a
 }

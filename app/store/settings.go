@@ -9,6 +9,9 @@ import (
 const (
 	SettingInstanceID  = "instance_id"
 	SettingNetworkMode = "network_mode"
+	// SettingSharing holds the site's sharing setting as JSON (settings.Sharing): whether link and public access
+	// may be used.
+	SettingSharing = "sharing"
 )
 
 // GetSetting returns the value of a setting, or ErrNotFound.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -31,17 +32,25 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
+	// Groups are the user's groups as the OIDC provider last gave them at a login (none for other accounts).
+	Groups []string
 }
 
 const userCols = `id, username, name, email, is_superuser, is_active, source, coalesce(password_hash, ''),
-	coalesce(oidc_issuer, ''), coalesce(oidc_subject, ''), coalesce(sodar_uuid, ''), created_at, updated_at, last_login_at`
+	coalesce(oidc_issuer, ''), coalesce(oidc_subject, ''), coalesce(sodar_uuid, ''), created_at, updated_at, last_login_at, groups`
 
 func scanUser(row rowScanner) (*User, error) {
 	u := &User{}
+	var groups string
 	err := row.Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.IsSuperuser, &u.IsActive, &u.Source, &u.PasswordHash,
-		&u.OIDCIssuer, &u.OIDCSubject, &u.SodarUUID, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, nullTimeCol{&u.LastLoginAt})
+		&u.OIDCIssuer, &u.OIDCSubject, &u.SodarUUID, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, nullTimeCol{&u.LastLoginAt}, &groups)
 	if err != nil {
 		return nil, notFound(err)
+	}
+	if groups != "" && groups != "[]" {
+		if err := json.Unmarshal([]byte(groups), &u.Groups); err != nil {
+			return nil, fmt.Errorf("user %s groups: %w", u.Username, err)
+		}
 	}
 	return u, nil
 }
@@ -150,6 +159,15 @@ func updateUser(ctx context.Context, q queryer, u *User) error {
 		return fmt.Errorf("user %q: %w", u.Username, ErrConflict)
 	}
 	return affectedOne(res, err)
+}
+
+// SetUserGroups stores the groups the OIDC provider gave the user at a login (nil: none).
+func (s *Store) SetUserGroups(ctx context.Context, id int64, groups []string) error {
+	if groups == nil {
+		groups = []string{}
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE users SET groups = ? WHERE id = ?`, jsonText(groups), id)
+	return err
 }
 
 // TouchUserLogin records a successful login.

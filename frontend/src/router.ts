@@ -116,6 +116,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Maintenance', superuser: true, nav: 'admin-maintenance' },
   },
   {
+    path: '/admin/settings',
+    name: 'admin-settings',
+    component: () => import('@/views/admin/SettingsView.vue'),
+    meta: { title: 'Site settings', superuser: true, nav: 'admin-settings' },
+  },
+  {
     path: '/admin/sodar',
     name: 'admin-sodar',
     component: () => import('@/views/admin/SodarView.vue'),

@@ -985,6 +985,87 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/containers/{uuid}/links': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    /** The secret links of a link app, never their secrets (contributor and up) */
+    get: operations['listContainerLinks']
+    put?: never
+    /**
+     * Create a secret link that opens the app without an account (contributor and up)
+     * @description Only while the container's effective access level is link (409 link_access_off otherwise). The answer carries the link's URL on the app's origin, the only time its secret is shown; kiosc keeps only its hash. Opening the URL gives the browser a link cookie for this app; revoking the link or its expiry ends access within seconds, open websockets included. Timeline event link_create.
+     */
+    post: operations['createContainerLink']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/containers/{uuid}/links/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        id: number
+      }
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /** Revoke a link (contributor and up); timeline event link_revoke */
+    delete: operations['revokeContainerLink']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/settings': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The site settings every user may read: whether link and public access may be chosen */
+    get: operations['getSiteSettings']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/settings': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The site settings (superuser) */
+    get: operations['getAdminSettings']
+    /**
+     * Change the site settings (superuser); absent fields stay
+     * @description Turning link or public access off makes the containers with that level behave as project apps (their configured level is kept and counts again once it is allowed); the answer lists the containers whose effective level changed. Timeline event site_settings_update.
+     */
+    put: operations['updateAdminSettings']
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/capacity': {
     parameters: {
       query?: never
@@ -1151,6 +1232,72 @@ export interface components {
       expires_at: string | null
       /** Format: date-time */
       last_used_at: string | null
+    }
+    /**
+     * @description Who may open the app: project (members, guest and up; the default), site (any logged-in user), link (also holders of a secret link) or public (anyone, without an account). link and public are refused (field error on access) while the site setting does not allow them
+     * @enum {string}
+     */
+    Access: 'project' | 'site' | 'link' | 'public'
+    SiteSettings: {
+      /** @description Containers and templates may choose access link (off by default) */
+      allow_link_access: boolean
+      /** @description Containers and templates may choose access public (off by default) */
+      allow_public_access: boolean
+    }
+    SiteSettingsInput: {
+      allow_link_access?: boolean
+      allow_public_access?: boolean
+    }
+    AffectedContainer: {
+      /** Format: uuid */
+      uuid: string
+      /** Format: uuid */
+      project: string
+      title: string
+      access: components['schemas']['Access']
+      effective_access: components['schemas']['Access']
+    }
+    SiteSettingsUpdate: components['schemas']['SiteSettings'] & {
+      /** @description Containers whose effective access level the change changed */
+      affected: components['schemas']['AffectedContainer'][]
+    }
+    Link: {
+      /** Format: int64 */
+      id: number
+      /** Format: uuid */
+      container: string
+      /** @description Sent to the app as X-Kiosc-Link (#<id> when empty) */
+      name: string
+      /** @description First characters of the secret, to recognise the link */
+      prefix: string
+      created_by: string
+      /** Format: date-time */
+      created_at: string
+      /**
+       * Format: date-time
+       * @description null: until revoked
+       */
+      expires_at: string | null
+      /**
+       * Format: date-time
+       * @description When the link was last opened
+       */
+      used_at: string | null
+      expired: boolean
+    }
+    LinkCreated: components['schemas']['Link'] & {
+      /** @description The link's URL with its secret; shown only in this answer */
+      url: string
+    }
+    LinkList: {
+      items: components['schemas']['Link'][]
+      total: number
+    }
+    LinkInput: {
+      /** @description Who the link is for (optional); the app receives it as X-Kiosc-Link */
+      name?: string
+      /** @description Seconds as a number, or a duration string such as "7d" or "12h"; null or 0: until revoked (at most 366 days) */
+      expires_in?: (number | string) | null
     }
     TokenCreated: components['schemas']['Token'] & {
       /** @description The secret; shown only in this answer */
@@ -1321,6 +1468,9 @@ export interface components {
       user: string
       /** @description The image's file system is read-only; /tmp is a writable tmpfs */
       read_only_rootfs: boolean
+      access: components['schemas']['Access']
+      /** @description The access level in effect: access, or project while the site does not allow link or public access */
+      readonly effective_access: components['schemas']['Access']
       /** Format: uuid */
       template: string | null
       state: components['schemas']['ContainerState']
@@ -1389,6 +1539,8 @@ export interface components {
       /** Format: date-time */
       readonly stopped_at: string | null
       readonly proxy_url: string
+      access: components['schemas']['Access']
+      effective_access: components['schemas']['Access']
       /** Format: date-time */
       readonly created_at: string
       /** Format: date-time */
@@ -1439,6 +1591,8 @@ export interface components {
       user?: string
       /** @default false */
       read_only_rootfs?: boolean
+      /** @default project */
+      access?: components['schemas']['Access']
       /** @description Credentials for a private registry; null removes stored ones */
       registry_auth?: {
         username: string
@@ -1641,6 +1795,7 @@ export interface components {
       volumes: components['schemas']['VolumeMount'][]
       user: string
       read_only_rootfs: boolean
+      access: components['schemas']['Access']
       created_by: string
       /** Format: date-time */
       created_at: string
@@ -1685,6 +1840,8 @@ export interface components {
       user?: string
       /** @default false */
       read_only_rootfs?: boolean
+      /** @default project */
+      access?: components['schemas']['Access']
     }
     TemplateCopyInput: {
       /**
@@ -1727,6 +1884,7 @@ export interface components {
       | 'volumes'
       | 'user'
       | 'read_only_rootfs'
+      | 'access'
     /** @description Only the differing fields are listed, in a fixed order; current is this entity's value, upstream the template's. */
     TemplateDiff: {
       upstream: {
@@ -4018,6 +4176,156 @@ export interface operations {
       401: components['responses']['Unauthorized']
       403: components['responses']['Forbidden']
       503: components['responses']['Unavailable']
+    }
+  }
+  listContainerLinks: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Links, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['LinkList']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+    }
+  }
+  createContainerLink: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['LinkInput']
+      }
+    }
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['LinkCreated']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+      409: components['responses']['Conflict']
+    }
+  }
+  revokeContainerLink: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+        id: number
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+    }
+  }
+  getSiteSettings: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The settings */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['SiteSettings']
+        }
+      }
+      401: components['responses']['Unauthorized']
+    }
+  }
+  getAdminSettings: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The settings */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['SiteSettings']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+    }
+  }
+  updateAdminSettings: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SiteSettingsInput']
+      }
+    }
+    responses: {
+      /** @description The settings and the containers affected */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['SiteSettingsUpdate']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
     }
   }
   getCapacity: {

@@ -105,6 +105,19 @@ export function isFullContainer(c: ContainerItem): c is Container {
   return 'image' in c
 }
 
+// ---- Sharing ----
+
+/** Who may open an app: project members, any logged-in user, also holders of a secret link, or anyone. */
+export type Access = Schemas['Access']
+/** The site settings every user reads (`GET /api/v1/settings`) and superusers change (`/api/v1/admin/settings`). */
+export type SiteSettings = Schemas['SiteSettings']
+/** Answer of `PUT /api/v1/admin/settings`: the settings and the apps whose access in effect changed. */
+export type SiteSettingsUpdate = Schemas['SiteSettingsUpdate']
+/** A secret link of a link app (never its secret). */
+export type ShareLink = Schemas['Link']
+/** Answer of `POST /api/v1/containers/<uuid>/links`: the link with its URL, shown this once. */
+export type CreatedShareLink = Schemas['LinkCreated']
+
 // ---- Templates ----
 
 /** Configuration fields a template carries and a diff may list (SPEC 10); the title is never compared. */

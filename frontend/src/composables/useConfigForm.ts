@@ -1,7 +1,7 @@
 // The configuration a container and a template share (SPEC 5.1, 10) as their forms edit it: the form state, the
 // request fields it makes, and field errors that clear as soon as their field is edited.
 import { ref, watch } from 'vue'
-import type { PullPolicy, Template, TemplateInput } from '@/api/types'
+import type { Access, PullPolicy, Template, TemplateInput } from '@/api/types'
 import { volumeRowsFrom, volumesPayload, type VolumeRow } from '@/utils/volumes'
 
 /** The shared fields, as the form holds them. */
@@ -25,6 +25,7 @@ export interface ConfigForm {
   volumes: VolumeRow[]
   user: string
   read_only_rootfs: boolean
+  access: Access
 }
 
 /** A container or template to edit: both have every shared field. */
@@ -52,6 +53,7 @@ export function configForm(src?: ConfigSource | null): ConfigForm {
     volumes: volumeRowsFrom(src?.volumes),
     user: src?.user ?? '',
     read_only_rootfs: src?.read_only_rootfs ?? false,
+    access: src?.access ?? 'project',
   }
 }
 
@@ -77,6 +79,7 @@ export function configInput(form: ConfigForm): Required<Omit<TemplateInput, 'env
     volumes: volumesPayload(form.volumes),
     user: form.user.trim(),
     read_only_rootfs: form.read_only_rootfs,
+    access: form.access,
   }
 }
 

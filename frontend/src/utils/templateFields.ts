@@ -23,6 +23,7 @@ export const FIELD_LABELS: Record<TemplateField, string> = {
   volumes: 'Volumes',
   user: 'Run as user',
   read_only_rootfs: 'Read-only root file system',
+  access: 'Who may open it',
 }
 
 /** A field's value for people, as a diff shows it. */

@@ -54,6 +54,8 @@ const summary: ContainerSummary = {
   started_at: '2026-01-01T00:00:00Z',
   stopped_at: null,
   proxy_url: '/containers/proxy/c2/',
+  access: 'project',
+  effective_access: 'project',
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
 }

@@ -53,6 +53,8 @@ function container(over: Partial<Container> = {}): Container {
     volumes: [],
     user: '',
     read_only_rootfs: false,
+    access: 'project',
+    effective_access: 'project',
     template: null,
     state: 'running',
     state_reason: '',
