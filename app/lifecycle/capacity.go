@@ -130,6 +130,11 @@ type CapacityError struct{ msg string }
 
 func (e *CapacityError) Error() string { return e.msg }
 
+// SiteFull says why in words for visitors who may not see the figures of other apps.
+func (e *CapacityError) SiteFull() string {
+	return "The apps running now reserve all the capacity this site allows; this app can start when some of them stop. Try again in a few minutes."
+}
+
 // Is makes errors.Is(err, ErrCapacity) hold.
 func (e *CapacityError) Is(target error) bool { return target == ErrCapacity }
 

@@ -99,3 +99,6 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("the refused start: %+v", failed.ContainerState)
 	}
 }
+
+// The proxy's lobby tells visitors who may not see other apps' figures why a start was refused through this method.
+var _ interface{ SiteFull() string } = (*lifecycle.CapacityError)(nil)

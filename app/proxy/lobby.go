@@ -223,6 +223,15 @@ func (p *Proxy) openApp(c *fiber.Ctx, uuid string) error {
 				return web.NotFound("app")
 			}
 			p.opt.Log.Warn("proxy: a visitor's start of an app failed", "container", uuid, "user", user.Username, "err", err)
+			var full interface{ SiteFull() string }
+			if errors.As(err, &full) {
+				// The site's reservation cap: say so (no figures of other apps), and when to try again.
+				c.Set(fiber.HeaderRetryAfter, "60")
+				if nav {
+					return p.page(c, fiber.StatusServiceUnavailable, "The site is full", full.SiteFull(), next)
+				}
+				return &web.Error{Status: fiber.StatusServiceUnavailable, Code: "capacity_exceeded", Message: full.SiteFull(), RetryAfter: 60}
+			}
 			return &web.Error{Status: fiber.StatusConflict, Code: "start_refused", Message: "the app cannot be started now; try again later"}
 		}
 		if t, err = p.target(c.UserContext(), uuid); err != nil {

@@ -47,15 +47,27 @@ type startRecorder struct {
 	mu    sync.Mutex
 	by    map[string][]string
 	start func(uuid string)
+	// refuse, when set, is the lifecycle's answer instead of a start.
+	refuse error
 }
 
 func (s *startRecorder) open(_ context.Context, u *store.User, uuid string) error {
 	s.mu.Lock()
+	if err := s.refuse; err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	s.by[uuid] = append(s.by[uuid], u.Username)
 	s.mu.Unlock()
 	s.start(uuid)
 	return nil
 }
+
+// siteFull is the lifecycle's refusal of a start by the site's reservation cap, with figures visitors may not see.
+type siteFull struct{}
+
+func (siteFull) Error() string    { return "running apps reserve 3.90 of the site's 4.00 CPUs" }
+func (siteFull) SiteFull() string { return "The apps running now reserve all the capacity this site allows." }
 
 func (s *startRecorder) who(uuid string) []string {
 	s.mu.Lock()
@@ -598,6 +610,22 @@ func TestNonMemberLobbyOnAppOrigin(t *testing.T) {
 		t.Fatalf("%d at %s: %s (hops %v)", r.StatusCode, r.Request.URL, body, b.hops)
 	}
 	stateURL, openURL := lobbyURLs(t, body)
+	// A start the site's reservation cap refuses says so in words, without the figures of other apps.
+	e.starts.mu.Lock()
+	e.starts.refuse = siteFull{}
+	e.starts.mu.Unlock()
+	r = send(t, b.Client, "POST", e.appBase+openURL, "Origin: "+e.appBase, "Sec-Fetch-Mode: cors")
+	if body := readAll(t, r); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "capacity_exceeded") ||
+		!strings.Contains(body, "all the capacity") || strings.Contains(body, "CPUs") || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("start on a full site: %d %s", r.StatusCode, body)
+	}
+	r = send(t, b.Client, "POST", e.appBase+openURL, "Origin: "+e.appBase, "Sec-Fetch-Mode: navigate", "Accept: text/html")
+	if body := readAll(t, r); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "The site is full") {
+		t.Fatalf("start on a full site as a form: %d %s", r.StatusCode, body)
+	}
+	e.starts.mu.Lock()
+	e.starts.refuse = nil
+	e.starts.mu.Unlock()
 	r = send(t, b.Client, "POST", e.appBase+openURL, "Origin: "+e.appBase, "Sec-Fetch-Mode: cors")
 	if body := readAll(t, r); r.StatusCode != 200 || !strings.Contains(body, `"running"`) {
 		t.Fatalf("start: %d %s", r.StatusCode, body)
