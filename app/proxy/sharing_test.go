@@ -66,8 +66,10 @@ func (s *startRecorder) open(_ context.Context, u *store.User, uuid string) erro
 // siteFull is the lifecycle's refusal of a start by the site's reservation cap, with figures visitors may not see.
 type siteFull struct{}
 
-func (siteFull) Error() string    { return "running apps reserve 3.90 of the site's 4.00 CPUs" }
-func (siteFull) SiteFull() string { return "The apps running now reserve all the capacity this site allows." }
+func (siteFull) Error() string { return "running apps reserve 3.90 of the site's 4.00 CPUs" }
+func (siteFull) SiteFull() string {
+	return "The apps running now reserve all the capacity this site allows."
+}
 
 func (s *startRecorder) who(uuid string) []string {
 	s.mu.Lock()
