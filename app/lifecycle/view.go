@@ -42,12 +42,14 @@ type View struct {
 	AvailableDigest *string            `json:"available_digest"`
 	UpdateMessage   string             `json:"update_message"`
 	UpdateCheckedAt *time.Time         `json:"update_checked_at"`
-	ProxyURL        string             `json:"proxy_url"`
-	HasRegistryAuth bool               `json:"has_registry_auth"`
-	Retries         int                `json:"retries"`
-	CreatedBy       string             `json:"created_by"`
-	CreatedAt       time.Time          `json:"created_at"`
-	UpdatedAt       time.Time          `json:"updated_at"`
+	// ImagePorts are the TCP ports the image of its last Docker container exposes.
+	ImagePorts      []int     `json:"image_ports"`
+	ProxyURL        string    `json:"proxy_url"`
+	HasRegistryAuth bool      `json:"has_registry_auth"`
+	Retries         int       `json:"retries"`
+	CreatedBy       string    `json:"created_by"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 func optStr(s string) *string {
@@ -78,6 +80,6 @@ func NewView(c *store.Container, apps routing.Apps) View {
 		AvailableDigest: optStr(c.AvailableDigest), UpdateMessage: c.UpdateMessage, UpdateCheckedAt: c.UpdateCheckedAt,
 		ProxyURL:        apps.OpenURL(c.UUID, c.ContainerPath),
 		HasRegistryAuth: c.RegistryAuthEnc != "", Retries: c.Retries, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
-		UpdatedAt: c.UpdatedAt,
+		UpdatedAt: c.UpdatedAt, ImagePorts: orEmpty(c.ImagePorts),
 	}
 }
