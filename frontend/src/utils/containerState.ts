@@ -76,3 +76,21 @@ export function reasonLabel(reason: string): string {
 export function stateLabel(state: string): string {
   return state.replace(/_/g, ' ')
 }
+
+/** The label of the button that opens an app: "Open" when it runs, else what opening it will do. */
+export function openLabel(state: string): string {
+  switch (state) {
+    case 'running':
+    case 'paused':
+      return 'Open'
+    case 'pulling':
+    case 'creating':
+    case 'starting':
+      return 'Open when ready'
+    case 'failed':
+    case 'exited':
+      return 'Try again'
+    default:
+      return 'Start and open'
+  }
+}
