@@ -31,6 +31,21 @@ const lightOverrides: GlobalThemeOverrides = {
   },
   Card: { borderRadius: '10px' },
   Layout: { headerColor: '#ffffff', color: '#f5f7f9' },
+  // Naive UI's tag, step and empty-state texts are lighter than 4.5:1 on their backgrounds.
+  Tag: {
+    textColorSuccess: '#0a6638',
+    textColorError: '#a51d3a',
+    textColorWarning: '#8a5300',
+    textColorInfo: '#1560b8',
+  },
+  Steps: {
+    headerTextColorWait: '#5f6b7a',
+    headerTextColorFinish: '#5f6b7a',
+    descriptionTextColorWait: '#5f6b7a',
+    descriptionTextColorFinish: '#5f6b7a',
+    indicatorTextColorWait: '#5f6b7a',
+  },
+  Empty: { textColor: '#5f6b7a' },
 }
 
 const darkOverrides: GlobalThemeOverrides = {
@@ -46,6 +61,14 @@ const darkOverrides: GlobalThemeOverrides = {
   },
   Card: { borderRadius: '10px', color: '#181c21' },
   Layout: { headerColor: '#181c21', color: '#111418' },
+  Steps: {
+    headerTextColorWait: '#a0aab8',
+    headerTextColorFinish: '#a0aab8',
+    descriptionTextColorWait: '#a0aab8',
+    descriptionTextColorFinish: '#a0aab8',
+    indicatorTextColorWait: '#a0aab8',
+  },
+  Empty: { textColor: '#a0aab8' },
 }
 
 function readStored(): ThemeChoice {

@@ -66,6 +66,17 @@ function clamp(p: number): number {
   return Math.max(0, Math.min(100, Math.round(p)))
 }
 
+/** The step a failure reason points at (0 when it is no step's: a crash, a stop). */
+export function stepOfReason(reason: string): number {
+  const steps: Record<string, number> = {
+    pull_failed: 1,
+    create_failed: 2,
+    start_failed: 3,
+    startup_timeout: 4,
+  }
+  return steps[reason] ?? 0
+}
+
 /** States in which the app will not come up by itself: the lobby shows why and offers to try again. */
 export function isFailure(c: Pick<Container, 'state'>): boolean {
   return c.state === 'failed' || c.state === 'exited'
