@@ -5,6 +5,7 @@
 
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seriousViolations } from './a11y'
 import {
   apiCall,
   deleteContainer,
@@ -54,7 +55,10 @@ describe('the launcher and the startup diagnostics', () => {
     expect(await steps.textContent()).toContain('0 of 3 done')
     for (const key of ['project', 'members', 'app']) expect(await stepDone(page, key)).toBe('false')
     expect(await page.getByTestId('home-summary').textContent()).toContain('You have no apps yet')
+    // No project yet: the way to a first app starts with one.
+    await page.getByText('Apps live in projects: create a project first').waitFor()
     await screenshot(page, 'launcher-first-steps')
+    expect(await seriousViolations(page)).toEqual([])
 
     // Done elsewhere (another tab, the API): the open home page follows.
     const req = tp.context.request
@@ -93,6 +97,7 @@ describe('the launcher and the startup diagnostics', () => {
       .poll(() => portItem.textContent(), { timeout: 5_000 })
       .toContain('The image exposes port 8080, not 9999')
     await screenshot(page, 'launcher-port-warning')
+    expect(await seriousViolations(page)).toEqual([])
     await port.fill('8080')
     await port.blur()
     await expect
@@ -158,6 +163,7 @@ describe('the launcher and the startup diagnostics', () => {
     expect(hintText).toContain('No answer yet on port 9999')
     expect(hintText).toContain('the image exposes port 8080')
     await screenshot(page, 'launcher-lobby-hint')
+    expect(await seriousViolations(page)).toEqual([])
 
     // The verdict: in words, naming both ports, with no exit code from kiosc's own stop.
     await page.getByTestId('lobby-failure').waitFor({ timeout: 60_000 })
@@ -169,6 +175,7 @@ describe('the launcher and the startup diagnostics', () => {
     // Well before the site's default of five minutes: the app's own timeout, plus pulling nothing and a stop.
     expect(waited).toBeLessThan(timeout + 30)
     await screenshot(page, 'launcher-lobby-failure')
+    expect(await seriousViolations(page)).toEqual([])
     expect(tp.errors, tp.errors.join('\n')).toEqual([])
   }, 120_000)
 })

@@ -46,6 +46,7 @@ const lightOverrides: GlobalThemeOverrides = {
     indicatorTextColorWait: '#5f6b7a',
   },
   Empty: { textColor: '#5f6b7a' },
+  Form: { feedbackTextColorWarning: '#8a5300', feedbackTextColorError: '#b42340' },
 }
 
 const darkOverrides: GlobalThemeOverrides = {

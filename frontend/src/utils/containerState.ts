@@ -77,8 +77,12 @@ export function stateLabel(state: string): string {
   return state.replace(/_/g, ' ')
 }
 
-/** The label of the button that opens an app: "Open" when it runs, else what opening it will do. */
-export function openLabel(state: string): string {
+/**
+ * The label of the button that opens an app: "Open" when it runs, else what opening it will do. Beside a Start
+ * button (`besideStart`), a failed app's says "Start and open" rather than "Try again", which would read as the same
+ * thing as Start.
+ */
+export function openLabel(state: string, besideStart = false): string {
   switch (state) {
     case 'running':
     case 'paused':
@@ -89,7 +93,7 @@ export function openLabel(state: string): string {
       return 'Open when ready'
     case 'failed':
     case 'exited':
-      return 'Try again'
+      return besideStart ? 'Start and open' : 'Try again'
     default:
       return 'Start and open'
   }

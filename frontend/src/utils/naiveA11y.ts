@@ -6,12 +6,16 @@
 // - A number field's −/+ buttons have only an icon: they are named "Decrease" and "Increase".
 // - Tabs are plain divs that only a mouse can use: they become a tablist of tabs that the Tab key reaches, with
 //   aria-selected on the current one; Enter or Space opens a tab, the arrow keys move between them.
+// - A table that scrolls sideways (on a phone) with nothing focusable in it, such as an empty one, cannot be scrolled
+//   by keyboard: its scroll area becomes focusable.
 
 const HEADER = '.n-card-header[role="heading"]'
 const TITLE = '.n-card-header__main[role="heading"]:not([aria-level])'
 const STEPPER = '.n-input-number .n-input__suffix > button:not([aria-label])'
 const TABLIST = '.n-tabs-nav-scroll-content:not([role])'
 const TAB = '.n-tabs-tab'
+const TABLE_SCROLLER = '.n-data-table .n-scrollbar-container:not([tabindex])'
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'
 
 /** Applies the fixes to everything under `root`. */
 export function fixNaiveA11y(root: ParentNode): void {
@@ -29,6 +33,12 @@ export function fixNaiveA11y(root: ParentNode): void {
     const disabled = el.classList.contains('n-tabs-tab--disabled')
     const tabindex = disabled ? '-1' : '0'
     if (el.getAttribute('tabindex') !== tabindex) el.setAttribute('tabindex', tabindex)
+  }
+  for (const el of Array.from(root.querySelectorAll(TABLE_SCROLLER))) {
+    if (el.scrollWidth <= el.clientWidth + 1 || el.querySelector(FOCUSABLE)) continue
+    el.setAttribute('tabindex', '0')
+    el.setAttribute('role', 'region')
+    el.setAttribute('aria-label', 'Table, scrolls sideways')
   }
 }
 
