@@ -77,7 +77,9 @@ describe('the launcher and the startup diagnostics', () => {
 
   it('fills in the port from the image and warns when it differs', async () => {
     await page.getByTestId('home-new-app').click()
-    await page.waitForURL((url) => url.pathname === `/projects/${project}/containers/new`)
+    await page.waitForURL((url) => url.pathname === `/projects/${project}/containers/new`, {
+      timeout: 30_000,
+    })
     await page.getByTestId('container-form').waitFor()
     const port = page.getByTestId('field-port').locator('input')
     expect(await port.inputValue()).not.toBe('8080')

@@ -102,7 +102,7 @@ describe('every page at desktop and phone size', () => {
       }
       if (state !== want) throw new Error(`container ${uuid} is ${state}, not ${want}`)
     }
-  })
+  }, 180_000)
 
   afterAll(async () => {
     for (const uuid of [running, failed, fresh].filter(Boolean))
