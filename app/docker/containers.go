@@ -162,6 +162,8 @@ type ContainerInfo struct {
 	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Pid is the host's process ID of the container's init process while it runs (0 otherwise).
+	Pid int
 	// HostIP and HostPort of the published container port (default-bridge).
 	HostIP   string
 	HostPort int
@@ -209,6 +211,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (*ContainerInfo, error)
 			string(st.Status), st.Running, st.Paused, st.ExitCode, st.OOMKilled, st.Error
 		info.StartedAt = dockerTime(st.StartedAt)
 		info.FinishedAt = dockerTime(st.FinishedAt)
+		info.Pid = st.Pid
 	}
 	if hc := r.HostConfig; hc != nil {
 		info.Memory, info.NanoCPUs, info.SecurityOpt, info.Binds = hc.Memory, hc.NanoCPUs, hc.SecurityOpt, hc.Binds

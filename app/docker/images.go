@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +139,9 @@ type ImageInfo struct {
 	// RepoDigests are the repository digests the engine knows for the image ("repo@sha256:...", repositories of
 	// Docker Hub in their short form), one for each registry repository it was pulled from or pushed to.
 	RepoDigests []string
+	// ExposedPorts are the TCP ports the image declares with EXPOSE, sorted; WorkingDir is its working directory.
+	ExposedPorts []int
+	WorkingDir   string
 }
 
 // ImageInfo returns the local image ref (a reference or an image ID); ErrNotFound when the engine does not have it.
@@ -146,7 +151,27 @@ func (c *Client) ImageInfo(ctx context.Context, ref string) (*ImageInfo, error) 
 	if err != nil {
 		return nil, wrap(err)
 	}
-	return &ImageInfo{ID: res.ID, RepoDigests: res.RepoDigests}, nil
+	info := &ImageInfo{ID: res.ID, RepoDigests: res.RepoDigests}
+	if cfg := res.Config; cfg != nil {
+		info.ExposedPorts, info.WorkingDir = exposedTCP(cfg.ExposedPorts), cfg.WorkingDir
+	}
+	return info, nil
+}
+
+// exposedTCP returns the TCP ports of an image's ExposedPorts ("8080/tcp", "53/udp", "9000"), sorted.
+func exposedTCP(ports map[string]struct{}) []int {
+	out := []int{}
+	for p := range ports {
+		num, proto, _ := strings.Cut(p, "/")
+		if proto != "" && proto != "tcp" {
+			continue
+		}
+		if n, err := strconv.Atoi(num); err == nil && n > 0 && n <= 65535 {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // RegistryDigest asks the registry of ref, through the engine and with auth (may be nil), for the digest the tag

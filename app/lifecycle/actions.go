@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"time"
@@ -147,8 +146,9 @@ func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error
 		started = info.StartedAt
 	}
 	target := m.probeURL(addr, c)
-	p.step(ctx, "probe", "waiting for the app at "+probePath(c), nil)
+	watch := p.watchStartup(ctx, info, target, started, timeout)
 	err = m.probe(ctx, target, info.ID, started.Add(timeout))
+	watch.stop()
 	switch {
 	case err == nil:
 		now := time.Now().UTC()
@@ -169,7 +169,7 @@ func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error
 	case ctx.Err() != nil:
 		return ctx.Err()
 	default:
-		msg := fmt.Sprintf("the app did not answer %s within %v", probePath(c), timeout)
+		msg := watch.timeoutMessage(ctx, timeout)
 		m.event(ctx, c.UUID, store.LevelError, "", "%s; stopping it", msg)
 		m.timeline(ctx, c, "", "container_startup_timeout", store.StatusFailed, c.Title+": "+msg, nil)
 		c.DesiredState = store.StateStopped
@@ -182,8 +182,8 @@ func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error
 			m.log.Warn("stop after startup timeout", "container", c.UUID, "err", err)
 		}
 		if fresh, err := m.dk.Inspect(ctx, info.ID); err == nil {
-			code := fresh.ExitCode
-			c.DockerState, c.ExitCode, c.StoppedAt = fresh.Status, &code, ptr(time.Now().UTC())
+			// The exit code is that of kiosc's own stop, which says nothing about the app: none is recorded.
+			c.DockerState, c.ExitCode, c.StoppedAt = fresh.Status, nil, ptr(time.Now().UTC())
 			_ = p.save(ctx, false)
 		}
 		return errors.New(msg)

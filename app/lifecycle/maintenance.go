@@ -85,6 +85,9 @@ type MaintenanceTask struct {
 	Schedule    string             `json:"schedule"`
 	NextRun     *time.Time         `json:"next_run"`
 	LastRun     *MaintenanceResult `json:"last_run"`
+	// LastSweep is when the periodic sweep last did this task's work by itself (tasks the sweep runs; null before
+	// the first sweep). Sweeps are not recorded as runs: most find nothing to do.
+	LastSweep *time.Time `json:"last_sweep"`
 }
 
 // MaintenanceTasks describes every task with its schedule and last run.
@@ -142,6 +145,9 @@ func (m *Manager) MaintenanceTasks(ctx context.Context) ([]MaintenanceTask, erro
 					t.NextRun = &due
 				}
 			}
+		}
+		if swept := m.sweptAt.Load(); swept != 0 && sweptTask(name, m.o) {
+			t.LastSweep = ptr(time.Unix(0, swept).UTC())
 		}
 		if v, err := m.st.GetSetting(ctx, settingLastRunStart+name); err == nil {
 			var r MaintenanceResult
@@ -254,6 +260,7 @@ func (m *Manager) recordMaintenance(ctx context.Context, r *MaintenanceResult, e
 // the database, so restarts of kiosc neither skip nor repeat a run; the first run is a day after the first start.
 // check-updates asks a registry per container, so it runs beside the sweeps rather than holding them up.
 func (m *Manager) scheduledMaintenance(ctx context.Context, now time.Time) {
+	m.sweptAt.Store(now.UnixNano())
 	for _, d := range dailyTasks {
 		if !m.due(ctx, now, d.due) {
 			continue
@@ -323,4 +330,17 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// sweptTask reports whether the periodic sweep does a task's work by itself.
+func sweptTask(name string, o Options) bool {
+	switch name {
+	case TaskStopIdle:
+		return true
+	case TaskRemoveStopped:
+		return o.RemoveStoppedAfter > 0
+	case TaskRemoveVolumes:
+		return true
+	}
+	return false
 }

@@ -180,6 +180,8 @@ type Manager struct {
 	volumesFailed sync.Map
 	// checking: a scheduled check-updates runs.
 	checking atomic.Bool
+	// sweptAt is when the last sweep ran (unix nanoseconds; 0 before the first).
+	sweptAt atomic.Int64
 }
 
 // New returns a manager; call Run to start reconciling.

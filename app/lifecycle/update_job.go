@@ -178,6 +178,10 @@ func (p *pass) recordImage(ctx context.Context, imageID string) {
 		return
 	}
 	c.ImageID, c.ImageDigest = img.ID, ImageDigest(c.Image, img)
+	c.ImagePorts = orEmpty(img.ExposedPorts)
+	if err := m.st.SetImagePorts(context.WithoutCancel(ctx), c.UUID, c.ImagePorts); err != nil {
+		m.log.Warn("image ports of a new Docker container", "container", c.UUID, "err", err)
+	}
 }
 
 // afterCreate settles an update check that the new Docker container answered: one running the image the check

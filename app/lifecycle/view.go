@@ -42,7 +42,9 @@ type View struct {
 	AvailableDigest *string            `json:"available_digest"`
 	UpdateMessage   string             `json:"update_message"`
 	UpdateCheckedAt *time.Time         `json:"update_checked_at"`
-	ProxyURL        string             `json:"proxy_url"`
+	// ImagePorts are the TCP ports the image of its last Docker container exposes.
+	ImagePorts []int  `json:"image_ports"`
+	ProxyURL   string `json:"proxy_url"`
 	// EffectiveAccess is the access level the app has now: access, or project while the site does not allow it.
 	EffectiveAccess string    `json:"effective_access"`
 	HasRegistryAuth bool      `json:"has_registry_auth"`
@@ -83,6 +85,6 @@ func NewView(c *store.Container, apps routing.Apps, site settings.Sharing) View 
 		AvailableDigest: optStr(c.AvailableDigest), UpdateMessage: c.UpdateMessage, UpdateCheckedAt: c.UpdateCheckedAt,
 		ProxyURL: apps.OpenURL(c.UUID, c.ContainerPath), EffectiveAccess: site.Effective(c.Access),
 		HasRegistryAuth: c.RegistryAuthEnc != "", Retries: c.Retries, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
-		UpdatedAt: c.UpdatedAt,
+		UpdatedAt: c.UpdatedAt, ImagePorts: orEmpty(c.ImagePorts),
 	}
 }

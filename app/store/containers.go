@@ -58,6 +58,8 @@ type Container struct {
 	Template        string
 	// DeleteVolumes is set while the container is being deleted with its own volumes (otherwise they are kept).
 	DeleteVolumes bool
+	// ImagePorts are the TCP ports the image of the last Docker container created for it exposes (EXPOSE).
+	ImagePorts []int
 
 	ContainerState
 	UpdateCheck
@@ -101,12 +103,12 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys, c.volumes,
 	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete',
 	c.image_id, c.image_digest, c.update_status, c.update_available, c.available_digest, c.update_message, c.update_checked_at,
-	c.access, coalesce(p.title, '')`
+	c.access, coalesce(p.title, ''), c.image_ports`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
 func scanContainer(row rowScanner) (*Container, error) {
 	c := &Container{}
-	var env, keys, vols string
+	var env, keys, vols, imagePorts string
 	var exit, port sql.NullInt64
 	err := row.Scan(&c.ID, &c.UUID, &c.ProjectID, &c.ProjectUUID, &c.Title, &c.Description, &c.Image, &c.Command, &env,
 		&c.SecretEnvEnc, &c.RegistryAuthEnc, &c.ContainerPort, &c.ContainerPath, &c.HeartbeatURL, &c.StripPrefix,
@@ -116,9 +118,12 @@ func scanContainer(row rowScanner) (*Container, error) {
 		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys,
 		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes,
 		&c.ImageID, &c.ImageDigest, &c.UpdateStatus, &c.UpdateAvailable, &c.AvailableDigest, &c.UpdateMessage, nullTimeCol{&c.UpdateCheckedAt},
-		&c.Access, &c.ProjectTitle)
+		&c.Access, &c.ProjectTitle, &imagePorts)
 	if err != nil {
 		return nil, notFound(err)
+	}
+	if c.ImagePorts, err = scanImagePorts(c.UUID, imagePorts); err != nil {
+		return nil, err
 	}
 	if exit.Valid {
 		v := int(exit.Int64)

@@ -22,6 +22,8 @@ type Progress struct {
 	Current int64   `json:"current"`
 	Total   int64   `json:"total"`
 	Percent float64 `json:"percent"`
+	// Probe is set in the probe step: what the readiness probe tries and what kiosc found out meanwhile.
+	Probe *ProbeStatus `json:"probe,omitempty"`
 }
 
 // Job is one background operation on a container (start, stop, restart, delete, ...) with its current step.

@@ -72,7 +72,10 @@ type TimelineFilter struct {
 	ProjectUUIDs []string
 	ObjectUUID   string
 	SiteWide     bool
-	Page         Page
+	// EventNames and Username narrow the list to these events and to what one user (or system) did.
+	EventNames []string
+	Username   string
+	Page       Page
 }
 
 // ListTimelineEvents returns events newest first and the total matching the filter.
@@ -91,6 +94,7 @@ func (s *Store) ListTimelineEvents(ctx context.Context, f TimelineFilter) ([]*Ti
 		where += " AND object_uuid = ?"
 		args = append(args, f.ObjectUUID)
 	}
+	where, args = f.narrow(where, args)
 	return listPage(ctx, s.db, listQuery{cols: timelineCols, from: " FROM timeline_events", where: where, order: "id DESC", args: args},
 		f.Page, scanTimelineEvent)
 }

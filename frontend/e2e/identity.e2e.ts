@@ -89,8 +89,9 @@ describe('identity pages', () => {
   it('shows the project timeline', async () => {
     await page.locator('.n-tabs-tab', { hasText: 'Timeline' }).click()
     const timeline = page.getByTestId('timeline')
-    await timeline.getByText('role_create').waitFor()
-    await timeline.getByText('project_create').first().waitFor()
+    // Events in words, with the event's name on hover.
+    await timeline.locator('[title="role_create"]', { hasText: 'Member added' }).first().waitFor()
+    await timeline.locator('[title="project_create"]').first().waitFor()
     await screenshot(page, 'project-timeline')
   })
 
@@ -125,8 +126,9 @@ describe('identity pages', () => {
 
   it('shows the site-wide timeline', async () => {
     await page.goto('/timeline')
-    await page.getByTestId('timeline').getByText('token_revoke').waitFor()
-    await page.getByTestId('timeline').getByText('user_create').waitFor()
+    const timeline = page.getByTestId('timeline')
+    await timeline.locator('[title="token_revoke"]', { hasText: 'API token revoked' }).first().waitFor()
+    await timeline.locator('[title="user_create"]').first().waitFor()
     await screenshot(page, 'timeline')
   })
 

@@ -353,7 +353,11 @@ describe('sharing', () => {
     await screenshot(page, 'sharing-project-list')
     await page.locator('.n-tabs-tab', { hasText: 'Timeline' }).click()
     const timeline = page.getByTestId('timeline')
-    await timeline.getByText('container_access').first().waitFor()
+    // Events in words, with the event's name on hover.
+    await timeline
+      .locator('[title="container_access"]', { hasText: 'Who may open it changed' })
+      .first()
+      .waitFor()
     await timeline.getByText('access to Paper dashboard changed from project to public').waitFor()
     await timeline.getByText('access to Review notebook changed from project to link').waitFor()
     // Starts from the lobby of visitors who are not members are recorded as theirs.

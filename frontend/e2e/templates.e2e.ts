@@ -62,7 +62,11 @@ describe('templates', () => {
     )
     await page.getByTestId('tpl-image').locator('input').fill('rocker/shiny:4.3')
     await page.getByTestId('tpl-port').locator('input').fill('3838')
-    await page.getByTestId('tpl-env').locator('textarea').fill('APPLICATION_LOGS_TO_STDOUT=true')
+    // The same key/value editor as the container form.
+    await form.getByTestId('env-add').click()
+    const row = form.getByTestId('env-row').last()
+    await row.getByTestId('env-key').locator('input').fill('APPLICATION_LOGS_TO_STDOUT')
+    await row.getByTestId('env-value').locator('input').fill('true')
     await screenshot(page, 'templates-form')
     await page.getByTestId('tpl-submit').click()
     await form.waitFor({ state: 'hidden' })
@@ -87,16 +91,25 @@ describe('templates', () => {
     await page.getByTestId('from-template').waitFor()
     await page.getByTestId('from-template-select').click()
     await page.locator('.n-base-select-option', { hasText: 'rocker/shiny:4.3' }).first().click()
-    await page.getByTestId('from-template-title').locator('input').fill('Dashboard')
+    // Using it fills in the form, where it can still be adjusted before anything is created.
+    await page.getByTestId('from-template-use').click()
+    await page.getByTestId('from-template-used').waitFor()
+    expect(await page.getByTestId('field-image').locator('input').inputValue()).toBe('rocker/shiny:4.3')
+    expect(await page.getByTestId('field-port').locator('input').inputValue()).toBe('3838')
+    await page.getByTestId('field-title').locator('input').fill('Dashboard')
     await screenshot(page, 'templates-new-container')
-    await page.getByTestId('from-template-create').click()
-    await page.waitForURL((url) => url.pathname.startsWith('/containers/'))
+    await page.getByTestId('form-submit').click()
+    await page.waitForURL((url) => /^\/containers\/[0-9a-f-]{36}$/.test(url.pathname))
     container = new URL(page.url()).pathname.split('/')[2]!
-    const got = await apiCall<{ image: string; container_port: number; template: string | null }>(
-      tp.context.request,
-      'GET',
-      `/api/v1/containers/${container}`,
-    )
+    const got = await apiCall<{
+      title: string
+      image: string
+      container_port: number
+      environment: Record<string, string>
+      template: string | null
+    }>(tp.context.request, 'GET', `/api/v1/containers/${container}`)
+    expect(got.title).toBe('Dashboard')
+    expect(got.environment).toEqual({ APPLICATION_LOGS_TO_STDOUT: 'true' })
     expect(got.image).toBe('rocker/shiny:4.3')
     expect(got.container_port).toBe(3838)
     expect(got.template).not.toBeNull()

@@ -265,7 +265,7 @@ describe('image updates', () => {
     const jobs = page.getByTestId('container-jobs')
     await expect
       .poll(async () => (await jobs.textContent()) ?? '', { timeout: 20_000 })
-      .toMatch(/update\s*done/)
+      .toMatch(/Update\s*done/)
     await screenshot(page, 'container-updated')
     const timeline = await apiCall<{ items: { event_name: string; extra_data: Record<string, string> }[] }>(
       tp.context.request,

@@ -6,6 +6,7 @@ import { applyStoredTheme } from '@/composables/useTheme'
 import { createAppRouter } from '@/router'
 import { UNREACHABLE_KEY, useNotificationsStore } from '@/stores/notifications'
 import { useSessionStore } from '@/stores/session'
+import { watchNaiveA11y } from '@/utils/naiveA11y'
 import '@/styles.css'
 
 applyStoredTheme()
@@ -53,3 +54,4 @@ window.addEventListener('unhandledrejection', (event) => {
 })
 
 app.mount('#app')
+watchNaiveA11y()

@@ -96,6 +96,12 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('@/views/TokensView.vue'),
     meta: { title: 'API tokens' },
   },
+  {
+    path: '/profile',
+    name: 'profile',
+    component: () => import('@/views/ProfileView.vue'),
+    meta: { title: 'Profile' },
+  },
   { path: '/admin', redirect: { name: 'admin-users' } },
   {
     path: '/admin/users',

@@ -8,6 +8,7 @@ import type {
   ContainerJob,
   ContainerLogLines,
   ContainerState,
+  ImageFacts,
   Page,
   Project,
 } from './types'
@@ -61,6 +62,8 @@ export function containersApi(client: ApiClient = api) {
       client.get<Page<ContainerEvent>>(`${base(uuid)}/events`, { query: { limit } }),
     jobs: (uuid: string, limit = 50) =>
       client.get<Page<ContainerJob>>(`${base(uuid)}/jobs`, { query: { limit } }),
+    /** What the Docker host knows about an image (exposed ports, working dir), without pulling it. */
+    inspectImage: (image: string) => client.get<ImageFacts>('/api/v1/images/inspect', { query: { image } }),
     project: (uuid: string) => client.get<Project>(`/api/v1/projects/${enc(uuid)}`),
     projects: () => client.get<Page<Project>>('/api/v1/projects', { query: { limit: 500 } }),
   }

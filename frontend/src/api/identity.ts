@@ -3,6 +3,7 @@ import { api, type ApiClient } from './client'
 import type {
   ApiToken,
   AssignableRole,
+  Candidate,
   CreatedToken,
   Member,
   Page,
@@ -11,6 +12,7 @@ import type {
   ProjectPatch,
   SessionInfo,
   TimelineEvent,
+  TimelineFacets,
   User,
   UserCreate,
   UserPatch,
@@ -20,6 +22,16 @@ import type {
 export interface PageQuery {
   limit?: number
   offset?: number
+}
+
+/** Filters of the timeline. */
+export interface TimelineQuery {
+  project?: string
+  /** Event names, comma-separated. */
+  event?: string
+  user?: string
+  /** A container's (or template's) UUID. */
+  object?: string
 }
 
 const enc = encodeURIComponent
@@ -62,8 +74,15 @@ export function identityApi(client: ApiClient = api) {
     removeRole: (uuid: string, username: string) =>
       client.delete(`/api/v1/projects/${enc(uuid)}/roles/${enc(username)}`),
 
-    timeline: (query: PageQuery & { project?: string } = {}) =>
+    /** Users whom the project's owners and delegates may add, by a part of their username or name. */
+    candidates: (uuid: string, search: string) =>
+      client.get<Page<Candidate>>(`/api/v1/projects/${enc(uuid)}/candidates`, { query: { search } }),
+
+    timeline: (query: PageQuery & TimelineQuery = {}) =>
       client.get<Page<TimelineEvent>>('/api/v1/timeline', { query: { ...query } }),
+    /** The event names and users of the timeline the caller sees (of one project), for filters. */
+    timelineFacets: (project?: string) =>
+      client.get<TimelineFacets>('/api/v1/timeline/facets', { query: { project } }),
   }
 }
 

@@ -259,6 +259,28 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/projects/{uuid}/candidates': {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    /**
+     * Users who could be added as members, by a part of their username or name
+     * @description For owners and delegates of the project and superusers. At least 2 characters; at most 10 users, each with username, name and the role held in this project itself (superusers' searches also match e-mail addresses).
+     */
+    get: operations['searchCandidates']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/projects/{uuid}/containers': {
     parameters: {
       query?: never
@@ -891,6 +913,43 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/timeline/facets': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Event names and users that occur in the timeline the caller sees, for filters */
+    get: operations['timelineFacets']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/images/inspect': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * What the Docker host knows about an image, without pulling it
+     * @description For superusers and for contributors (and up) of any project. Answers the TCP ports the image exposes and its working directory when the Docker host has the image (present true); an image it does not have answers present false. After the first pull of a remote image, the container's image_ports holds its exposed ports.
+     */
+    get: operations['inspectImage']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/ws': {
     parameters: {
       query?: never
@@ -1507,6 +1566,8 @@ export interface components {
       readonly update_message: string
       /** Format: date-time */
       readonly update_checked_at: string | null
+      /** @description TCP ports the image of its last Docker container exposes (EXPOSE), written at each create, so known after the first pull of a remote image */
+      readonly image_ports: number[]
       readonly proxy_url: string
       readonly has_registry_auth: boolean
       readonly retries: number
@@ -1711,6 +1772,40 @@ export interface components {
       /** Format: int64 */
       total: number
       percent: number
+      /** @description In the probe step: what the readiness probe tries and what kiosc found out while the app does not answer */
+      probe?: components['schemas']['ProbeStatus'] | null
+    }
+    /** @description Where the readiness probe of a starting app asks and, from 30 seconds after the start (a third of a shorter startup timeout) and every 10 seconds after, why the app does not answer yet */
+    ProbeStatus: {
+      /** @description The container port the probe asks on */
+      port: number
+      /** @description The path the probe requests */
+      path: string
+      /**
+       * Format: date-time
+       * @description When the Docker container started
+       */
+      started_at: string
+      /**
+       * Format: date-time
+       * @description When the startup timeout ends the wait
+       */
+      deadline: string
+      timeout_seconds: number
+      /** @description TCP ports the image exposes */
+      exposed_ports: number[]
+      /** @description Whether kiosc could read the ports the app listens on (only where it runs on the Docker host) */
+      listening_known: boolean
+      /** @description TCP ports the container's processes listen on */
+      listening_ports: number[]
+      /** @description Those of listening_ports reachable only from inside the container (127.0.0.1 or ::1) */
+      loopback_ports: number[]
+      /** @description What the last look got: connection refused, HTTP 404, ... (empty before the first look) */
+      last_result: string
+      /** @description Why the app does not answer yet and what to change, in words (empty before the first look) */
+      hint: string
+      /** Format: date-time */
+      checked_at: string | null
     }
     Job: {
       /** Format: uuid */
@@ -2132,6 +2227,36 @@ export interface components {
       /** Format: date-time */
       next_run: string | null
       last_run: components['schemas']['MaintenanceResult'] | null
+      /**
+       * Format: date-time
+       * @description When the periodic sweep last did this task's work by itself (null for tasks it does not run, and before the first sweep); sweeps are not recorded as runs
+       */
+      last_sweep: string | null
+    }
+    ImageFacts: {
+      image: string
+      /** @description Whether the Docker host has the image; nothing else is known when it has not */
+      present: boolean
+      /** @description TCP ports the image declares with EXPOSE, sorted */
+      exposed_ports: number[]
+      /** @description The image's working directory */
+      working_dir: string
+    }
+    Candidate: {
+      username: string
+      name: string
+      /** @description The role the user holds in the project itself, if any */
+      role: components['schemas']['Role'] | null
+    }
+    CandidateList: {
+      items: components['schemas']['Candidate'][]
+      total: number
+    }
+    TimelineFacets: {
+      /** @description Event names that occur, sorted */
+      events: string[]
+      /** @description Users (and system) who caused events, sorted */
+      users: string[]
     }
     MaintenanceTaskList: {
       items: components['schemas']['MaintenanceTask'][]
@@ -2875,6 +3000,35 @@ export interface operations {
       403: components['responses']['Forbidden']
       404: components['responses']['NotFound']
       409: components['responses']['Conflict']
+    }
+  }
+  searchCandidates: {
+    parameters: {
+      query: {
+        /** @description Part of a username or name (at least 2 characters) */
+        search: string
+      }
+      header?: never
+      path: {
+        uuid: components['parameters']['UUID']
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Matching users */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['CandidateList']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
     }
   }
   listProjectContainers: {
@@ -4039,6 +4193,12 @@ export interface operations {
         offset?: components['parameters']['Offset']
         /** @description Only events of this project (UUID) */
         project?: string
+        /** @description Only these events: event names, comma-separated */
+        event?: string
+        /** @description Only what this user (or system) did */
+        user?: string
+        /** @description Only events about this object (a container's or template's UUID) */
+        object?: string
       }
       header?: never
       path?: never
@@ -4059,6 +4219,59 @@ export interface operations {
       401: components['responses']['Unauthorized']
       403: components['responses']['Forbidden']
       404: components['responses']['NotFound']
+    }
+  }
+  timelineFacets: {
+    parameters: {
+      query?: {
+        /** @description Only of this project (UUID) */
+        project?: string
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Facets */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['TimelineFacets']
+        }
+      }
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      404: components['responses']['NotFound']
+    }
+  }
+  inspectImage: {
+    parameters: {
+      query: {
+        /** @description Image reference */
+        image: string
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description What is known about the image */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ImageFacts']
+        }
+      }
+      400: components['responses']['BadRequest']
+      401: components['responses']['Unauthorized']
+      403: components['responses']['Forbidden']
+      503: components['responses']['Unavailable']
     }
   }
   live: {

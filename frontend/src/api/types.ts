@@ -51,6 +51,8 @@ export type ProjectCreate = Schemas['ProjectInput']
 export type ProjectPatch = Schemas['ProjectPatch']
 /** A member of a project, with the role they hold directly or through a category above. */
 export type Member = Schemas['Member']
+/** A user who could be added to a project, from the member search. */
+export type Candidate = Schemas['Candidate']
 
 // ---- Containers ----
 
@@ -84,6 +86,10 @@ export type StepProgress = Schemas['Progress']
 export type ContainerJob = Schemas['Job']
 /** Payload of a `job.progress` live message. */
 export type JobProgressUpdate = Schemas['JobProgress']
+/** Where the readiness probe of a starting app asks, and what kiosc found out while it does not answer. */
+export type ProbeStatus = Schemas['ProbeStatus']
+/** What the Docker host knows about an image, from `GET /api/v1/images/inspect`. */
+export type ImageFacts = Schemas['ImageFacts']
 
 // ---- Volumes ----
 
@@ -137,6 +143,8 @@ export type TemplateFieldDiff = TemplateDiff['fields'][number]
 export type TimelineEvent = Schemas['TimelineEvent']
 /** Status of a timeline event. */
 export type TimelineStatus = TimelineEvent['status']
+/** Event names and users that occur in a timeline, for its filters. */
+export type TimelineFacets = Schemas['TimelineFacets']
 
 // ---- Administration ----
 

@@ -76,3 +76,25 @@ export function reasonLabel(reason: string): string {
 export function stateLabel(state: string): string {
   return state.replace(/_/g, ' ')
 }
+
+/**
+ * The label of the button that opens an app: "Open" when it runs, else what opening it will do. Beside a Start
+ * button (`besideStart`), a failed app's says "Start and open" rather than "Try again", which would read as the same
+ * thing as Start.
+ */
+export function openLabel(state: string, besideStart = false): string {
+  switch (state) {
+    case 'running':
+    case 'paused':
+      return 'Open'
+    case 'pulling':
+    case 'creating':
+    case 'starting':
+      return 'Open when ready'
+    case 'failed':
+    case 'exited':
+      return besideStart ? 'Start and open' : 'Try again'
+    default:
+      return 'Start and open'
+  }
+}

@@ -1,6 +1,6 @@
 // The lobby's view of a starting app: which step it is in, how far an image pull has come, and whether it has
 // failed. Pure functions, so the lobby's behaviour can be tested without a browser.
-import type { Container, ContainerState, JobProgressUpdate, StepProgress } from '@/api/types'
+import type { Container, ContainerState, JobProgressUpdate, ProbeStatus, StepProgress } from '@/api/types'
 
 /** The steps the lobby shows, in order. */
 export const LOBBY_STEPS = [
@@ -66,6 +66,17 @@ function clamp(p: number): number {
   return Math.max(0, Math.min(100, Math.round(p)))
 }
 
+/** The step a failure reason points at (0 when it is no step's: a crash, a stop). */
+export function stepOfReason(reason: string): number {
+  const steps: Record<string, number> = {
+    pull_failed: 1,
+    create_failed: 2,
+    start_failed: 3,
+    startup_timeout: 4,
+  }
+  return steps[reason] ?? 0
+}
+
 /** States in which the app will not come up by itself: the lobby shows why and offers to try again. */
 export function isFailure(c: Pick<Container, 'state'>): boolean {
   return c.state === 'failed' || c.state === 'exited'
@@ -127,4 +138,26 @@ export function logLines(body: unknown): LogLine[] {
 /** The proxy URL of a container's app. */
 export function appUrl(uuid: string): string {
   return `/containers/proxy/${encodeURIComponent(uuid)}/`
+}
+
+/** How long a starting app has been waited for, from the server's start time, against its startup timeout. */
+export function probeElapsed(
+  probe: Pick<ProbeStatus, 'started_at' | 'timeout_seconds'>,
+  now = Date.now(),
+): { seconds: number; timeout: number; percent: number } {
+  const started = new Date(probe.started_at).getTime()
+  const timeout = Math.max(1, probe.timeout_seconds)
+  const seconds = Number.isNaN(started)
+    ? 0
+    : Math.max(0, Math.min(timeout, Math.floor((now - started) / 1000)))
+  return { seconds, timeout, percent: Math.round((seconds / timeout) * 100) }
+}
+
+/** Seconds as a clock: "0:42", "5:00", "1:02:03". */
+export function clockText(total: number): string {
+  const s = Math.max(0, Math.floor(total))
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const sec = String(s % 60).padStart(2, '0')
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`
 }

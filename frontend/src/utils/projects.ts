@@ -4,6 +4,16 @@ import type { AssignableRole, Project } from '@/api/types'
 /** Roles that can be assigned in kiosc, strongest first. */
 export const ASSIGNABLE_ROLES: AssignableRole[] = ['owner', 'delegate', 'contributor', 'guest', 'viewer']
 
+/** What each role may do, in a sentence (where roles are chosen). Roles on a category hold for everything in it. */
+export const ROLE_HELP: Record<AssignableRole, string> = {
+  owner: 'Everything a delegate may, and gives or takes the owner and delegate roles. One per project.',
+  delegate: 'Everything a contributor may, and manages the members (below delegate) and the project itself.',
+  contributor:
+    'Creates, configures, starts, stops and deletes apps, reads their logs, and manages project templates.',
+  guest: 'Opens the apps (starting them if needed) and sees their state and events.',
+  viewer: 'Sees the project and its list of apps, but cannot open them.',
+}
+
 /** A project tree node: a project or category with its children, sorted by title (categories first). */
 export interface ProjectNode {
   project: Project

@@ -60,3 +60,23 @@ export function formatFieldValue(field: TemplateField, value: unknown): string {
       return value === '' || value === null || value === undefined ? '(empty)' : String(value)
   }
 }
+
+/**
+ * The two sides of a diff row as people read them. For the environment only the variables that differ are listed
+ * (a variable missing on one side reads "not set"), not the whole environment twice.
+ */
+export function diffSides(
+  field: TemplateField,
+  current: unknown,
+  upstream: unknown,
+): { here: string; there: string } {
+  if (field !== 'environment') {
+    return { here: formatFieldValue(field, current), there: formatFieldValue(field, upstream) }
+  }
+  const a = (current ?? {}) as Record<string, string>
+  const b = (upstream ?? {}) as Record<string, string>
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort()
+  const side = (env: Record<string, string>) =>
+    keys.map((k) => (k in env ? `${k}=${env[k]}` : `${k} not set`)).join('\n') || '(none)'
+  return { here: side(a), there: side(b) }
+}

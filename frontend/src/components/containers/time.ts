@@ -20,6 +20,8 @@ export function ago(value: string | null | undefined, now = Date.now()): string 
 
 /** When a container reached its current state, for lists: "started 5 minutes ago". */
 export function sinceText(c: ContainerItem, now = Date.now()): string {
+  // On its way up or down: the times of the last run would only confuse ("started 1 hour ago" while creating).
+  if (['pulling', 'creating', 'starting', 'stopping', 'deleting'].includes(c.state)) return 'in progress'
   if (c.state === 'running' || c.state === 'paused')
     return c.started_at ? `started ${ago(c.started_at, now)}` : ''
   if (c.stopped_at && c.state !== 'initial') return `stopped ${ago(c.stopped_at, now)}`

@@ -70,6 +70,11 @@ export const icons = {
   compass: [{ circle: [12, 12, 10] }, 'm16.24 7.76-2.12 6.36-6.36 2.12 2.12-6.36 6.36-2.12z'],
   user: ['M19 21v-2a4 4 0 0 0-4-4H9a4 4 0 0 0-4 4v2', { circle: [12, 7, 4] }],
   alert: [{ circle: [12, 12, 10] }, 'M12 8v4', 'M12 16h.01'],
+  menu: ['M4 6h16', 'M4 12h16', 'M4 18h16'],
+  play: ['M6 3l14 9-14 9V3z'],
+  external: ['M15 3h6v6', 'M10 14 21 3', 'M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6'],
+  check: ['M20 6 9 17l-5-5'],
+  circle: [{ circle: [12, 12, 9] }],
 } satisfies Record<string, IconShape[]>
 
 export type IconName = keyof typeof icons

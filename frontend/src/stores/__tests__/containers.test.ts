@@ -56,6 +56,7 @@ function container(over: Partial<Container> = {}): Container {
     available_digest: null,
     update_message: '',
     update_checked_at: null,
+    image_ports: [],
     proxy_url: '/containers/proxy/c1/',
     has_registry_auth: false,
     retries: 0,

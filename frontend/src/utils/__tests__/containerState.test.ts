@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { actionAllowed } from '@/utils/containerState'
+import { actionAllowed, openLabel } from '@/utils/containerState'
 
 describe('actions by state', () => {
   it('offers what makes sense', () => {
@@ -13,5 +13,14 @@ describe('actions by state', () => {
     expect(actionAllowed('restart', 'failed')).toBe(true)
     expect(actionAllowed('delete', 'deleting')).toBe(false)
     expect(actionAllowed('edit', 'exited')).toBe(true)
+  })
+})
+
+describe('openLabel', () => {
+  it('says what opening will do, and never "Try again" beside a Start button', () => {
+    expect(openLabel('running')).toBe('Open')
+    expect(openLabel('initial')).toBe('Start and open')
+    expect(openLabel('failed')).toBe('Try again')
+    expect(openLabel('failed', true)).toBe('Start and open')
   })
 })

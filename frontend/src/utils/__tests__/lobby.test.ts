@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { currentStep, logLines, phaseOf, pullPercent, reasonText } from '../lobby'
+import { currentStep, logLines, phaseOf, pullPercent, reasonText, stepOfReason } from '../lobby'
 
 describe('lobby progress', () => {
   it('follows the state and the latest job step, never backwards', () => {
@@ -37,5 +37,11 @@ describe('lobby progress', () => {
     expect(logLines({ items: lines })).toHaveLength(2)
     expect(logLines({ lines: ['x', 'y'] })).toEqual([{ line: 'x' }, { line: 'y' }])
     expect(logLines(null)).toEqual([])
+  })
+
+  it('points a failure reason at its step', () => {
+    expect(stepOfReason('pull_failed')).toBe(1)
+    expect(stepOfReason('startup_timeout')).toBe(4)
+    expect(stepOfReason('crashed')).toBe(0)
   })
 })

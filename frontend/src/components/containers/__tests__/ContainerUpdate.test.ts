@@ -78,6 +78,7 @@ function container(over: Partial<Container> = {}): Container {
     update_message:
       "update available: the registry's registry.example.org/lab/notebook:stable is now sha256:162be41b2716; the container runs sha256:0e5e44c98987",
     update_checked_at: '2026-01-01T00:00:00Z',
+    image_ports: [],
     proxy_url: '/containers/proxy/c1/',
     has_registry_auth: true,
     retries: 0,

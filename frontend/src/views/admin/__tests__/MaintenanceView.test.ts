@@ -26,6 +26,7 @@ function tasks(last: MaintenanceResult | null = null): MaintenanceTask[] {
       schedule: 'daily',
       next_run: new Date(Date.now() + 3600_000).toISOString(),
       last_run: { ...stopAll, task: 'cleanup-unused', user: 'system', summary: 'removed 2 unused networks' },
+      last_sweep: null,
     },
     {
       name: 'remove-stopped',
@@ -33,6 +34,7 @@ function tasks(last: MaintenanceResult | null = null): MaintenanceTask[] {
       schedule: 'every 30s',
       next_run: null,
       last_run: null,
+      last_sweep: null,
     },
     {
       name: 'stop-all',
@@ -40,6 +42,7 @@ function tasks(last: MaintenanceResult | null = null): MaintenanceTask[] {
       schedule: 'on demand only',
       next_run: null,
       last_run: last,
+      last_sweep: null,
     },
     {
       name: 'stop-idle',
@@ -47,6 +50,7 @@ function tasks(last: MaintenanceResult | null = null): MaintenanceTask[] {
       schedule: 'every 30s',
       next_run: null,
       last_run: null,
+      last_sweep: null,
     },
   ]
 }
