@@ -126,8 +126,16 @@ func serve(ctx context.Context, args []string) error {
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
-	containers := lifecycle.New(st, dock, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
-		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
+	var runtime lifecycle.Docker = dock
+	if cfg.Runtime == config.RuntimeSwarm {
+		sw := docker.NewSwarm(dock, docker.SwarmOptions{Constraints: cfg.SwarmPlacement})
+		if err := sw.CheckSwarm(ctx); err != nil {
+			log.Error("KIOSC_RUNTIME=swarm", "err", err)
+		}
+		runtime = sw
+	}
+	containers := lifecycle.New(st, runtime, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
+		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, Swarm: cfg.Runtime == config.RuntimeSwarm, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
 		RemoveVolumesAfter: cfg.RemoveVolumesAfter,

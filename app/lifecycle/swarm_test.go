@@ -1,0 +1,122 @@
+package lifecycle_test
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/client"
+
+	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/lifecycle"
+	"github.com/bihealth/kiosc/app/store"
+)
+
+// needSwarm skips a test of the Swarm runtime unless the tests run on it (KIOSC_TEST_RUNTIME=swarm).
+func needSwarm(t *testing.T) {
+	t.Helper()
+	if !swarmRuntime() {
+		t.Skip("a test of the Swarm runtime: run with " + runtimeEnv + "=swarm (make test does)")
+	}
+}
+
+// On Swarm, every app is a service on a network of swarm scope of its own: kiosc reaches each at the node's address
+// and the port Docker published there, and no app reaches another, neither at its address on its network nor at its
+// published port.
+func TestSwarmReachabilityAndIsolation(t *testing.T) {
+	needSwarm(t)
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	a, b := e.create(nil), e.create(nil)
+	for _, c := range []*store.Container{a, b} {
+		if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ups, ips := map[string]string{}, map[string]string{}
+	for _, c := range []*store.Container{a, b} {
+		c = e.waitState(c.UUID, store.StateRunning)
+		info, err := e.rt.Inspect(ctx, c.DockerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Node == "" || info.HostIP != e.swarm.Addr.String() || info.HostPort == 0 {
+			t.Errorf("%s: node %q at %s port %d, want the node's address %s", c.Title, info.Node, info.HostIP, info.HostPort, e.swarm.Addr)
+		}
+		ip := info.IPs["kiosc-"+c.UUID[:8]]
+		if len(info.IPs) != 1 || ip == "" {
+			t.Fatalf("%s: networks %v, want only its own kiosc-%s", c.Title, info.IPs, c.UUID[:8])
+		}
+		res, err := e.swarm.Client.NetworkInspect(ctx, "kiosc-"+c.UUID[:8], client.NetworkInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := res.Network; n.Scope != "swarm" || n.Driver != "bridge" || n.Labels[lifecycle.LabelContainer] != c.UUID {
+			t.Errorf("network of %s: scope %q driver %q labels %v", c.Title, n.Scope, n.Driver, n.Labels)
+		}
+		up, err := e.m.Upstream(ctx, c.UUID)
+		if err != nil || up.Addr != net.JoinHostPort(info.HostIP, itoa(info.HostPort)) {
+			t.Fatalf("%s: upstream %q (%v), want the published port on the node", c.Title, up.Addr, err)
+		}
+		healthy(t, up.Addr)
+		ups[c.UUID], ips[c.UUID] = up.Addr, net.JoinHostPort(ip, "8080")
+	}
+	for _, p := range []struct{ from, to *store.Container }{{a, b}, {b, a}} {
+		for _, target := range []string{ips[p.to.UUID], ups[p.to.UUID]} {
+			if ok, msg := dialFrom(t, ups[p.from.UUID], target); ok || msg == "" {
+				t.Errorf("%s reached %s at %s (%q)", p.from.Title, p.to.Title, target, msg)
+			}
+		}
+		if ok, msg := dialFrom(t, ups[p.from.UUID], ips[p.from.UUID]); !ok {
+			t.Errorf("%s cannot reach its own address: %s", p.from.Title, msg)
+		}
+	}
+}
+
+// A task no node has room for is starting, with the scheduler's reason, never failed; stopping it stops it, and
+// deleting the container leaves no service behind.
+func TestSwarmPendingForLackOfResources(t *testing.T) {
+	needSwarm(t)
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	c := e.create(map[string]any{"memory_limit": int64(900) << 30})
+	if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	got := e.wait(c.UUID, "pending with the scheduler's reason", func(c *store.Container) bool {
+		if c.State == store.StateFailed || c.State == store.StateExited {
+			t.Fatalf("a task waiting for a node is %s: %q", c.State, c.StateMessage)
+		}
+		return c.State == store.StateStarting && strings.Contains(c.StateMessage, "insufficient resources")
+	})
+	if got.DesiredState != store.StateRunning || got.DockerState != docker.StatusPending {
+		t.Errorf("pending: %+v", got.ContainerState)
+	}
+	// Adopted as such by a new kiosc.
+	e.stop()
+	e.startManager()
+	e.wait(c.UUID, "still pending after a restart", func(c *store.Container) bool {
+		return c.State == store.StateStarting && strings.Contains(c.StateMessage, "insufficient resources")
+	})
+	if _, err := e.m.Stop(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(c.UUID, store.StateStopped)
+	if _, err := e.m.Delete(ctx, e.user, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone(c.UUID)
+	res, err := e.swarm.Client.ServiceList(ctx, client.ServiceListOptions{Filters: make(client.Filters).Add("label", lifecycle.LabelInstance+"="+e.instance)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 0 {
+		t.Errorf("%d services left behind", len(res.Items))
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
