@@ -483,6 +483,9 @@ func serviceStatus(svc *swarm.Service, t *swarm.Task) string {
 	switch {
 	case t == nil && svc.Spec.Labels[swarmStoppedLabel] != "":
 		return StatusExited
+	case t == nil && replicas(svc) > 0:
+		// Started, and the orchestrator has not made its task yet.
+		return StatusPending
 	case t == nil:
 		return StatusCreated
 	case t.Status.State == swarm.TaskStateRunning:
@@ -494,8 +497,19 @@ func serviceStatus(svc *swarm.Service, t *swarm.Task) string {
 	}
 }
 
+// replicas is the number of replicas the service asks for.
+func replicas(svc *swarm.Service) uint64 {
+	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+		return *r.Replicas
+	}
+	return 0
+}
+
 // pendingReason is what the scheduler or the node says about a task that does not run yet.
 func pendingReason(t *swarm.Task) string {
+	if t == nil {
+		return "waiting for its task"
+	}
 	if t.Status.Err != "" {
 		return t.Status.Err
 	}
@@ -584,8 +598,14 @@ func (s *Swarm) Inspect(ctx context.Context, id string) (*ContainerInfo, error) 
 		if ci, err := s.Client.Inspect(ctx, t.Status.ContainerStatus.ContainerID); err == nil {
 			info.IPs, info.ImageID, info.OOMKilled = ci.IPs, ci.ImageID, ci.OOMKilled
 			info.SecurityOpt = ci.SecurityOpt
-			if ci.Paused && info.Running {
+			switch {
+			case ci.Paused && info.Running:
 				info.Paused, info.Status = true, StatusPaused
+			case info.Running && !ci.Running && !ci.FinishedAt.IsZero():
+				// The container has exited and the node has not told the managers yet: the container says so first
+				// (its die event may already have woken kiosc).
+				info.Running, info.Status, info.HostPort = false, StatusExited, 0
+				info.ExitCode, info.FinishedAt, info.Error = ci.ExitCode, ci.FinishedAt, ci.Error
 			}
 		}
 	}

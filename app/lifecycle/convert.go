@@ -165,7 +165,7 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 		if err != nil {
 			return s, createFailure("the container's network "+name, err)
 		}
-		if m.selfID != "" {
+		if m.selfID != "" && !m.o.Swarm {
 			if err := m.dk.ConnectNetwork(ctx, id, m.selfID); err != nil {
 				m.log.Warn("could not attach kiosc to the container network", "network", name, "err", err)
 			}
