@@ -69,7 +69,7 @@ func Options() []Option {
 			c.AdminPassword = v
 			return nil
 		}},
-		{Env: "KIOSC_NETWORK_MODE", Default: NetworkDefaultBridge, Usage: "default-bridge or private-bridges", apply: func(c *Config, v string) error {
+		{Env: "KIOSC_NETWORK_MODE", Default: NetworkDefaultBridge, Usage: "default-bridge or private-bridges (always private-bridges with KIOSC_RUNTIME=swarm)", apply: func(c *Config, v string) error {
 			if v != NetworkDefaultBridge && v != NetworkPrivateBridges {
 				return fmt.Errorf("accepted values: %s, %s", NetworkDefaultBridge, NetworkPrivateBridges)
 			}
