@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/moby/client"
-
 	"github.com/bihealth/kiosc/app/docker"
+	"github.com/bihealth/kiosc/app/docker/dockertest"
 	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
 )
@@ -50,11 +49,7 @@ func TestSwarmReachabilityAndIsolation(t *testing.T) {
 		if len(info.IPs) != 1 || ip == "" {
 			t.Fatalf("%s: networks %v, want only its own kiosc-%s", c.Title, info.IPs, c.UUID[:8])
 		}
-		res, err := e.swarm.Client.NetworkInspect(ctx, "kiosc-"+c.UUID[:8], client.NetworkInspectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := res.Network; n.Scope != "swarm" || n.Driver != "bridge" || n.Labels[lifecycle.LabelContainer] != c.UUID {
+		if n := dockertest.NetworkInfo(t, e.swarm.Client, "kiosc-"+c.UUID[:8]); n.Scope != "swarm" || n.Driver != "bridge" || n.Labels[lifecycle.LabelContainer] != c.UUID {
 			t.Errorf("network of %s: scope %q driver %q labels %v", c.Title, n.Scope, n.Driver, n.Labels)
 		}
 		up, err := e.m.Upstream(ctx, c.UUID)
@@ -110,12 +105,8 @@ func TestSwarmPendingForLackOfResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitGone(c.UUID)
-	res, err := e.swarm.Client.ServiceList(ctx, client.ServiceListOptions{Filters: make(client.Filters).Add("label", lifecycle.LabelInstance+"="+e.instance)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Items) != 0 {
-		t.Errorf("%d services left behind", len(res.Items))
+	if left := dockertest.Services(t, e.swarm.Client, lifecycle.LabelInstance+"="+e.instance); len(left) != 0 {
+		t.Errorf("services left behind: %v", left)
 	}
 }
 

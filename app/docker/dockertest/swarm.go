@@ -112,3 +112,33 @@ func CleanupOn(t testing.TB, cli *client.Client, labelFilter string) {
 		}
 	})
 }
+
+// Services lists the IDs of the services carrying the label filter on a swarm engine.
+func Services(t testing.TB, cli *client.Client, labelFilter string) []string {
+	t.Helper()
+	res, err := cli.ServiceList(context.Background(), client.ServiceListOptions{Filters: make(client.Filters).Add("label", labelFilter)})
+	if err != nil {
+		t.Fatalf("list services %s: %v", labelFilter, err)
+	}
+	ids := make([]string, 0, len(res.Items))
+	for _, s := range res.Items {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// Network is a network as NetworkInfo reports it.
+type Network struct {
+	Scope, Driver string
+	Labels        map[string]string
+}
+
+// NetworkInfo inspects a network by name or ID on an engine.
+func NetworkInfo(t testing.TB, cli *client.Client, name string) Network {
+	t.Helper()
+	res, err := cli.NetworkInspect(context.Background(), name, client.NetworkInspectOptions{})
+	if err != nil {
+		t.Fatalf("inspect network %s: %v", name, err)
+	}
+	return Network{Scope: res.Network.Scope, Driver: res.Network.Driver, Labels: res.Network.Labels}
+}

@@ -26,7 +26,7 @@ type tb struct {
 	cleanups []func()
 }
 
-func (t *tb) Helper()                       {}
+func (t *tb) Helper()                        {}
 func (t *tb) Logf(format string, a ...any)   { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 func (t *tb) Errorf(format string, a ...any) { t.Logf(format, a...) }
 func (t *tb) Fatal(a ...any)                 { t.fail(fmt.Sprint(a...)) }
