@@ -79,6 +79,7 @@ func ContainerSpec(c *store.Container, o SpecOptions) (spec docker.ContainerSpec
 		s.Mounts = append(s.Mounts, docker.Mount{Volume: VolumeName(o.InstanceID, c.ProjectUUID, c.UUID, v), Target: v.MountPath,
 			ReadOnly: v.ReadOnly})
 	}
+	s.Placement = settings.SplitPlacement(c.Placement)
 	s.User = c.User
 	if s.User == "" {
 		s.User = lim.DefaultUser

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,7 +79,7 @@ func TestSwarmPendingForLackOfResources(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	c := e.create(map[string]any{"memory_limit": int64(900) << 30})
+	c := e.create(map[string]any{"memory_limit": int64(900) << 30, "placement": "node.role==manager"})
 	if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +91,14 @@ func TestSwarmPendingForLackOfResources(t *testing.T) {
 	})
 	if got.DesiredState != store.StateRunning || got.DockerState != docker.StatusPending {
 		t.Errorf("pending: %+v", got.ContainerState)
+	}
+	// Its limits are the scheduler's reservations too, and its placement the service's constraint.
+	info, err := e.rt.Inspect(ctx, got.DockerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Pending || !slices.Contains(info.Placement, "node.role==manager") || info.Memory != int64(900)<<30 {
+		t.Errorf("service: pending %v placement %v memory %d", info.Pending, info.Placement, info.Memory)
 	}
 	// Adopted as such by a new kiosc.
 	e.stop()

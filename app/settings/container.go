@@ -39,6 +39,9 @@ type Container struct {
 	User string `json:"user"`
 	// ReadOnlyRootfs mounts the image's file system read-only; /tmp is then a writable tmpfs.
 	ReadOnlyRootfs bool `json:"read_only_rootfs"`
+	// Placement are Docker Swarm placement constraints, comma separated (e.g. node.labels.gpu==true), besides the
+	// site's; only KIOSC_RUNTIME=swarm uses them.
+	Placement string `json:"placement"`
 }
 
 // Pull policies.
@@ -76,6 +79,7 @@ type Patch struct {
 	Volumes        *Volumes       `json:"volumes"`
 	User           *string        `json:"user"`
 	ReadOnlyRootfs *bool          `json:"read_only_rootfs"`
+	Placement      *string        `json:"placement"`
 }
 
 // Fields lists the settings by API name, in the order of Container.

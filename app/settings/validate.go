@@ -234,6 +234,14 @@ func (in *Patch) Validate(create bool, lim Limits) map[string]string {
 			errs["user"] = msg
 		}
 	}
+	if in.Placement != nil {
+		for _, c := range SplitPlacement(*in.Placement) {
+			if msg := PlacementError(c); msg != "" {
+				errs["placement"] = c + ": " + msg
+				break
+			}
+		}
+	}
 	return errs
 }
 

@@ -97,7 +97,7 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.pull_policy, coalesce(c.template, ''), c.state, c.state_reason, c.state_message, c.state_detail, c.desired_state, c.docker_id,
 	c.docker_state, c.network_mode, c.exit_code, c.oom_killed, c.host_port, c.upstream, c.ready_at, c.started_at, c.stopped_at,
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys, c.volumes,
-	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete',
+	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete', c.placement,
 	c.image_id, c.image_digest, c.update_status, c.update_available, c.available_digest, c.update_message, c.update_checked_at`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
@@ -111,7 +111,7 @@ func scanContainer(row rowScanner) (*Container, error) {
 		&c.Template, &c.State, &c.StateReason, &c.StateMessage, &c.StateDetail, &c.DesiredState, &c.DockerID, &c.DockerState, &c.NetworkMode,
 		&exit, &c.OOMKilled, &port, &c.Upstream, nullTimeCol{&c.ReadyAt}, nullTimeCol{&c.StartedAt}, nullTimeCol{&c.StoppedAt},
 		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys,
-		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes,
+		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes, &c.Placement,
 		&c.ImageID, &c.ImageDigest, &c.UpdateStatus, &c.UpdateAvailable, &c.AvailableDigest, &c.UpdateMessage, nullTimeCol{&c.UpdateCheckedAt})
 	if err != nil {
 		return nil, notFound(err)
@@ -179,12 +179,12 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO containers (uuid, project_id, title, description, image, command, environment,
 		secret_environment, secret_keys, registry_auth, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout,
 		max_idle, max_lifetime, memory_limit, cpu_limit, pids_limit, max_retries, pull_policy, template, state, desired_state,
-		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs, placement)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.UUID, c.ProjectID, c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc),
 		jsonText(c.SecretEnvKeys), nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix,
 		c.StartupTimeout, c.MaxIdle, c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy,
-		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs)
+		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.Placement)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}
@@ -228,11 +228,11 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE containers SET title=?, description=?, image=?, command=?, environment=?,
 		secret_environment=?, secret_keys=?, registry_auth=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?,
 		startup_timeout=?, max_idle=?, max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?,
-		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=? WHERE id=?`,
+		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=?, placement=? WHERE id=?`,
 		c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc), jsonText(c.SecretEnvKeys),
 		nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix, c.StartupTimeout, c.MaxIdle,
 		c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy, nullStr(c.Template), c.RestartPending,
-		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.ID)
+		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.Placement, c.ID)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}

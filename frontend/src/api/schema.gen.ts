@@ -1321,6 +1321,8 @@ export interface components {
       user: string
       /** @description The image's file system is read-only; /tmp is a writable tmpfs */
       read_only_rootfs: boolean
+      /** @description Docker Swarm placement constraints, comma separated (e.g. node.labels.gpu==true), besides the site's; used with KIOSC_RUNTIME=swarm only */
+      placement: string
       /** Format: uuid */
       template: string | null
       state: components['schemas']['ContainerState']
@@ -1439,6 +1441,11 @@ export interface components {
       user?: string
       /** @default false */
       read_only_rootfs?: boolean
+      /**
+       * @description Docker Swarm placement constraints, comma separated, e.g. node.labels.gpu==true (KIOSC_RUNTIME=swarm only)
+       * @default
+       */
+      placement?: string
       /** @description Credentials for a private registry; null removes stored ones */
       registry_auth?: {
         username: string
@@ -1641,6 +1648,7 @@ export interface components {
       volumes: components['schemas']['VolumeMount'][]
       user: string
       read_only_rootfs: boolean
+      placement: string
       created_by: string
       /** Format: date-time */
       created_at: string
@@ -1685,6 +1693,8 @@ export interface components {
       user?: string
       /** @default false */
       read_only_rootfs?: boolean
+      /** @default  */
+      placement?: string
     }
     TemplateCopyInput: {
       /**
@@ -1727,6 +1737,7 @@ export interface components {
       | 'volumes'
       | 'user'
       | 'read_only_rootfs'
+      | 'placement'
     /** @description Only the differing fields are listed, in a fixed order; current is this entity's value, upstream the template's. */
     TemplateDiff: {
       upstream: {

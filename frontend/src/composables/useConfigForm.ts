@@ -25,6 +25,7 @@ export interface ConfigForm {
   volumes: VolumeRow[]
   user: string
   read_only_rootfs: boolean
+  placement: string
 }
 
 /** A container or template to edit: both have every shared field. */
@@ -52,6 +53,7 @@ export function configForm(src?: ConfigSource | null): ConfigForm {
     volumes: volumeRowsFrom(src?.volumes),
     user: src?.user ?? '',
     read_only_rootfs: src?.read_only_rootfs ?? false,
+    placement: src?.placement ?? '',
   }
 }
 
@@ -77,6 +79,7 @@ export function configInput(form: ConfigForm): Required<Omit<TemplateInput, 'env
     volumes: volumesPayload(form.volumes),
     user: form.user.trim(),
     read_only_rootfs: form.read_only_rootfs,
+    placement: form.placement.trim(),
   }
 }
 
