@@ -119,14 +119,12 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer dock.Close()
 
-	m := metrics.New(version.Version, nil)
-	bus := events.New(m.LiveDropped.Inc)
-	usageHub := usage.NewHub(dock, st, bus, log.With("component", "usage"))
-	m.Registry.MustRegister(usage.NewCollector(dock, st), usageHub.StreamsGauge())
-	checker := access.NewChecker(st)
-	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
-	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
-	var runtime lifecycle.Docker = dock
+	// The runtime: the engine itself, or the Swarm whose manager it is (apps as services; usage of those on its node).
+	var runtime interface {
+		lifecycle.Docker
+		usage.Source
+		usage.OnceSource
+	} = dock
 	if cfg.Runtime == config.RuntimeSwarm {
 		sw := docker.NewSwarm(dock, docker.SwarmOptions{Constraints: cfg.SwarmPlacement})
 		if err := sw.CheckSwarm(ctx); err != nil {
@@ -134,6 +132,14 @@ func serve(ctx context.Context, args []string) error {
 		}
 		runtime = sw
 	}
+
+	m := metrics.New(version.Version, nil)
+	bus := events.New(m.LiveDropped.Inc)
+	usageHub := usage.NewHub(runtime, st, bus, log.With("component", "usage"))
+	m.Registry.MustRegister(usage.NewCollector(runtime, st), usageHub.StreamsGauge())
+	checker := access.NewChecker(st)
+	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
+	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
 	containers := lifecycle.New(st, runtime, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
 		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, Swarm: cfg.Runtime == config.RuntimeSwarm, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,

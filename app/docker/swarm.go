@@ -749,3 +749,45 @@ func (s *Swarm) Events(ctx context.Context, since time.Time, labels ...string) (
 	}()
 	return out, errc
 }
+
+// Info returns the swarm's capacity: the CPUs and memory of its nodes that are ready and take tasks.
+func (s *Swarm) Info(ctx context.Context) (HostInfo, error) {
+	own, err := s.Client.Info(ctx)
+	if err != nil {
+		return own, err
+	}
+	nodes, err := s.Nodes(ctx)
+	if err != nil {
+		return own, err
+	}
+	h := HostInfo{Version: own.Version}
+	n := 0
+	for _, node := range nodes {
+		if node.State != string(swarm.NodeStateReady) || node.Availability != string(swarm.NodeAvailabilityActive) {
+			continue
+		}
+		n++
+		h.CPUs += int(node.NanoCPUs / 1e9)
+		h.Memory += node.MemoryBytes
+	}
+	h.Name = fmt.Sprintf("swarm of %d node(s) (manager %s)", n, own.Name)
+	return h, nil
+}
+
+// Stats streams the usage of the service's task when it runs on this engine's node.
+func (s *Swarm) Stats(ctx context.Context, id string, fn func(Stat)) error {
+	cid, err := s.localContainer(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.Client.Stats(ctx, cid, fn)
+}
+
+// StatOnce reads one usage sample of the service's task when it runs on this engine's node.
+func (s *Swarm) StatOnce(ctx context.Context, id string, withCPU bool) (Stat, error) {
+	cid, err := s.localContainer(ctx, id)
+	if err != nil {
+		return Stat{}, err
+	}
+	return s.Client.StatOnce(ctx, cid, withCPU)
+}

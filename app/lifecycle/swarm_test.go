@@ -70,6 +70,23 @@ func TestSwarmReachabilityAndIsolation(t *testing.T) {
 			t.Errorf("%s cannot reach its own address: %s", p.from.Title, msg)
 		}
 	}
+	// The admin's overview shows the swarm's node and where each app runs.
+	o, err := e.m.DockerOverview(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Runtime != "swarm" || len(o.Nodes) != 1 || !o.Nodes[0].Self || o.Nodes[0].Addr != e.swarm.Addr.String() ||
+		o.Nodes[0].Role != "manager" || len(o.Nodes[0].Containers) != 2 {
+		t.Fatalf("overview: runtime %q nodes %+v", o.Runtime, o.Nodes)
+	}
+	for _, k := range o.Containers {
+		if k.Node != o.Nodes[0].Hostname || k.DockerState != docker.StatusRunning || k.Missing || k.DockerID == nil {
+			t.Errorf("overview of %s: %+v", k.Title, k)
+		}
+	}
+	if len(o.Orphaned) != 0 {
+		t.Errorf("the tasks' containers are listed as orphans: %+v", o.Orphaned)
+	}
 }
 
 // A task no node has room for is starting, with the scheduler's reason, never failed; stopping it stops it, and

@@ -1856,6 +1856,30 @@ export interface components {
       docker_status: string
       missing: boolean
       networks: string[]
+      /** @description The Swarm node that runs it (KIOSC_RUNTIME=swarm); empty otherwise */
+      node: string
+    }
+    SwarmNode: {
+      id: string
+      hostname: string
+      /** @description The address apps' published ports are reached at */
+      addr: string
+      /** @description manager or worker */
+      role: string
+      /** @description ready, down, unknown or disconnected */
+      state: string
+      /** @description active, pause or drain */
+      availability: string
+      labels: {
+        [key: string]: string
+      }
+      cpus: number
+      /** Format: int64 */
+      memory: number
+      /** @description The node of the engine kiosc talks to (where its volumes are) */
+      self: boolean
+      /** @description kiosc containers running there */
+      containers: components['schemas']['ContainerRef'][]
     }
     DockerContainer: {
       id: string
@@ -1938,6 +1962,13 @@ export interface components {
     }
     DockerOverview: {
       instance: string
+      /**
+       * @description KIOSC_RUNTIME
+       * @enum {string}
+       */
+      runtime: 'docker' | 'swarm'
+      /** @description The swarm's nodes (KIOSC_RUNTIME=swarm); empty on a single engine */
+      nodes: components['schemas']['SwarmNode'][]
       containers: components['schemas']['KnownContainer'][]
       orphaned: components['schemas']['DockerContainer'][]
       unmanaged: components['schemas']['DockerContainer'][]
