@@ -32,6 +32,7 @@ function container(over: Partial<Container> = {}): Container {
     volumes: [],
     user: '',
     read_only_rootfs: false,
+    placement: '',
     template: null,
     state: 'stopped',
     state_reason: '',

@@ -34,6 +34,7 @@ function template(over: Partial<Template>): Template {
     volumes: [],
     user: '',
     read_only_rootfs: false,
+    placement: '',
     created_by: 'admin',
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',

@@ -53,6 +53,7 @@ function container(over: Partial<Container> = {}): Container {
     volumes: [],
     user: '',
     read_only_rootfs: false,
+    placement: '',
     template: null,
     state: 'running',
     state_reason: '',
