@@ -87,6 +87,11 @@ func TestSwarmReachabilityAndIsolation(t *testing.T) {
 	if len(o.Orphaned) != 0 {
 		t.Errorf("the tasks' containers are listed as orphans: %+v", o.Orphaned)
 	}
+	// The capacity is the swarm's: its ready nodes together.
+	h, err := e.m.HostInfo(ctx)
+	if err != nil || !strings.HasPrefix(h.Name, "swarm of 1 node") || h.CPUs < 1 || h.Memory <= 0 {
+		t.Errorf("host of the swarm: %+v %v", h, err)
+	}
 }
 
 // A task no node has room for is starting, with the scheduler's reason, never failed; stopping it stops it, and
