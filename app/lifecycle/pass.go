@@ -212,6 +212,12 @@ func (p *pass) reconcile(ctx context.Context) error {
 
 	running := info != nil && info.Running && !info.Paused
 	paused := info != nil && info.Paused
+	if running && c.State == store.StateExited && c.StoppedAt != nil && !info.StartedAt.IsZero() && !info.StartedAt.After(*c.StoppedAt) {
+		// The exit of this very run is recorded already (from its die event) while the engine still reports it
+		// running, as a swarm's managers do until the node tells them: look again shortly rather than probe it.
+		m.kickAfter(c.UUID, 500*time.Millisecond)
+		return nil
+	}
 	if c.DesiredState == store.StateRunning && c.State == store.StateExited {
 		if done, err := p.pendingExit(ctx); done {
 			return err
