@@ -212,9 +212,11 @@ func (p *pass) reconcile(ctx context.Context) error {
 
 	running := info != nil && info.Running && !info.Paused
 	paused := info != nil && info.Paused
-	if running && c.State == store.StateExited && c.StoppedAt != nil && !info.StartedAt.IsZero() && !info.StartedAt.After(*c.StoppedAt) {
-		// The exit of this very run is recorded already (from its die event) while the engine still reports it
-		// running, as a swarm's managers do until the node tells them: look again shortly rather than probe it.
+	if m.o.Swarm && running && c.State == store.StateExited && c.StoppedAt != nil && !info.StartedAt.IsZero() &&
+		!info.StartedAt.After(*c.StoppedAt) {
+		// The exit of this very run is recorded already (from its container's die event on kiosc's node) while the
+		// swarm's managers still report its task running, until the node tells them: look again shortly rather than
+		// probe it.
 		m.kickAfter(c.UUID, 500*time.Millisecond)
 		return nil
 	}
