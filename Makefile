@@ -49,8 +49,9 @@ test: docker-engine chromium build test-go test-web test-e2e ## run every test (
 	@echo "all tests passed"
 
 # The lifecycle's real-engine tests that run a second time on the Swarm runtime (a single-node swarm on a private
-# engine the tests start; the shared engine stays as it is), besides the Swarm runtime's own tests.
-SWARM_TESTS  := ^(TestSwarm.*|TestStartProbeLimitsLabelsSecretsStopDelete|TestSlowStartAndStartupTimeout|TestCrashRetriesAndOOM|TestConcurrentStartsGiveOneContainer|TestAdoptionAfterKioscRestart)$$
+# engine the tests start; the shared engine stays as it is), besides the Swarm runtime's own tests (TestSwarm*: reach
+# and isolation, pending for lack of resources, crash exit codes and OOM kills, nodes in the overview).
+SWARM_TESTS  := ^(TestSwarm.*|TestStartProbeLimitsLabelsSecretsStopDelete|TestSlowStartAndStartupTimeout|TestConcurrentStartsGiveOneContainer|TestAdoptionAfterKioscRestart)$$
 
 test-go:
 	KIOSC_REQUIRE_DOCKER=1 go test $(GOTEST_FLAGS) . ./app/...

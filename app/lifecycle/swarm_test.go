@@ -142,3 +142,32 @@ func TestSwarmPendingForLackOfResources(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A task that exits gives its exit code from the swarm (crashed, exited with code 3), and one killed for using more
+// memory than its limit is oom_killed with 137.
+func TestSwarmCrashExitCodeAndOOM(t *testing.T) {
+	needSwarm(t)
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	crash := e.create(map[string]any{"environment": map[string]any{"CRASH_AFTER": "3s", "CRASH_CODE": "3"}})
+	oom := e.create(map[string]any{"environment": map[string]any{"MEMORY_HOG_MB": "64"}, "memory_limit": 16 << 20})
+	for _, c := range []*store.Container{crash, oom} {
+		if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitState(crash.UUID, store.StateRunning)
+	c := e.wait(crash.UUID, "crashed", func(c *store.Container) bool { return c.State == store.StateExited })
+	if c.StateReason != "crashed" || c.ExitCode == nil || *c.ExitCode != 3 || c.DesiredState != store.StateStopped {
+		t.Errorf("crash: %+v", c.ContainerState)
+	}
+	info, err := e.rt.Inspect(ctx, c.DockerID)
+	if err != nil || info.Running || info.ExitCode != 3 {
+		t.Errorf("the service after the crash: %+v %v", info, err)
+	}
+	c = e.wait(oom.UUID, "OOM killed", func(c *store.Container) bool { return c.State == store.StateExited && c.OOMKilled })
+	if c.StateReason != "oom_killed" || c.ExitCode == nil || *c.ExitCode != 137 {
+		t.Errorf("oom: %+v", c.ContainerState)
+	}
+}
