@@ -120,10 +120,24 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer dock.Close()
 
+	// The runtime: the engine itself, or the Swarm whose manager it is (apps as services; usage of those on its node).
+	var runtime interface {
+		lifecycle.Docker
+		usage.Source
+		usage.OnceSource
+	} = dock
+	if cfg.Runtime == config.RuntimeSwarm {
+		sw := docker.NewSwarm(dock, docker.SwarmOptions{Constraints: cfg.SwarmPlacement})
+		if err := sw.CheckSwarm(ctx); err != nil {
+			log.Error("KIOSC_RUNTIME=swarm", "err", err)
+		}
+		runtime = sw
+	}
+
 	m := metrics.New(version.Version, nil)
 	bus := events.New(m.LiveDropped.Inc)
-	usageHub := usage.NewHub(dock, st, bus, log.With("component", "usage"))
-	m.Registry.MustRegister(usage.NewCollector(dock, st), usageHub.StreamsGauge())
+	usageHub := usage.NewHub(runtime, st, bus, log.With("component", "usage"))
+	m.Registry.MustRegister(usage.NewCollector(runtime, st), usageHub.StreamsGauge())
 	checker := access.NewChecker(st)
 	authSvc := auth.NewService(st, keys, log, auth.Options{SessionLifetime: cfg.SessionLifetime, LocalLogin: cfg.LocalLogin, BreakGlassUser: cfg.BreakGlassUser})
 	recorder := &timeline.Recorder{Store: st, Bus: bus, Log: log}
@@ -131,8 +145,8 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	containers := lifecycle.New(st, dock, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
-		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
+	containers := lifecycle.New(st, runtime, keys, bus, recorder, log.With("component", "lifecycle"), lifecycle.Options{
+		InstanceID: instanceID, NetworkMode: cfg.NetworkMode, Swarm: cfg.Runtime == config.RuntimeSwarm, HostBindIP: cfg.HostBindIP, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL,
 		Apps: cfg.Apps(), ResyncInterval: cfg.ResyncInterval, DefaultStartupTimeout: cfg.DefaultStartupTimeout,
 		MaxIdle: cfg.MaxIdle, MaxLifetime: cfg.MaxLifetime, RemoveStoppedAfter: cfg.RemoveStoppedAfter, LogRetentionLines: cfg.LogRetentionLines,
 		RemoveVolumesAfter: cfg.RemoveVolumesAfter, Sharing: share.Site,

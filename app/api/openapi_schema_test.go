@@ -104,6 +104,7 @@ var schemaTypes = map[string]schemaCase{
 	"SodarRunList":        respBody[schemaList[store.SodarRun]](),
 	"ContainerRef":        respBody[lifecycle.ContainerRef](),
 	"KnownContainer":      respBody[lifecycle.KnownContainer](),
+	"SwarmNode":           respBody[lifecycle.SwarmNode](),
 	"DockerContainer":     respBody[lifecycle.DockerContainer](),
 	"DockerNetwork":       respBody[lifecycle.DockerNetwork](),
 	"DockerVolume":        respBody[lifecycle.DockerVolume](),

@@ -24,7 +24,20 @@ type adminRef struct {
 }
 
 type adminOverview struct {
-	Instance   string `json:"instance"`
+	Instance string `json:"instance"`
+	Runtime  string `json:"runtime"`
+	Nodes    []struct {
+		ID           string     `json:"id"`
+		Hostname     string     `json:"hostname"`
+		Addr         string     `json:"addr"`
+		Role         string     `json:"role"`
+		State        string     `json:"state"`
+		Availability string     `json:"availability"`
+		CPUs         float64    `json:"cpus"`
+		Memory       int64      `json:"memory"`
+		Self         bool       `json:"self"`
+		Containers   []adminRef `json:"containers"`
+	} `json:"nodes"`
 	Containers []struct {
 		adminRef
 		State        store.State `json:"state"`
@@ -32,6 +45,7 @@ type adminOverview struct {
 		DockerID     *string     `json:"docker_id"`
 		DockerState  string      `json:"docker_state"`
 		DockerStatus string      `json:"docker_status"`
+		Node         string      `json:"node"`
 	} `json:"containers"`
 	Orphaned  []adminDockerContainer `json:"orphaned"`
 	Unmanaged []adminDockerContainer `json:"unmanaged"`
@@ -102,8 +116,25 @@ func adminDocker(ctx context.Context, e *Env, args []string) error {
 		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	w := e.Stdout
-	adminSection(w, fmt.Sprintf("kiosc containers (%d)", len(o.Containers)), true)
+	swarm := o.Runtime == "swarm"
+	if swarm {
+		adminSection(w, fmt.Sprintf("Swarm nodes (%d)", len(o.Nodes)), true)
+		rows := [][]string{{"ID", "HOSTNAME", "ADDRESS", "ROLE", "STATE", "AVAILABILITY", "CPUS", "MEMORY", "APPS"}}
+		for _, n := range o.Nodes {
+			name := n.Hostname
+			if n.Self {
+				name += " (kiosc)"
+			}
+			rows = append(rows, []string{adminShortID(n.ID), name, n.Addr, n.Role, n.State, n.Availability,
+				strconv.FormatFloat(n.CPUs, 'f', -1, 64), units.Bytes(n.Memory).String(), adminUsedBy(n.Containers)})
+		}
+		table(w, rows)
+	}
+	adminSection(w, fmt.Sprintf("kiosc containers (%d)", len(o.Containers)), !swarm)
 	rows := [][]string{{"UUID", "TITLE", "PROJECT", "STATE", "DOCKER", "DOCKER ID", "STATUS"}}
+	if swarm {
+		rows[0] = append(rows[0], "NODE")
+	}
 	for _, k := range o.Containers {
 		state := string(k.State)
 		if k.StateReason != "" {
@@ -113,7 +144,11 @@ func adminDocker(ctx context.Context, e *Env, args []string) error {
 		if docker == "missing" {
 			docker = "MISSING"
 		}
-		rows = append(rows, []string{k.UUID, k.Title, adminDash(k.ProjectTitle), state, docker, adminShortID(adminDeref(k.DockerID)), adminDash(k.DockerStatus)})
+		row := []string{k.UUID, k.Title, adminDash(k.ProjectTitle), state, docker, adminShortID(adminDeref(k.DockerID)), adminDash(k.DockerStatus)}
+		if swarm {
+			row = append(row, adminDash(k.Node))
+		}
+		rows = append(rows, row)
 	}
 	table(w, rows)
 	if len(o.Orphaned) > 0 {

@@ -25,14 +25,23 @@ const (
 	NetworkPrivateBridges = "private-bridges"
 )
 
+// Runtimes (KIOSC_RUNTIME).
+const (
+	RuntimeDocker = "docker"
+	RuntimeSwarm  = "swarm"
+)
+
 // Config is the validated configuration of the server.
 type Config struct {
-	Listen                string
-	BaseURL               *url.URL
-	DataDir               string
-	SecretKey             string
-	AdminPassword         string
-	NetworkMode           string
+	Listen        string
+	BaseURL       *url.URL
+	DataDir       string
+	SecretKey     string
+	AdminPassword string
+	NetworkMode   string
+	// Runtime is docker or swarm; SwarmPlacement are the placement constraints of every app on Swarm.
+	Runtime               string
+	SwarmPlacement        []string
 	HostBindIP            netip.Addr
 	ResyncInterval        time.Duration
 	DefaultStartupTimeout time.Duration
@@ -185,6 +194,22 @@ func (c *Config) finish() error {
 	if !c.LocalLogin && c.OIDCIssuer == "" && c.BreakGlassUser == "" {
 		return &Error{Env: "KIOSC_LOCAL_LOGIN", Flag: FlagName("KIOSC_LOCAL_LOGIN"), Value: "false",
 			Msg: "nobody could log in: set KIOSC_OIDC_ISSUER or KIOSC_BREAK_GLASS_USER, or keep local login on"}
+	}
+	if c.Runtime == "" {
+		c.Runtime = RuntimeDocker
+	}
+	if c.Runtime == RuntimeSwarm {
+		// On Swarm every app has a network of its own: the bridge driver takes no enable_icc=false for networks of
+		// swarm scope, so one shared network could not keep apps apart.
+		if c.explicit["KIOSC_NETWORK_MODE"] && c.NetworkMode != NetworkPrivateBridges {
+			return &Error{Env: "KIOSC_NETWORK_MODE", Flag: FlagName("KIOSC_NETWORK_MODE"), Value: c.NetworkMode,
+				Msg: "must be " + NetworkPrivateBridges + " (or unset) with KIOSC_RUNTIME=swarm: every app on Swarm has a network of its own"}
+		}
+		c.NetworkMode = NetworkPrivateBridges
+	}
+	if c.Runtime != RuntimeSwarm && len(c.SwarmPlacement) > 0 {
+		return &Error{Env: "KIOSC_SWARM_PLACEMENT", Flag: FlagName("KIOSC_SWARM_PLACEMENT"), Value: strings.Join(c.SwarmPlacement, ","),
+			Msg: "only applies with KIOSC_RUNTIME=swarm"}
 	}
 	if err := c.finishApps(); err != nil {
 		return err

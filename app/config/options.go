@@ -69,11 +69,27 @@ func Options() []Option {
 			c.AdminPassword = v
 			return nil
 		}},
-		{Env: "KIOSC_NETWORK_MODE", Default: NetworkDefaultBridge, Usage: "default-bridge or private-bridges", apply: func(c *Config, v string) error {
+		{Env: "KIOSC_NETWORK_MODE", Default: NetworkDefaultBridge, Usage: "default-bridge or private-bridges (always private-bridges with KIOSC_RUNTIME=swarm)", apply: func(c *Config, v string) error {
 			if v != NetworkDefaultBridge && v != NetworkPrivateBridges {
 				return fmt.Errorf("accepted values: %s, %s", NetworkDefaultBridge, NetworkPrivateBridges)
 			}
 			c.NetworkMode = v
+			return nil
+		}},
+		{Env: "KIOSC_RUNTIME", Default: RuntimeDocker, Usage: "where apps run: docker (the engine of DOCKER_HOST) or swarm (services on the Docker Swarm whose manager that engine is)", apply: func(c *Config, v string) error {
+			if v != RuntimeDocker && v != RuntimeSwarm {
+				return fmt.Errorf("accepted values: %s, %s", RuntimeDocker, RuntimeSwarm)
+			}
+			c.Runtime = v
+			return nil
+		}},
+		{Env: "KIOSC_SWARM_PLACEMENT", Default: "", Usage: "placement constraints of every app on Swarm, comma separated, e.g. node.labels.kiosc==apps (unset: any node)", apply: func(c *Config, v string) error {
+			for _, p := range splitList(v) {
+				if msg := settings.PlacementError(p); msg != "" {
+					return fmt.Errorf("%q: %s", p, msg)
+				}
+				c.SwarmPlacement = append(c.SwarmPlacement, p)
+			}
 			return nil
 		}},
 		{Env: "KIOSC_HOST_BIND_IP", Default: "127.0.0.1", Usage: "host address that published container ports bind to", apply: func(c *Config, v string) error {

@@ -27,6 +27,15 @@ func New() (*Client, error) {
 	return &Client{cli: cli}, nil
 }
 
+// NewHost connects to the engine at host (DOCKER_HOST form, e.g. unix:///run/other.sock) instead of the environment's.
+func NewHost(host string) (*Client, error) {
+	cli, err := client.New(client.FromEnv, client.WithHost(host))
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	return &Client{cli: cli}, nil
+}
+
 // Close releases the client's connections.
 func (c *Client) Close() error { return c.cli.Close() }
 

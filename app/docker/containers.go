@@ -42,6 +42,10 @@ type ContainerSpec struct {
 	// CapDrop and CapAdd change Docker's default capabilities ("ALL" in CapDrop starts from none).
 	CapDrop []string
 	CapAdd  []string
+	// Placement are Swarm placement constraints (e.g. node.labels.gpu==true); a single engine ignores them.
+	Placement []string
+	// Local keeps the container on the engine kiosc talks to even on a swarm (kiosc's own helper containers).
+	Local bool
 }
 
 // Create creates (but does not start) a container and returns its ID.
@@ -184,6 +188,14 @@ type ContainerInfo struct {
 	Mounts         []MountInfo
 	ReadonlyRootfs bool
 	Tmpfs          map[string]string
+	// Pending: a Swarm task that does not run yet (no node has room, the node pulls the image, it starts);
+	// PendingReason is what the scheduler or the node says.
+	Pending       bool
+	PendingReason string
+	// Node is the name of the Swarm node that runs it (empty on a single engine).
+	Node string
+	// Placement are the Swarm placement constraints.
+	Placement []string
 }
 
 // MountInfo is a volume mounted into a container, as an inspect reports it.
@@ -260,6 +272,8 @@ type Summary struct {
 	State  string // created, running, paused, restarting, removing, exited, dead
 	Image  string
 	Labels map[string]string
+	// Node is the name of the Swarm node that runs it (empty on a single engine).
+	Node string
 }
 
 // List returns every container (running or not) matching all label filters ("key=value" or "key").

@@ -41,6 +41,11 @@ func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(LogL
 	if err != nil {
 		return wrap(err)
 	}
+	return readLogs(ctx, rc, fn)
+}
+
+// readLogs splits Docker's multiplexed log stream (with timestamps) into lines, calling fn for every one.
+func readLogs(ctx context.Context, rc io.ReadCloser, fn func(LogLine)) error {
 	defer rc.Close()
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()

@@ -21,6 +21,9 @@ type NetworkSpec struct {
 	// NoICC turns off traffic between the containers on the network (the bridge driver's enable_icc=false): each
 	// reaches the host and the outside, never another container on the network.
 	NoICC bool
+	// Scope is "swarm" for a network of the whole swarm (every node makes its own bridge of it when a task of the
+	// network runs there); empty for one of this engine only.
+	Scope string
 }
 
 // iccOption is the bridge driver's switch for traffic between the containers of one network.
@@ -33,7 +36,7 @@ func (c *Client) EnsureNetwork(ctx context.Context, s NetworkSpec) (string, erro
 	if id, err := c.findNetwork(ctx, s); err != nil || id != "" {
 		return id, err
 	}
-	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: s.Labels}
+	opts := client.NetworkCreateOptions{Driver: "bridge", Labels: s.Labels, Scope: s.Scope}
 	if s.NoICC {
 		opts.Options = map[string]string{iccOption: "false"}
 	}

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"time"
@@ -123,6 +124,13 @@ func (p *pass) start(ctx context.Context) error {
 // probePhase waits until the app answers (running), the startup timeout passes (failed) or it dies (exited).
 func (p *pass) probePhase(ctx context.Context, info *docker.ContainerInfo) error {
 	m, c := p.m, p.c
+	if info.Pending {
+		fresh, err := p.waitScheduled(ctx, info)
+		if err != nil || fresh == nil {
+			return err
+		}
+		info = fresh
+	}
 	if !info.Running {
 		// It died before kiosc saw it run (an app that exits or is OOM killed at once): that is an exit, reported
 		// with its code and OOM flag like any other, not a failure of kiosc's start.
@@ -314,4 +322,74 @@ func (p *pass) removeStopped(ctx context.Context, info *docker.ContainerInfo) er
 	m.event(ctx, c.UUID, store.LevelInfo, "", "removed the Docker container after being stopped for more than %v", m.o.RemoveStoppedAfter)
 	m.timeline(ctx, c, "", "container_remove_stopped", store.StatusOK, "removed the stopped Docker container of "+c.Title, nil)
 	return p.set(ctx, store.StateDeleted, c.StateReason, "")
+}
+
+// pendingMessage is the state message of a Swarm task that does not run yet.
+func pendingMessage(info *docker.ContainerInfo) string {
+	if info.PendingReason == "" {
+		return "waiting for the swarm to run it"
+	}
+	return "waiting for the swarm: " + info.PendingReason
+}
+
+// pendingPoll is how often a start looks again at a Swarm task that does not run yet.
+const pendingPoll = 500 * time.Millisecond
+
+// waitScheduled waits while the container's Swarm task does not run yet (no node with room for its reservations,
+// the node pulling the image, starting it): the container is starting, with the scheduler's words as its message,
+// not failed. It returns the state once the task runs or ended (nil when a state was recorded instead: the startup
+// timeout passed, or Docker went away).
+func (p *pass) waitScheduled(ctx context.Context, info *docker.ContainerInfo) (*docker.ContainerInfo, error) {
+	m, c := p.m, p.c
+	timeout := time.Duration(c.StartupTimeout) * time.Second
+	if timeout <= 0 {
+		timeout = m.o.DefaultStartupTimeout
+	}
+	started := time.Now()
+	if c.StartedAt != nil && c.StartedAt.Before(started) {
+		started = *c.StartedAt
+	}
+	deadline := started.Add(timeout)
+	for info.Pending {
+		if msg := pendingMessage(info); c.State != store.StateStarting || c.StateMessage != msg || c.DockerState != info.Status {
+			c.DockerState = info.Status
+			if err := p.set(ctx, store.StateStarting, "", msg); err != nil {
+				return nil, err
+			}
+			p.step(ctx, "schedule", msg, nil)
+		}
+		if time.Now().After(deadline) {
+			msg := fmt.Sprintf("the swarm did not run the app within %v (%s)", timeout, orDefault(info.PendingReason, "pending"))
+			m.event(ctx, c.UUID, store.LevelError, "", "%s; stopping it", msg)
+			m.timeline(ctx, c, "", "container_startup_timeout", store.StatusFailed, c.Title+": "+msg, nil)
+			c.DesiredState, c.Upstream = store.StateStopped, ""
+			if err := p.set(ctx, store.StateFailed, "startup_timeout", msg); err != nil {
+				return nil, err
+			}
+			if err := m.dk.Stop(context.WithoutCancel(ctx), info.ID, m.o.StopTimeout); err != nil && !docker.IsNotFound(err) {
+				m.log.Warn("stop after startup timeout", "container", c.UUID, "err", err)
+			}
+			return nil, errors.New(msg)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pendingPoll):
+		}
+		fresh, err := m.dk.Inspect(ctx, info.ID)
+		if err != nil {
+			if docker.IsNotFound(err) {
+				return nil, p.observe(ctx, nil)
+			}
+			return nil, p.unreachable(ctx, err)
+		}
+		info = fresh
+	}
+	c.DockerState = info.Status
+	if c.StateMessage != "" {
+		if err := p.set(ctx, store.StateStarting, "", ""); err != nil {
+			return nil, err
+		}
+	}
+	return info, nil
 }

@@ -80,6 +80,7 @@ func ContainerSpec(c *store.Container, o SpecOptions) (spec docker.ContainerSpec
 		s.Mounts = append(s.Mounts, docker.Mount{Volume: VolumeName(o.InstanceID, c.ProjectUUID, c.UUID, v), Target: v.MountPath,
 			ReadOnly: v.ReadOnly})
 	}
+	s.Placement = settings.SplitPlacement(c.Placement)
 	s.User = c.User
 	if s.User == "" {
 		s.User = lim.DefaultUser
@@ -166,7 +167,7 @@ func (m *Manager) spec(ctx context.Context, c *store.Container) (docker.Containe
 		if err != nil {
 			return s, createFailure("the container's network "+name, err)
 		}
-		if m.selfID != "" {
+		if m.selfID != "" && !m.o.Swarm {
 			if err := m.dk.ConnectNetwork(ctx, id, m.selfID); err != nil {
 				m.log.Warn("could not attach kiosc to the container network", "network", name, "err", err)
 			}

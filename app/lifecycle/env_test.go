@@ -24,9 +24,13 @@ import (
 // env is a manager on the real engine with its own instance ID, so parallel tests never see each other's
 // containers.
 type env struct {
-	t        *testing.T
-	st       *store.Store
+	t  *testing.T
+	st *store.Store
+	// dk is the engine's own client; rt is what the manager runs containers with: dk itself, or the Swarm runtime on
+	// dk's engine when KIOSC_TEST_RUNTIME=swarm.
 	dk       *docker.Client
+	rt       lifecycle.Docker
+	swarm    *dockertest.Engine
 	keys     *secrets.Keys
 	bus      *events.Bus
 	tl       *recorder
@@ -47,19 +51,43 @@ func (r *recorder) Record(ctx context.Context, e *store.TimelineEvent) {
 	_ = r.st.CreateTimelineEvent(ctx, e)
 }
 
+// runtimeEnv selects the runtime the lifecycle's tests run on: unset or docker (the shared engine), or swarm (a
+// single-node swarm on a private engine of the test process; the Makefile runs a subset of the tests so).
+const runtimeEnv = "KIOSC_TEST_RUNTIME"
+
+func swarmRuntime() bool { return os.Getenv(runtimeEnv) == "swarm" }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dockertest.StopSharedEngines()
+	os.Exit(code)
+}
+
 func newEnv(t *testing.T, tweak func(*lifecycle.Options)) *env {
 	t.Helper()
 	dockertest.Client(t)
 	image := dockertest.TestAppImage(t)
+	var sw *dockertest.Engine
 	dk, err := docker.New()
+	if swarmRuntime() {
+		sw = dockertest.SharedSwarmEngine(t)
+		dk, err = docker.NewHost(sw.Host)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = dk.Close() })
-	e := &env{t: t, st: storetest.New(t), dk: dk, bus: events.New(nil), image: image, instance: "test-" + uuid.NewString(),
-		dataDir: t.TempDir()}
+	e := &env{t: t, st: storetest.New(t), dk: dk, rt: dk, swarm: sw, bus: events.New(nil), image: image,
+		instance: "test-" + uuid.NewString(), dataDir: t.TempDir()}
+	if sw != nil {
+		e.rt = docker.NewSwarm(dk, docker.SwarmOptions{})
+	}
 	e.tl = &recorder{e.st}
-	dockertest.Cleanup(t, lifecycle.LabelInstance+"="+e.instance)
+	if sw != nil {
+		dockertest.CleanupOn(t, sw.Client, lifecycle.LabelInstance+"="+e.instance)
+	} else {
+		dockertest.Cleanup(t, lifecycle.LabelInstance+"="+e.instance)
+	}
 	e.keys, _ = secrets.New([]byte("lifecycle test key lifecycle test key"))
 	ctx := context.Background()
 	e.project = &store.Project{Title: "P " + e.instance, Type: store.TypeProject, Source: "local"}
@@ -70,10 +98,17 @@ func newEnv(t *testing.T, tweak func(*lifecycle.Options)) *env {
 	if err := e.st.CreateUser(ctx, e.user); err != nil {
 		t.Fatal(err)
 	}
+	bind := netip.MustParseAddr("127.0.0.1")
+	if sw != nil {
+		bind = sw.Addr
+	}
 	e.opts = lifecycle.Options{InstanceID: e.instance, NetworkMode: lifecycle.NetworkDefaultBridge,
-		HostBindIP: netip.MustParseAddr("127.0.0.1"), DataDir: e.dataDir, BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"},
+		HostBindIP: bind, DataDir: e.dataDir, BaseURL: &url.URL{Scheme: "http", Host: "kiosc.test"},
 		ResyncInterval: 2 * time.Second, DefaultStartupTimeout: time.Minute, LogRetentionLines: 1000,
 		StopTimeout: 2 * time.Second, BackoffBase: 300 * time.Millisecond}
+	if sw != nil {
+		e.opts.NetworkMode, e.opts.Swarm = lifecycle.NetworkPrivateBridges, true
+	}
 	if tweak != nil {
 		tweak(&e.opts)
 	}
@@ -83,7 +118,7 @@ func newEnv(t *testing.T, tweak func(*lifecycle.Options)) *env {
 }
 
 // startManager starts (or restarts, like a restart of kiosc) the manager on the same store and instance.
-func (e *env) startManager() { e.startManagerWith(e.dk) }
+func (e *env) startManager() { e.startManagerWith(e.rt) }
 
 // startManagerWith starts the manager on dk (the real client or a wrapper around it).
 func (e *env) startManagerWith(dk lifecycle.Docker) {
@@ -149,7 +184,7 @@ func (e *env) waitState(id string, state store.State) *store.Container {
 // dockerContainers lists the Docker containers of one kiosc container.
 func (e *env) dockerContainers(id string) []docker.Summary {
 	e.t.Helper()
-	l, err := e.dk.List(context.Background(), lifecycle.LabelInstance+"="+e.instance, lifecycle.LabelContainer+"="+id)
+	l, err := e.rt.List(context.Background(), lifecycle.LabelInstance+"="+e.instance, lifecycle.LabelContainer+"="+id)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -53,6 +53,29 @@ type KnownContainer struct {
 	DockerStatus string   `json:"docker_status"`
 	Missing      bool     `json:"missing"`
 	Networks     []string `json:"networks"`
+	// Node is the Swarm node that runs it (KIOSC_RUNTIME=swarm; empty otherwise or while no node does).
+	Node string `json:"node"`
+}
+
+// SwarmNode is a node of the swarm (KIOSC_RUNTIME=swarm) with the kiosc containers it runs.
+type SwarmNode struct {
+	ID           string            `json:"id"`
+	Hostname     string            `json:"hostname"`
+	Addr         string            `json:"addr"`
+	Role         string            `json:"role"`
+	State        string            `json:"state"`
+	Availability string            `json:"availability"`
+	Labels       map[string]string `json:"labels"`
+	CPUs         float64           `json:"cpus"`
+	Memory       int64             `json:"memory"`
+	// Self is the node of the engine kiosc talks to (where its volumes are).
+	Self       bool           `json:"self"`
+	Containers []ContainerRef `json:"containers"`
+}
+
+// swarmNoder lists the nodes of a swarm (the Swarm runtime).
+type swarmNoder interface {
+	Nodes(ctx context.Context) ([]docker.Node, error)
 }
 
 // DockerContainer is a Docker container without a kiosc record of this instance.
@@ -128,7 +151,10 @@ type DockerImage struct {
 
 // DockerOverview is the Docker host as kiosc sees it (GET /api/v1/admin/docker).
 type DockerOverview struct {
-	Instance   string           `json:"instance"`
+	Instance string `json:"instance"`
+	// Runtime is docker or swarm; Nodes are the swarm's nodes (empty on a single engine).
+	Runtime    string           `json:"runtime"`
+	Nodes      []SwarmNode      `json:"nodes"`
 	Containers []KnownContainer `json:"containers"`
 	// Orphaned are Docker containers labelled for this instance without a record; the next resync removes them.
 	Orphaned  []DockerContainer `json:"orphaned"`
@@ -167,8 +193,20 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 	}
 	ours := map[string][]docker.ContainerItem{} // kiosc uuid → this instance's Docker containers
 	users := map[string]ContainerRef{}          // Docker ID → kiosc container
-	out := &DockerOverview{Instance: m.o.InstanceID, Containers: []KnownContainer{}, Orphaned: []DockerContainer{},
-		Unmanaged: []DockerContainer{}, Networks: []DockerNetwork{}, Volumes: []DockerVolume{}, Images: []DockerImage{}}
+	out := &DockerOverview{Instance: m.o.InstanceID, Runtime: "docker", Nodes: []SwarmNode{}, Containers: []KnownContainer{},
+		Orphaned: []DockerContainer{}, Unmanaged: []DockerContainer{}, Networks: []DockerNetwork{}, Volumes: []DockerVolume{},
+		Images: []DockerImage{}}
+	services := map[string]docker.Summary{} // service ID → the service (Swarm)
+	if m.o.Swarm {
+		out.Runtime = "swarm"
+		list, err := m.dk.List(ctx, LabelInstance+"="+m.o.InstanceID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDockerUnavailable, err)
+		}
+		for _, s := range list {
+			services[s.ID] = s
+		}
+	}
 	for _, d := range inv.Containers {
 		dc := DockerContainer{ID: d.ID, Name: d.Name, Image: d.Image, State: d.State, Status: d.Status, Created: d.Created,
 			Networks: nonNil(d.Networks)}
@@ -199,14 +237,40 @@ func (m *Manager) DockerOverview(ctx context.Context) (*DockerOverview, error) {
 		if i < 0 && len(list) > 0 {
 			i = 0
 		}
+		svc, isService := services[c.DockerID]
 		switch {
-		case i >= 0:
+		case m.o.Swarm && isService:
+			k.DockerID, k.DockerName, k.DockerState, k.Node = &svc.ID, svc.Name, svc.State, svc.Node
+			k.Networks = []string{networkName(c.UUID)}
+			if i >= 0 {
+				k.DockerStatus = list[i].Status
+			}
+		case i >= 0 && !m.o.Swarm:
 			d := list[i]
 			k.DockerID, k.DockerName, k.DockerState, k.DockerStatus, k.Networks = &d.ID, d.Name, d.State, d.Status, nonNil(d.Networks)
 		case c.DockerID != "" || c.State == store.StateNotFound:
 			k.DockerState, k.Missing = "missing", true
 		}
 		out.Containers = append(out.Containers, k)
+	}
+	if sn, ok := m.dk.(swarmNoder); ok && m.o.Swarm {
+		nodes, err := sn.Nodes(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDockerUnavailable, err)
+		}
+		for _, n := range nodes {
+			node := SwarmNode{ID: n.ID, Hostname: n.Hostname, Addr: n.Addr, Role: n.Role, State: n.State, Availability: n.Availability,
+				Labels: n.Labels, CPUs: float64(n.NanoCPUs) / 1e9, Memory: n.MemoryBytes, Self: n.Self, Containers: []ContainerRef{}}
+			if node.Labels == nil {
+				node.Labels = map[string]string{}
+			}
+			for _, k := range out.Containers {
+				if k.Node != "" && k.Node == n.Hostname {
+					node.Containers = append(node.Containers, k.ContainerRef)
+				}
+			}
+			out.Nodes = append(out.Nodes, node)
+		}
 	}
 	for _, n := range inv.Networks {
 		ours := n.Labels[LabelInstance] == m.o.InstanceID

@@ -60,7 +60,7 @@ func TestContainersCannotReachEachOther(t *testing.T) {
 			addrs := map[string]string{}
 			for _, c := range []*store.Container{a, b} {
 				c = e.waitState(c.UUID, store.StateRunning)
-				info, err := e.dk.Inspect(ctx, c.DockerID)
+				info, err := e.rt.Inspect(ctx, c.DockerID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -155,7 +155,7 @@ func TestCapabilitiesAndSiteDefaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := e.start(tc.c)
-			info, err := e.dk.Inspect(ctx, c.DockerID)
+			info, err := e.rt.Inspect(ctx, c.DockerID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func TestContainersOfEarlierVersions(t *testing.T) {
 	e.stop()
 	e.startManagerWith(legacy{e.dk})
 	c := e.start(e.create(nil))
-	old, err := e.dk.Inspect(ctx, c.DockerID)
+	old, err := e.rt.Inspect(ctx, c.DockerID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestContainersOfEarlierVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = e.wait(c.UUID, "recreated", func(c *store.Container) bool { return c.State == store.StateRunning && c.DockerID != old.ID })
-	info, err := e.dk.Inspect(ctx, c.DockerID)
+	info, err := e.rt.Inspect(ctx, c.DockerID)
 	if err != nil {
 		t.Fatal(err)
 	}

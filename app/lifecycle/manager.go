@@ -92,8 +92,11 @@ var Capabilities = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL",
 type Options struct {
 	InstanceID  string
 	NetworkMode string
-	HostBindIP  netip.Addr
-	DataDir     string
+	// Swarm: containers are Docker Swarm services (KIOSC_RUNTIME=swarm); each has a network of its own
+	// (private-bridges) and is reached on the port published on its node.
+	Swarm      bool
+	HostBindIP netip.Addr
+	DataDir    string
 	// Apps says where apps are served (their base path, public URL and probe path); the zero value is path mode on
 	// BaseURL.
 	Apps                  routing.Apps

@@ -212,6 +212,14 @@ func (p *pass) reconcile(ctx context.Context) error {
 
 	running := info != nil && info.Running && !info.Paused
 	paused := info != nil && info.Paused
+	if m.o.Swarm && running && c.State == store.StateExited && c.StoppedAt != nil && !info.StartedAt.IsZero() &&
+		!info.StartedAt.After(*c.StoppedAt) {
+		// The exit of this very run is recorded already (from its container's die event on kiosc's node) while the
+		// swarm's managers still report its task running, until the node tells them: look again shortly rather than
+		// probe it.
+		m.kickAfter(c.UUID, 500*time.Millisecond)
+		return nil
+	}
 	if c.DesiredState == store.StateRunning && c.State == store.StateExited {
 		if done, err := p.pendingExit(ctx); done {
 			return err
@@ -230,8 +238,9 @@ func (p *pass) reconcile(ctx context.Context) error {
 				return p.save(ctx, false)
 			}
 			return nil
-		case running:
-			// Adopted (kiosc restarted mid-start, or Docker came back): wait for the app instead of recreating.
+		case running, info != nil && info.Pending:
+			// Adopted (kiosc restarted mid-start, or Docker came back), or a Swarm task still waiting for a node: wait
+			// for the app instead of recreating.
 			return p.probePhase(ctx, info)
 		case c.State == store.StateExited && time.Now().Before(notBefore):
 			m.kickAfter(c.UUID, time.Until(notBefore))
@@ -250,7 +259,7 @@ func (p *pass) reconcile(ctx context.Context) error {
 			return p.pause(ctx, info)
 		}
 	case store.StateStopped:
-		if running || paused || (info != nil && info.Status == "restarting") {
+		if running || paused || (info != nil && (info.Status == "restarting" || info.Pending)) {
 			return p.stop(ctx, info, stopReason)
 		}
 		if slices.Contains(transitional, c.State) || c.State == store.StateStopping {
@@ -313,6 +322,11 @@ func (p *pass) observe(ctx context.Context, info *docker.ContainerInfo) error {
 	case info.Paused:
 		if c.State != store.StatePaused {
 			c.State, c.StateReason, c.StateMessage = store.StatePaused, "", ""
+		}
+	case info.Pending:
+		// A Swarm task that does not run yet: starting, with the scheduler's or the node's words.
+		if c.State != store.StateStarting && c.State != store.StateStopping {
+			c.State, c.StateReason, c.StateMessage = store.StateStarting, "", pendingMessage(info)
 		}
 	case info.Running:
 		if c.State == store.StatePaused {

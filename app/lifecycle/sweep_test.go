@@ -97,7 +97,7 @@ func TestPrivateBridgesAndModeChange(t *testing.T) {
 	// kiosc on the Docker host goes to the container's address on the shared apps network, past Docker's userland
 	// proxy.
 	apps := lifecycle.AppsNetworkName(e.instance)
-	if info, err := e.dk.Inspect(ctx, c.DockerID); err != nil {
+	if info, err := e.rt.Inspect(ctx, c.DockerID); err != nil {
 		t.Fatal(err)
 	} else if up, _ := e.m.Upstream(ctx, c.UUID); info.IPs[apps] == "" || up.Addr != info.IPs[apps]+":8080" {
 		t.Errorf("upstream %q, want the apps network address %s:8080 (networks %v)", up.Addr, info.IPs[apps], info.IPs)
@@ -116,7 +116,7 @@ func TestPrivateBridgesAndModeChange(t *testing.T) {
 	if mode, _ := e.st.GetSetting(ctx, store.SettingNetworkMode); mode != lifecycle.NetworkPrivateBridges {
 		t.Errorf("stored mode %q", mode)
 	}
-	info, err := e.dk.Inspect(ctx, c.DockerID)
+	info, err := e.rt.Inspect(ctx, c.DockerID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,14 @@ func (m *Manager) upstream(ctx context.Context, c *store.Container, info *docker
 	if c.NetworkMode == NetworkPrivateBridges || (c.NetworkMode == "" && m.o.NetworkMode == NetworkPrivateBridges) {
 		name := networkName(c.UUID)
 		ip := info.IPs[name]
-		if ip == "" {
+		switch {
+		case m.o.Swarm && info.HostPort > 0 && (ip == "" || !m.onLocalNetwork(ip)):
+			// On Swarm the app runs on some node: kiosc goes to the port Docker published there, unless the app runs
+			// on kiosc's own host, where its network's bridge is reached directly.
+			port := info.HostPort
+			c.HostPort = &port
+			return net.JoinHostPort(orDefault(info.HostIP, "127.0.0.1"), strconv.Itoa(port)), nil
+		case ip == "":
 			return "", fmt.Errorf("the container has no address on network %s", name)
 		}
 		return net.JoinHostPort(ip, strconv.Itoa(c.ContainerPort)), nil

@@ -301,7 +301,7 @@ func (m *Manager) helper(ctx context.Context, project, purpose string, mounts []
 	m.helpers.Store(name, true)
 	id, err := m.dk.Create(ctx, docker.ContainerSpec{Name: name, Image: HelperImage, Cmd: []string{"/none"}, Network: "none",
 		Labels: map[string]string{LabelManaged: "true", LabelInstance: m.o.InstanceID, LabelProject: project, LabelHelper: purpose},
-		Mounts: mounts, CapDrop: []string{"ALL"}})
+		Mounts: mounts, CapDrop: []string{"ALL"}, Local: true})
 	if err != nil {
 		m.helpers.Delete(name)
 		return "", nil, createFailure("a helper container for the volume", err)

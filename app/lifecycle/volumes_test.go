@@ -108,7 +108,7 @@ func TestVolumeSurvives(t *testing.T) {
 	if code, msg := e.appWrite(c.UUID, "/tmp/scratch", "x"); code != 201 {
 		t.Errorf("write into /tmp: %d %s", code, msg)
 	}
-	info, err := e.dk.Inspect(ctx, c.DockerID)
+	info, err := e.rt.Inspect(ctx, c.DockerID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestVolumeFiles(t *testing.T) {
 	}
 	// No helper container is left behind.
 	e.wait(c.UUID, "without helpers", func(*store.Container) bool {
-		l, _ := e.dk.List(ctx, lifecycle.LabelInstance+"="+e.instance, lifecycle.LabelHelper)
+		l, _ := e.rt.List(ctx, lifecycle.LabelInstance+"="+e.instance, lifecycle.LabelHelper)
 		return len(l) == 0
 	})
 }

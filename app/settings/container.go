@@ -42,6 +42,9 @@ type Container struct {
 	// Access is who may open the app: project (members, guest and up), site (any logged-in user), link (also
 	// holders of a secret link) or public (anyone); see AccessLevels. Link and public need the site's Sharing.
 	Access string `json:"access"`
+	// Placement are Docker Swarm placement constraints, comma separated (e.g. node.labels.gpu==true), besides the
+	// site's; only KIOSC_RUNTIME=swarm uses them.
+	Placement string `json:"placement"`
 }
 
 // Pull policies.
@@ -80,6 +83,7 @@ type Patch struct {
 	User           *string        `json:"user"`
 	ReadOnlyRootfs *bool          `json:"read_only_rootfs"`
 	Access         *string        `json:"access"`
+	Placement      *string        `json:"placement"`
 }
 
 // Fields lists the settings by API name, in the order of Container.

@@ -241,6 +241,14 @@ func (in *Patch) Validate(create bool, lim Limits) map[string]string {
 			errs["access"] = msg
 		}
 	}
+	if in.Placement != nil {
+		for _, c := range SplitPlacement(*in.Placement) {
+			if msg := PlacementError(c); msg != "" {
+				errs["placement"] = c + ": " + msg
+				break
+			}
+		}
+	}
 	return errs
 }
 

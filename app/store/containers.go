@@ -103,7 +103,7 @@ const containerCols = `c.id, c.uuid, c.project_id, p.uuid, c.title, c.descriptio
 	c.last_access_at, c.restart_pending, c.retries, c.created_by, c.created_at, c.updated_at, c.secret_keys, c.volumes,
 	c.run_user, c.read_only_rootfs, c.volumes_on_delete = 'delete',
 	c.image_id, c.image_digest, c.update_status, c.update_available, c.available_digest, c.update_message, c.update_checked_at,
-	c.access, coalesce(p.title, ''), c.image_ports`
+	c.access, coalesce(p.title, ''), c.image_ports, c.placement`
 const containerFrom = ` FROM containers c JOIN projects p ON p.id = c.project_id`
 
 func scanContainer(row rowScanner) (*Container, error) {
@@ -118,7 +118,7 @@ func scanContainer(row rowScanner) (*Container, error) {
 		nullTimeCol{&c.LastAccessAt}, &c.RestartPending, &c.Retries, &c.CreatedBy, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &keys,
 		&vols, &c.User, &c.ReadOnlyRootfs, &c.DeleteVolumes,
 		&c.ImageID, &c.ImageDigest, &c.UpdateStatus, &c.UpdateAvailable, &c.AvailableDigest, &c.UpdateMessage, nullTimeCol{&c.UpdateCheckedAt},
-		&c.Access, &c.ProjectTitle, &imagePorts)
+		&c.Access, &c.ProjectTitle, &imagePorts, &c.Placement)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -191,12 +191,12 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO containers (uuid, project_id, title, description, image, command, environment,
 		secret_environment, secret_keys, registry_auth, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout,
 		max_idle, max_lifetime, memory_limit, cpu_limit, pids_limit, max_retries, pull_policy, template, state, desired_state,
-		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs, access)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		created_by, created_at, updated_at, volumes, run_user, read_only_rootfs, access, placement)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.UUID, c.ProjectID, c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc),
 		jsonText(c.SecretEnvKeys), nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix,
 		c.StartupTimeout, c.MaxIdle, c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy,
-		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.Access)
+		nullStr(c.Template), c.State, c.DesiredState, c.CreatedBy, ts(now), ts(now), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, c.Access, c.Placement)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}
@@ -240,11 +240,11 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE containers SET title=?, description=?, image=?, command=?, environment=?,
 		secret_environment=?, secret_keys=?, registry_auth=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?,
 		startup_timeout=?, max_idle=?, max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?,
-		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=?, access=? WHERE id=?`,
+		template=?, restart_pending=?, updated_at=?, volumes=?, run_user=?, read_only_rootfs=?, access=?, placement=? WHERE id=?`,
 		c.Title, c.Description, c.Image, c.Command, jsonText(c.Environment), nullStr(c.SecretEnvEnc), jsonText(c.SecretEnvKeys),
 		nullStr(c.RegistryAuthEnc), c.ContainerPort, c.ContainerPath, c.HeartbeatURL, c.StripPrefix, c.StartupTimeout, c.MaxIdle,
 		c.MaxLifetime, c.MemoryLimit, c.CPULimit, c.PidsLimit, c.MaxRetries, c.PullPolicy, nullStr(c.Template), c.RestartPending,
-		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, orAccess(c.Access), c.ID)
+		ts(c.UpdatedAt), jsonText(c.Volumes), c.User, c.ReadOnlyRootfs, orAccess(c.Access), c.Placement, c.ID)
 	if isUnique(err) {
 		return fmt.Errorf("container %q: %w", c.Title, ErrConflict)
 	}

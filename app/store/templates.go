@@ -33,7 +33,7 @@ func (t *Template) IsSite() bool { return t.ProjectID == nil }
 const templateCols = `t.id, t.uuid, t.project_id, coalesce(p.uuid, ''), t.site_template_id, coalesce(st.uuid, ''), t.title,
 	t.description, t.image, t.command, t.environment, t.container_port, t.container_path, t.heartbeat_url, t.strip_prefix,
 	t.startup_timeout, t.max_idle, t.max_lifetime, t.memory_limit, t.cpu_limit, t.pids_limit, t.max_retries, t.pull_policy,
-	t.created_by, t.created_at, t.updated_at, t.volumes, t.run_user, t.read_only_rootfs, t.access`
+	t.created_by, t.created_at, t.updated_at, t.volumes, t.run_user, t.read_only_rootfs, t.access, t.placement`
 const templateFrom = ` FROM templates t LEFT JOIN projects p ON p.id = t.project_id
 	LEFT JOIN templates st ON st.id = t.site_template_id`
 
@@ -44,7 +44,7 @@ func scanTemplate(row rowScanner) (*Template, error) {
 	err := row.Scan(&t.ID, &t.UUID, &project, &t.ProjectUUID, &site, &t.SiteTemplateUUID, &t.Title, &t.Description, &t.Image,
 		&t.Command, &env, &t.ContainerPort, &t.ContainerPath, &t.HeartbeatURL, &t.StripPrefix, &t.StartupTimeout, &t.MaxIdle,
 		&t.MaxLifetime, &t.MemoryLimit, &t.CPULimit, &t.PidsLimit, &t.MaxRetries, &t.PullPolicy, &t.CreatedBy,
-		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, &vols, &t.User, &t.ReadOnlyRootfs, &t.Access)
+		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, &vols, &t.User, &t.ReadOnlyRootfs, &t.Access, &t.Placement)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -89,11 +89,11 @@ func (s *Store) CreateTemplate(ctx context.Context, t *Template) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO templates (uuid, project_id, site_template_id, title, description, image,
 		command, environment, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout, max_idle,
 		max_lifetime, memory_limit, cpu_limit, pids_limit, max_retries, pull_policy, created_by, created_at, updated_at, volumes,
-		run_user, read_only_rootfs, access) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		run_user, read_only_rootfs, access, placement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.UUID, nullID(t.ProjectID), nullID(t.SiteTemplateID), t.Title, t.Description, t.Image, t.Command, jsonText(t.Environment),
 		t.ContainerPort, t.ContainerPath, t.HeartbeatURL, t.StripPrefix, t.StartupTimeout, t.MaxIdle, t.MaxLifetime, t.MemoryLimit,
 		t.CPULimit, t.PidsLimit, t.MaxRetries, t.PullPolicy, t.CreatedBy, ts(now), ts(now), jsonText(t.Volumes), t.User, t.ReadOnlyRootfs,
-		orAccess(t.Access))
+		orAccess(t.Access), t.Placement)
 	if isUnique(err) {
 		return fmt.Errorf("template %q: %w", t.Title, ErrConflict)
 	}
@@ -131,10 +131,10 @@ func (s *Store) UpdateTemplate(ctx context.Context, t *Template) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE templates SET site_template_id=?, title=?, description=?, image=?, command=?,
 		environment=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?, startup_timeout=?, max_idle=?,
 		max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?, updated_at=?, volumes=?, run_user=?,
-		read_only_rootfs=?, access=? WHERE id=?`,
+		read_only_rootfs=?, access=?, placement=? WHERE id=?`,
 		nullID(t.SiteTemplateID), t.Title, t.Description, t.Image, t.Command, jsonText(t.Environment), t.ContainerPort,
 		t.ContainerPath, t.HeartbeatURL, t.StripPrefix, t.StartupTimeout, t.MaxIdle, t.MaxLifetime, t.MemoryLimit, t.CPULimit,
-		t.PidsLimit, t.MaxRetries, t.PullPolicy, ts(t.UpdatedAt), jsonText(t.Volumes), t.User, t.ReadOnlyRootfs, orAccess(t.Access), t.ID)
+		t.PidsLimit, t.MaxRetries, t.PullPolicy, ts(t.UpdatedAt), jsonText(t.Volumes), t.User, t.ReadOnlyRootfs, orAccess(t.Access), t.Placement, t.ID)
 	if isUnique(err) {
 		return fmt.Errorf("template %q: %w", t.Title, ErrConflict)
 	}

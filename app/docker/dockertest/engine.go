@@ -72,6 +72,13 @@ const (
 // them the test is skipped (failed when KIOSC_REQUIRE_DOCKER=1).
 func PrivateEngine(t testing.TB) *Engine {
 	t.Helper()
+	return privateEngine(t, "{}\n", t.Cleanup)
+}
+
+// privateEngine starts a private engine with the daemon configuration (daemon.json) and hands its removal to
+// cleanup.
+func privateEngine(t testing.TB, config string, cleanup func(func())) *Engine {
+	t.Helper()
 	shared := Client(t)
 	image := TestAppImage(t)
 	if msg := engineMissing(); msg != "" {
@@ -80,11 +87,11 @@ func PrivateEngine(t testing.TB) *Engine {
 		}
 		t.Skip("private Docker engine: " + msg)
 	}
-	e, err := newEngine()
+	e, err := newEngine(config)
 	if err != nil {
 		t.Fatalf("private Docker engine: %v", err)
 	}
-	t.Cleanup(func() {
+	cleanup(func() {
 		if err := e.remove(); err != nil {
 			t.Errorf("private Docker engine: clean-up: %v", err)
 		}
@@ -144,7 +151,7 @@ func (e *Engine) logTail() string {
 
 // newEngine sets up the namespace, the veth pair and the directories (under a machine-wide lock, so that engines
 // of test processes running at once pick different addresses).
-func newEngine() (*Engine, error) {
+func newEngine(config string) (*Engine, error) {
 	unlock := lockFile(filepath.Join(os.TempDir(), "kiosc-private-engines.lock"))
 	defer unlock()
 	reclaimEngines()
@@ -181,7 +188,7 @@ func newEngine() (*Engine, error) {
 			return nil, fmt.Errorf("%s: %w: %s", strings.Join(s, " "), err, out)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(e.root, "daemon.json"), []byte("{}\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(e.root, "daemon.json"), []byte(config), 0o600); err != nil {
 		_ = e.remove()
 		return nil, err
 	}

@@ -1530,6 +1530,8 @@ export interface components {
       access: components['schemas']['Access']
       /** @description The access level in effect: access, or project while the site does not allow link or public access */
       readonly effective_access: components['schemas']['Access']
+      /** @description Docker Swarm placement constraints, comma separated (e.g. node.labels.gpu==true), besides the site's; used with KIOSC_RUNTIME=swarm only */
+      placement: string
       /** Format: uuid */
       template: string | null
       state: components['schemas']['ContainerState']
@@ -1654,6 +1656,11 @@ export interface components {
       read_only_rootfs?: boolean
       /** @default project */
       access?: components['schemas']['Access']
+      /**
+       * @description Docker Swarm placement constraints, comma separated, e.g. node.labels.gpu==true (KIOSC_RUNTIME=swarm only)
+       * @default
+       */
+      placement?: string
       /** @description Credentials for a private registry; null removes stored ones */
       registry_auth?: {
         username: string
@@ -1891,6 +1898,7 @@ export interface components {
       user: string
       read_only_rootfs: boolean
       access: components['schemas']['Access']
+      placement: string
       created_by: string
       /** Format: date-time */
       created_at: string
@@ -1937,6 +1945,8 @@ export interface components {
       read_only_rootfs?: boolean
       /** @default project */
       access?: components['schemas']['Access']
+      /** @default  */
+      placement?: string
     }
     TemplateCopyInput: {
       /**
@@ -1979,7 +1989,7 @@ export interface components {
       | 'volumes'
       | 'user'
       | 'read_only_rootfs'
-      | 'access'
+      | 'placement'
     /** @description Only the differing fields are listed, in a fixed order; current is this entity's value, upstream the template's. */
     TemplateDiff: {
       upstream: {
@@ -2098,6 +2108,30 @@ export interface components {
       docker_status: string
       missing: boolean
       networks: string[]
+      /** @description The Swarm node that runs it (KIOSC_RUNTIME=swarm); empty otherwise */
+      node: string
+    }
+    SwarmNode: {
+      id: string
+      hostname: string
+      /** @description The address apps' published ports are reached at */
+      addr: string
+      /** @description manager or worker */
+      role: string
+      /** @description ready, down, unknown or disconnected */
+      state: string
+      /** @description active, pause or drain */
+      availability: string
+      labels: {
+        [key: string]: string
+      }
+      cpus: number
+      /** Format: int64 */
+      memory: number
+      /** @description The node of the engine kiosc talks to (where its volumes are) */
+      self: boolean
+      /** @description kiosc containers running there */
+      containers: components['schemas']['ContainerRef'][]
     }
     DockerContainer: {
       id: string
@@ -2180,6 +2214,13 @@ export interface components {
     }
     DockerOverview: {
       instance: string
+      /**
+       * @description KIOSC_RUNTIME
+       * @enum {string}
+       */
+      runtime: 'docker' | 'swarm'
+      /** @description The swarm's nodes (KIOSC_RUNTIME=swarm); empty on a single engine */
+      nodes: components['schemas']['SwarmNode'][]
       containers: components['schemas']['KnownContainer'][]
       orphaned: components['schemas']['DockerContainer'][]
       unmanaged: components['schemas']['DockerContainer'][]

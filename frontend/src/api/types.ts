@@ -162,6 +162,7 @@ export type DockerVolume = Schemas['DockerVolume']
 export type DockerImage = Schemas['DockerImage']
 /** Answer of `GET /api/v1/admin/docker`. */
 export type DockerOverview = Schemas['DockerOverview']
+export type SwarmNode = Schemas['SwarmNode']
 /** Names of the maintenance tasks (SPEC 13). */
 export type MaintenanceTaskName = Schemas['MaintenanceTaskName']
 /** One object a maintenance task acted on. */

@@ -26,6 +26,7 @@ export interface ConfigForm {
   user: string
   read_only_rootfs: boolean
   access: Access
+  placement: string
 }
 
 /** A container or template to edit: both have every shared field. */
@@ -54,6 +55,7 @@ export function configForm(src?: ConfigSource | null): ConfigForm {
     user: src?.user ?? '',
     read_only_rootfs: src?.read_only_rootfs ?? false,
     access: src?.access ?? 'project',
+    placement: src?.placement ?? '',
   }
 }
 
@@ -80,6 +82,7 @@ export function configInput(form: ConfigForm): Required<Omit<TemplateInput, 'env
     user: form.user.trim(),
     read_only_rootfs: form.read_only_rootfs,
     access: form.access,
+    placement: form.placement.trim(),
   }
 }
 

@@ -24,6 +24,7 @@ export const FIELD_LABELS: Record<TemplateField, string> = {
   user: 'Run as user',
   read_only_rootfs: 'Read-only root file system',
   access: 'Who may open it',
+  placement: 'Placement on Swarm',
 }
 
 /** A field's value for people, as a diff shows it. */
@@ -53,6 +54,8 @@ export function formatFieldValue(field: TemplateField, value: unknown): string {
     }
     case 'user':
       return value ? String(value) : 'site default'
+    case 'placement':
+      return value ? String(value) : 'any node'
     case 'strip_prefix':
     case 'read_only_rootfs':
       return value ? 'yes' : 'no'

@@ -3,7 +3,14 @@
 import { NTag, NTooltip, type DataTableColumns } from 'naive-ui'
 import { h } from 'vue'
 import { RouterLink } from 'vue-router'
-import type { DockerContainer, DockerImage, DockerNetwork, DockerVolume, KnownContainer } from '@/api/types'
+import type {
+  DockerContainer,
+  DockerImage,
+  DockerNetwork,
+  DockerVolume,
+  KnownContainer,
+  SwarmNode,
+} from '@/api/types'
 import ContainerStateTag from '@/components/containers/ContainerStateTag.vue'
 import { reasonLabel } from '@/utils/containerState'
 import { formatDateTime, shortId } from '@/utils/format'
@@ -58,6 +65,60 @@ export const knownColumns: DataTableColumns<KnownContainer> = [
         : h('span', { class: 'muted' }, k.missing ? 'gone: removed outside kiosc' : '–'),
   },
   { title: 'Image', key: 'image', render: (k) => mono(k.image) },
+]
+
+/** The column of the Swarm node that runs each app (KIOSC_RUNTIME=swarm). */
+export const nodeColumn: DataTableColumns<KnownContainer>[number] = {
+  title: 'Node',
+  key: 'node',
+  width: 140,
+  render: (k) =>
+    k.node ? h('span', { 'data-testid': 'container-node' }, k.node) : h('span', { class: 'muted' }, '–'),
+}
+
+export const swarmNodeColumns: DataTableColumns<SwarmNode> = [
+  {
+    title: 'Node',
+    key: 'hostname',
+    render: (n) =>
+      h('div', [
+        h('div', [n.hostname, n.self ? h('span', { class: 'muted' }, ' · kiosc') : null]),
+        h('div', { class: 'sub' }, [mono(shortId(n.id), n.id), ` · ${n.addr}`]),
+      ]),
+  },
+  { title: 'Role', key: 'role', width: 100 },
+  {
+    title: 'State',
+    key: 'state',
+    width: 150,
+    render: (n) =>
+      h(
+        NTag,
+        {
+          size: 'small',
+          bordered: false,
+          type: n.state === 'ready' && n.availability === 'active' ? 'success' : 'warning',
+        },
+        () => (n.availability === 'active' ? n.state : `${n.state}, ${n.availability}`),
+      ),
+  },
+  { title: 'CPUs', key: 'cpus', width: 80 },
+  { title: 'Memory', key: 'memory', width: 110, render: (n) => formatSize(n.memory) },
+  {
+    title: 'Labels',
+    key: 'labels',
+    render: (n) => {
+      const labels = Object.entries(n.labels)
+      return labels.length
+        ? h(
+            'div',
+            { class: 'tags' },
+            labels.map(([k, v]) => mono(`${k}=${v}`)),
+          )
+        : h('span', { class: 'muted' }, '–')
+    },
+  },
+  { title: 'Apps', key: 'containers', render: (n) => h(ContainerRefs, { refs: n.containers }) },
 ]
 
 function instanceTag(d: DockerContainer) {

@@ -34,6 +34,7 @@ function container(over: Partial<Container> = {}): Container {
     read_only_rootfs: false,
     access: 'project',
     effective_access: 'project',
+    placement: '',
     template: null,
     state: 'stopped',
     state_reason: '',

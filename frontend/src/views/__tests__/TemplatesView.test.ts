@@ -35,6 +35,7 @@ function template(over: Partial<Template>): Template {
     user: '',
     read_only_rootfs: false,
     access: 'project',
+    placement: '',
     created_by: 'admin',
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',

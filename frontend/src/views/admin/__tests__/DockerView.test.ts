@@ -12,6 +12,8 @@ const jupyter = { uuid: 'c1', title: 'Jupyter', project: 'p1', project_title: 'C
 function overview(): DockerOverview {
   return {
     instance: 'inst-1',
+    runtime: 'docker',
+    nodes: [],
     containers: [
       {
         ...jupyter,
@@ -25,6 +27,7 @@ function overview(): DockerOverview {
         docker_status: 'Up 5 minutes',
         missing: false,
         networks: ['bridge'],
+        node: '',
       },
       {
         uuid: 'c2',
@@ -41,6 +44,7 @@ function overview(): DockerOverview {
         docker_status: '',
         missing: true,
         networks: [],
+        node: '',
       },
     ],
     orphaned: [],
@@ -196,6 +200,55 @@ describe('DockerView', () => {
     expect(wrapper.find('[data-testid="capacity-memory"]').text()).toContain(
       'reserved 6.0 GiB · used 3.0 GiB',
     )
+  })
+
+  it('on a swarm, shows the nodes and the node each app runs on', async () => {
+    const o = overview()
+    o.runtime = 'swarm'
+    o.containers[0]!.node = 'node-2'
+    o.nodes = [
+      {
+        id: 'n1abcdef0123456789',
+        hostname: 'node-1',
+        addr: '10.0.0.1',
+        role: 'manager',
+        state: 'ready',
+        availability: 'active',
+        labels: {},
+        cpus: 4,
+        memory: 8 * 1024 ** 3,
+        self: true,
+        containers: [],
+      },
+      {
+        id: 'n2abcdef0123456789',
+        hostname: 'node-2',
+        addr: '10.0.0.2',
+        role: 'worker',
+        state: 'ready',
+        availability: 'drain',
+        labels: { gpu: 'true' },
+        cpus: 16,
+        memory: 64 * 1024 ** 3,
+        self: false,
+        containers: [jupyter],
+      },
+    ]
+    const { wrapper } = await setup(() => json(o))
+    const nodes = wrapper.find('[data-testid="docker-nodes"]').text()
+    expect(nodes).toContain('Swarm nodes (2)')
+    expect(nodes).toContain('node-1 · kiosc')
+    expect(nodes).toContain('ready, drain')
+    expect(nodes).toContain('gpu=true')
+    expect(nodes).toContain('Jupyter')
+    const known = wrapper.find('[data-testid="docker-known"]')
+    expect(known.find('[data-testid="container-node"]').text()).toBe('node-2')
+  })
+
+  it('on one engine, has no nodes and no node column', async () => {
+    const { wrapper } = await setup(() => json(overview()))
+    expect(wrapper.find('[data-testid="docker-nodes"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="docker-known"]').text()).not.toContain('Node')
   })
 
   it('shows every section, with missing containers first and highlighted', async () => {
