@@ -1989,6 +1989,7 @@ export interface components {
       | 'volumes'
       | 'user'
       | 'read_only_rootfs'
+      | 'access'
       | 'placement'
     /** @description Only the differing fields are listed, in a fixed order; current is this entity's value, upstream the template's. */
     TemplateDiff: {
