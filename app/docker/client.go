@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -16,6 +17,9 @@ import (
 type Client struct {
 	cli   *client.Client
 	calls callCounter
+	// nets serialises EnsureNetwork: engines before 25 allow two networks of one name, and the creation time they
+	// record is taken before the network is listed, so racing creators could each pick their own.
+	nets sync.Mutex
 }
 
 // New connects lazily; the first call negotiates the API version.

@@ -33,6 +33,8 @@ const iccOption = "com.docker.network.bridge.enable_icc"
 // networks of one name (the client no longer asks them to refuse duplicates), so callers that race, in this process
 // or another, may each create one; every caller then settles on the oldest and removes the younger ones.
 func (c *Client) EnsureNetwork(ctx context.Context, s NetworkSpec) (string, error) {
+	c.nets.Lock()
+	defer c.nets.Unlock()
 	if id, err := c.findNetwork(ctx, s); err != nil || id != "" {
 		return id, err
 	}
