@@ -79,11 +79,31 @@ func TestCapacity(t *testing.T) {
 	if err := e.m.CheckCapacity(ctx, stopped.UUID); err != nil {
 		t.Fatalf("after a stop: %v", err)
 	}
-	// Both fit alone, not together: started at once, exactly one runs and the other fails saying why.
+	// Both fit alone, not together: started at once, exactly one runs and the other fails saying why: refused at
+	// once when the first one's reservation is already held, else failed by its pass.
+	var refused []string
 	for _, id := range []string{stopped.UUID, a.UUID} {
-		if _, err := e.m.Start(ctx, e.user, id); err != nil {
+		_, err := e.m.Start(ctx, e.user, id)
+		switch {
+		case errors.Is(err, lifecycle.ErrCapacity) && strings.Contains(err.Error(), "Not enough capacity"):
+			refused = append(refused, id)
+		case err != nil:
 			t.Fatal(err)
 		}
+	}
+	if len(refused) == 1 {
+		other := stopped.UUID
+		if refused[0] == stopped.UUID {
+			other = a.UUID
+		}
+		e.waitState(other, store.StateRunning)
+		if ct, _ := e.st.GetContainer(ctx, refused[0]); ct.State == store.StateRunning || ct.DesiredState == store.StateRunning {
+			t.Fatalf("the refused start changed the container: %+v", ct.ContainerState)
+		}
+		return
+	}
+	if len(refused) != 0 {
+		t.Fatalf("both starts refused: %v", refused)
 	}
 	settled := func(c *store.Container) bool { return c.State == store.StateRunning || c.State == store.StateFailed }
 	x, y := e.wait(stopped.UUID, "settled", settled), e.wait(a.UUID, "settled", settled)
