@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -118,30 +117,8 @@ func (h *Containers) stream(conn *websocket.Conn) {
 		return e.Key == id && (e.Type == events.TypeContainerLog || e.Type == events.TypeContainerState)
 	})
 	defer h.Bus.Unsubscribe(sub)
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer cancel()
-		conn.SetReadLimit(4096)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	// The connection's buffers are recycled when this handler returns, so the reader must have stopped by then.
-	defer func() {
-		_ = conn.Close()
-		<-readerDone
-	}()
-	write := func(v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return conn.WriteMessage(websocket.TextMessage, b)
-	}
+	defer drainSocket(conn, cancel)()
+	write := func(m any) error { return writeSocketJSON(conn, m) }
 	closeWith := func(code int, reason string) {
 		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	}

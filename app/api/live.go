@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/url"
 	"time"
@@ -64,32 +63,8 @@ func (h *Live) serve(conn *websocket.Conn) {
 	})
 	defer h.Bus.Unsubscribe(sub)
 
-	readerDone := make(chan struct{})
-	// fasthttp recycles the connection's buffers once this handler returns, so the reader must have stopped by then:
-	// closing the connection ends its ReadMessage, and we wait for it.
-	defer func() {
-		_ = conn.Close()
-		<-readerDone
-	}()
-	go func() { // the read side only detects the close; clients send nothing we act on
-		defer close(readerDone)
-		defer cancel()
-		conn.SetReadLimit(4096)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-
-	write := func(v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return conn.WriteMessage(websocket.TextMessage, b)
-	}
+	defer drainSocket(conn, cancel)()
+	write := func(m any) error { return writeSocketJSON(conn, m) }
 	if err := write(fiber.Map{"type": "hello", "data": fiber.Map{"username": user.Username, "version": h.Version, "time": time.Now().UTC()}}); err != nil {
 		return
 	}

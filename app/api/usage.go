@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"time"
 
@@ -100,29 +99,8 @@ func (h *Usage) stream(conn *websocket.Conn) {
 	defer cancel()
 	sub, history := h.Hub.Watch(id)
 	defer sub.Close()
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		defer cancel()
-		conn.SetReadLimit(4096)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() {
-		_ = conn.Close()
-		<-readerDone
-	}()
-	write := func(m UsageMessage) error {
-		b, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return conn.WriteMessage(websocket.TextMessage, b)
-	}
+	defer drainSocket(conn, cancel)()
+	write := func(m UsageMessage) error { return writeSocketJSON(conn, m) }
 	if history == nil {
 		history = []usage.Sample{}
 	}
