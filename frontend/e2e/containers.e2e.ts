@@ -13,14 +13,12 @@ import {
   openPage,
   screenshot,
   startServer,
+  stateOf,
+  waitForState,
   testAppImage,
   type KioscServer,
   type TestPage,
 } from './support'
-
-async function stateOf(page: Page): Promise<string | null> {
-  return page.getByTestId('container-header').getByTestId('container-state').getAttribute('data-state')
-}
 
 describe('container pages', () => {
   let server: KioscServer
@@ -135,7 +133,7 @@ describe('container pages', () => {
   it('starts the container and follows its state to running live', async () => {
     await page.getByTestId('action-start').click()
     // No reload: the state arrives over the live channel.
-    await expect.poll(() => stateOf(page), { timeout: 90_000, interval: 250 }).toBe('running')
+    await waitForState(page, tp.context.request, container, 'running', 90_000)
     await page.getByTestId('action-stop').waitFor()
     await screenshot(page, 'container-running')
   }, 120_000)
@@ -170,7 +168,7 @@ describe('container pages', () => {
     await expect.poll(() => viewer.getAttribute('data-status'), { timeout: 20_000 }).toBe('live')
     await page.getByTestId('restart-pending').getByRole('button', { name: 'Restart now' }).click()
     await page.locator('.n-dialog').getByRole('button', { name: 'Restart' }).click()
-    await expect.poll(() => stateOf(page), { timeout: 90_000, interval: 250 }).toBe('running')
+    await waitForState(page, tp.context.request, container, 'running', 90_000)
     await page.getByTestId('restart-pending').waitFor({ state: 'detached', timeout: 20_000 })
     // The new process counts its ticks from 1 again; its lines arrive on the same viewer, after the marker it
     // drew when the state turned running again.
@@ -215,7 +213,7 @@ describe('container pages', () => {
     await dialog.waitFor()
     await screenshot(page, 'container-stop-confirm')
     await dialog.getByRole('button', { name: 'Stop' }).click()
-    await expect.poll(() => stateOf(page), { timeout: 60_000, interval: 250 }).toBe('stopped')
+    await waitForState(page, tp.context.request, container, 'stopped', 60_000)
     await page.locator('.n-tabs-tab', { hasText: 'Overview' }).click()
     await screenshot(page, 'container-stopped')
   }, 90_000)

@@ -417,3 +417,50 @@ export async function deleteContainer(req: APIRequestContext, uuid: string): Pro
     // Already being removed.
   }
 }
+
+/** The state the container page's header shows. */
+export async function stateOf(page: Page): Promise<string | null> {
+  return page.getByTestId('container-header').getByTestId('container-state').getAttribute('data-state')
+}
+
+/**
+ * Waits until the container page shows `state`. When it does not in time, it prints what the server says of the
+ * container (its record and its kiosc events) before failing, so a failure says whether the page or the server is
+ * behind.
+ */
+export async function waitForState(
+  page: Page,
+  req: APIRequestContext,
+  uuid: string,
+  state: string,
+  timeout: number,
+): Promise<void> {
+  const deadline = Date.now() + timeout
+  let shown: string | null = null
+  while (Date.now() < deadline) {
+    shown = await stateOf(page)
+    if (shown === state) return
+    await sleep(250)
+  }
+  const body = async (url: string) => {
+    try {
+      const res = await req.get(url)
+      return `${res.status()} ${await res.text()}`
+    } catch (err) {
+      return String(err)
+    }
+  }
+  console.error(
+    [
+      `container ${uuid}: the page shows ${shown}, not ${state}, after ${timeout} ms`,
+      `--- GET /api/v1/containers/${uuid} ---`,
+      await body(`/api/v1/containers/${uuid}`),
+      `--- GET /api/v1/containers/${uuid}/events ---`,
+      await body(`/api/v1/containers/${uuid}/events`),
+      '--- end ---',
+    ].join('\n'),
+  )
+  throw new Error(
+    `container ${uuid}: the page shows ${shown}, not ${state}; the server's view is printed above`,
+  )
+}

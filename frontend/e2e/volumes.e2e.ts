@@ -14,14 +14,11 @@ import {
   openPage,
   screenshot,
   startServer,
+  waitForState,
   testAppImage,
   type KioscServer,
   type TestPage,
 } from './support'
-
-async function stateOf(page: Page): Promise<string | null> {
-  return page.getByTestId('container-header').getByTestId('container-state').getAttribute('data-state')
-}
 
 /** The regular files of a tar archive, by name. */
 function untar(buf: Buffer): Record<string, string> {
@@ -150,7 +147,7 @@ describe('volumes', () => {
 
   it('keeps a file the app wrote into its volume across a stop and a start', async () => {
     await page.getByTestId('action-start').click()
-    await expect.poll(() => stateOf(page), { timeout: 90_000, interval: 250 }).toBe('running')
+    await waitForState(page, tp.context.request, container, 'running', 90_000)
 
     app = await openApp()
     const wrote = await app.evaluate(async () => {
@@ -174,9 +171,9 @@ describe('volumes', () => {
     expect(await dialog.textContent()).toContain('Files in its volume work (/work) are kept.')
     await screenshot(page, 'volumes-stop-confirm')
     await dialog.getByRole('button', { name: 'Stop' }).click()
-    await expect.poll(() => stateOf(page), { timeout: 60_000, interval: 250 }).toBe('stopped')
+    await waitForState(page, tp.context.request, container, 'stopped', 60_000)
     await page.getByTestId('action-start').click()
-    await expect.poll(() => stateOf(page), { timeout: 90_000, interval: 250 }).toBe('running')
+    await waitForState(page, tp.context.request, container, 'running', 90_000)
 
     await app.goto(`${server.url}/containers/proxy/${container}/`)
     await app.waitForURL((url) => url.origin === server.appUrl)
