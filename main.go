@@ -153,7 +153,7 @@ func serve(ctx context.Context, args []string) error {
 		Limits: settings.Limits{MaxMemory: cfg.MaxMemory, MaxCPUs: cfg.MaxCPUs, MaxPIDs: cfg.MaxPIDs, DefaultMemory: cfg.DefaultMemory,
 			DefaultCPUs: cfg.DefaultCPUs, DefaultPIDs: cfg.DefaultPIDs, AllowedRegistries: cfg.AllowedRegistries, DefaultUser: cfg.DefaultUser}, MaxReserved: cfg.MaxReserved})
 	sessions := &api.Sessions{Auth: authSvc, SecureCookies: cfg.SecureCookies(), Version: version.Version, ProxyDomain: cfg.ProxyDomain,
-		ProxyMode: string(cfg.ProxyMode)}
+		ProxyMode: string(cfg.ProxyMode), Runtime: cfg.Runtime}
 	if cfg.ProxyMode == routing.AppOrigin {
 		sessions.AppOrigin = cfg.Apps().Origin("")
 	}

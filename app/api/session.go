@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"time"
 
@@ -51,6 +52,8 @@ type Sessions struct {
 	// app-origin mode.
 	ProxyMode string
 	AppOrigin string
+	// Runtime is where apps run (docker or swarm), so forms show Swarm's settings only where they mean something.
+	Runtime string
 }
 
 // Register adds the routes under /api/v1.
@@ -69,6 +72,7 @@ func (h *Sessions) config(c *fiber.Ctx) error {
 		"proxy_domain": h.ProxyDomain,
 		"proxy_mode":   h.ProxyMode,
 		"app_origin":   h.AppOrigin,
+		"runtime":      cmp.Or(h.Runtime, "docker"),
 	})
 }
 

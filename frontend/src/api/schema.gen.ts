@@ -1215,6 +1215,11 @@ export interface components {
       proxy_mode: 'app-origin' | 'subdomain' | 'path'
       /** @description Origin of the app listener in app-origin mode; empty otherwise */
       app_origin: string
+      /**
+       * @description Where apps run (KIOSC_RUNTIME)
+       * @enum {string}
+       */
+      runtime: 'docker' | 'swarm'
     }
     LogoutResult: {
       /** @description Single sign-on provider's end-session URL, when there is one */

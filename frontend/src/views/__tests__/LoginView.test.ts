@@ -13,6 +13,7 @@ const baseConfig: SiteConfig = {
   proxy_domain: '',
   proxy_mode: 'path',
   app_origin: '',
+  runtime: 'docker',
 }
 
 async function mountLogin(url: string, config: Partial<SiteConfig> = {}) {
