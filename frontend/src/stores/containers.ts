@@ -8,6 +8,7 @@ import {
   type JobProgressUpdate,
   type Project,
 } from '@/api/types'
+import { compareInstants } from '@/utils/instant'
 import { useLiveStore } from './live'
 
 /** States after which a job's progress no longer describes what the container does. */
@@ -36,7 +37,7 @@ export const useContainersStore = defineStore('containers', () => {
   function put(c: ContainerItem): ContainerItem {
     const old = byUuid.value[c.uuid]
     // A late answer must not overwrite a newer live update.
-    if (old && old.updated_at > c.updated_at) return old
+    if (old && compareInstants(old.updated_at, c.updated_at) > 0) return old
     byUuid.value[c.uuid] = c
     return c
   }

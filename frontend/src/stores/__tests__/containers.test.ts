@@ -142,6 +142,17 @@ describe('containers store', () => {
     expect(store.byUuid.c1!.state).toBe('stopping')
   })
 
+  it('orders updates within a second by time, not by how their timestamps spell', () => {
+    const { store, push } = setup()
+    // The API drops trailing zeros: ".4Z" is 400 ms, earlier than ".45Z" though it sorts after it as text.
+    push['container.state']!(container({ state: 'starting', updated_at: '2026-01-01T00:00:21.4Z' }))
+    push['container.state']!(container({ state: 'running', updated_at: '2026-01-01T00:00:21.45Z' }))
+    expect(store.byUuid.c1!.state).toBe('running')
+    push['container.state']!(container({ state: 'stopping', updated_at: '2026-01-01T00:00:22Z' }))
+    store.applyState(container({ state: 'running', updated_at: '2026-01-01T00:00:21.999Z' }))
+    expect(store.byUuid.c1!.state).toBe('stopping')
+  })
+
   it('keeps job progress until the container settles', () => {
     const { store, push } = setup()
     const job: JobProgressUpdate = {
