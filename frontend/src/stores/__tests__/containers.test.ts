@@ -1,72 +1,14 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
-import type { Container, JobProgressUpdate } from '@/api/types'
+import type { JobProgressUpdate } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useLiveStore } from '@/stores/live'
+import { containerFixture } from '@/testing/fixtures'
 
 const P1 = 'p1'
 
-function container(over: Partial<Container> = {}): Container {
-  return {
-    uuid: 'c1',
-    project: P1,
-    title: 'Jupyter',
-    description: '',
-    image: 'jupyter/base-notebook',
-    command: '',
-    environment: {},
-    secret_environment_keys: [],
-    container_port: 8888,
-    container_path: '',
-    heartbeat_url: '',
-    strip_prefix: true,
-    startup_timeout: 0,
-    max_idle: 0,
-    max_lifetime: 0,
-    memory_limit: 0,
-    cpu_limit: 0,
-    pids_limit: 0,
-    max_retries: 0,
-    pull_policy: 'if-missing',
-    volumes: [],
-    user: '',
-    read_only_rootfs: false,
-    access: 'project',
-    effective_access: 'project',
-    placement: '',
-    template: null,
-    state: 'stopped',
-    state_reason: '',
-    state_message: '',
-    desired_state: 'stopped',
-    docker_id: null,
-    docker_state: null,
-    exit_code: null,
-    oom_killed: false,
-    host_port: null,
-    ready_at: null,
-    started_at: null,
-    stopped_at: null,
-    last_access_at: null,
-    restart_pending: false,
-    image_id: null,
-    image_digest: null,
-    update_status: 'unchecked',
-    update_available: false,
-    available_digest: null,
-    update_message: '',
-    update_checked_at: null,
-    image_ports: [],
-    proxy_url: '/containers/proxy/c1/',
-    has_registry_auth: false,
-    retries: 0,
-    created_by: 'admin',
-    created_at: '2026-01-01T00:00:00Z',
-    updated_at: '2026-01-01T00:00:00Z',
-    ...over,
-  }
-}
+const container = containerFixture
 
 function json(body: unknown): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } })

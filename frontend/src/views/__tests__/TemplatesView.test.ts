@@ -4,44 +4,12 @@ import { createPinia, setActivePinia } from 'pinia'
 import { describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import type { Template } from '@/api/types'
 import { useLiveStore } from '@/stores/live'
 import { useSessionStore } from '@/stores/session'
+import { templateFixture } from '@/testing/fixtures'
 import TemplatesView from '../TemplatesView.vue'
 
-function template(over: Partial<Template>): Template {
-  return {
-    uuid: 't-site',
-    project: null,
-    site_template: null,
-    title: 'Jupyter',
-    description: 'Notebooks',
-    image: 'jupyter/base:2',
-    command: '',
-    environment: {},
-    container_port: 8888,
-    container_path: '',
-    heartbeat_url: '',
-    strip_prefix: true,
-    startup_timeout: 0,
-    max_idle: 0,
-    max_lifetime: 0,
-    memory_limit: 0,
-    cpu_limit: 0,
-    pids_limit: 0,
-    max_retries: 0,
-    pull_policy: 'if-missing',
-    volumes: [],
-    user: '',
-    read_only_rootfs: false,
-    access: 'project',
-    placement: '',
-    created_by: 'admin',
-    created_at: '2026-01-01T00:00:00Z',
-    updated_at: '2026-01-01T00:00:00Z',
-    ...over,
-  }
-}
+const template = templateFixture
 
 const perms = (manage: boolean) => ({
   view_project: true,

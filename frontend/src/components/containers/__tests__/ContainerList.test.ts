@@ -7,6 +7,7 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Container, ContainerItem, ContainerSummary, ProjectPermissions } from '@/api/types'
 import { useLiveStore } from '@/stores/live'
 import { useSessionStore } from '@/stores/session'
+import { containerFixture } from '@/testing/fixtures'
 import ContainerList from '../ContainerList.vue'
 
 const perms = (manage: boolean): ProjectPermissions => ({
@@ -21,24 +22,7 @@ const perms = (manage: boolean): ProjectPermissions => ({
 })
 
 function container(over: Partial<Container>): Container {
-  return {
-    uuid: 'c1',
-    project: 'p1',
-    title: 'Jupyter',
-    image: 'jupyter/base-notebook',
-    state: 'stopped',
-    state_reason: 'user',
-    state_message: '',
-    desired_state: 'stopped',
-    restart_pending: false,
-    proxy_url: '/containers/proxy/c1/',
-    started_at: null,
-    stopped_at: '2026-01-01T00:00:00Z',
-    created_at: '2026-01-01T00:00:00Z',
-    updated_at: '2026-01-01T00:00:00Z',
-    description: '',
-    ...over,
-  } as Container
+  return containerFixture({ state_reason: 'user', stopped_at: '2026-01-01T00:00:00Z', ...over })
 }
 
 /** What a viewer gets: no image, no messages, no Docker details. */

@@ -8,6 +8,7 @@ import type { Container, ProjectPermissions } from '@/api/types'
 import { useContainersStore } from '@/stores/containers'
 import { useLiveStore } from '@/stores/live'
 import { useNotificationsStore } from '@/stores/notifications'
+import { containerFixture } from '@/testing/fixtures'
 import ContainerTable from '../ContainerTable.vue'
 import ContainerHeader from '../detail/ContainerHeader.vue'
 import ContainerOverview from '../detail/ContainerOverview.vue'
@@ -29,48 +30,15 @@ const perms = (manage: boolean): ProjectPermissions => ({
 })
 
 function container(over: Partial<Container> = {}): Container {
-  return {
-    uuid: 'c1',
-    project: 'p1',
+  return containerFixture({
     title: 'Notebook',
-    description: '',
     image: 'registry.example.org/lab/notebook:stable',
-    command: '',
-    environment: {},
-    secret_environment_keys: [],
-    container_port: 8888,
-    container_path: '',
-    heartbeat_url: '',
-    strip_prefix: true,
-    startup_timeout: 0,
-    max_idle: 0,
-    max_lifetime: 0,
-    memory_limit: 0,
-    cpu_limit: 0,
-    pids_limit: 0,
-    max_retries: 0,
-    pull_policy: 'if-missing',
-    volumes: [],
-    user: '',
-    read_only_rootfs: false,
-    access: 'project',
-    effective_access: 'project',
-    placement: '',
-    template: null,
     state: 'running',
-    state_reason: '',
-    state_message: '',
     desired_state: 'running',
     docker_id: 'abcdef0123456789',
     docker_state: 'running',
-    exit_code: null,
-    oom_killed: false,
-    host_port: null,
     ready_at: '2026-01-01T00:00:00Z',
     started_at: '2026-01-01T00:00:00Z',
-    stopped_at: null,
-    last_access_at: null,
-    restart_pending: false,
     image_id: 'sha256:9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f',
     image_digest: OLD,
     update_status: 'available',
@@ -79,15 +47,10 @@ function container(over: Partial<Container> = {}): Container {
     update_message:
       "update available: the registry's registry.example.org/lab/notebook:stable is now sha256:162be41b2716; the container runs sha256:0e5e44c98987",
     update_checked_at: '2026-01-01T00:00:00Z',
-    image_ports: [],
-    proxy_url: '/containers/proxy/c1/',
     has_registry_auth: true,
-    retries: 0,
     created_by: 'alice',
-    created_at: '2026-01-01T00:00:00Z',
-    updated_at: '2026-01-01T00:00:00Z',
     ...over,
-  }
+  })
 }
 
 function json(body: unknown, status = 200): Response {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Container } from '@/api/types'
 import { useSessionStore } from '@/stores/session'
+import { containerFixture } from '@/testing/fixtures'
 import { allowedBySite, offText } from '@/utils/access'
 import AccessBadge from '../AccessBadge.vue'
 import ContainerSharing from '../ContainerSharing.vue'
@@ -16,14 +17,7 @@ function json(body: unknown, status = 200): Response {
 }
 
 function container(over: Partial<Container>): Container {
-  return {
-    uuid: 'c1',
-    project: 'p1',
-    title: 'Notebook',
-    access: 'link',
-    effective_access: 'link',
-    ...over,
-  } as Container
+  return containerFixture({ title: 'Notebook', access: 'link', effective_access: 'link', ...over })
 }
 
 afterEach(() => {

@@ -1,5 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
 import TemplateFormModal from '../TemplateFormModal.vue'
 
@@ -41,6 +42,9 @@ function saves(): unknown[] {
 const IMAGE_FACTS = { image: 'x', present: false, exposed_ports: [], working_dir: '' }
 
 describe('TemplateFormModal', () => {
+  // The form reads the site's configuration (its runtime) from the session store.
+  beforeEach(() => setActivePinia(createPinia()))
+
   it('creates a project template, showing the server’s field errors until the field is edited', async () => {
     const bodies: unknown[] = []
     vi.stubGlobal(
