@@ -305,16 +305,21 @@ func TestAdoptionAfterKioscRestart(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	slow := e.create(map[string]any{"environment": map[string]any{"STARTUP_DELAY": "4s"}})
+	// Long enough that the slow app is still starting once the other one runs, even on a swarm of a busy machine,
+	// where a task takes seconds to run.
+	slow := e.create(map[string]any{"environment": map[string]any{"STARTUP_DELAY": "12s"}})
 	up := e.create(nil)
 	for _, c := range []*store.Container{slow, up} {
 		if _, err := e.m.Start(ctx, e.user, c.UUID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.waitState(up.UUID, store.StateRunning)
 	e.waitState(slow.UUID, store.StateStarting)
+	e.waitState(up.UUID, store.StateRunning)
 	e.stop() // kiosc goes away mid-start
+	if got, _ := e.st.GetContainer(ctx, slow.UUID); got.State != store.StateStarting {
+		t.Fatalf("the slow app is %s, not starting, when kiosc stops", got.State)
+	}
 	// An orphan: a Docker container of this instance whose record is gone.
 	orphan := e.create(nil)
 	if _, err := e.m.Start(ctx, e.user, orphan.UUID); err != nil {
