@@ -14,7 +14,7 @@ TOOLS        := $(CURDIR)/.tools
 GOLANGCI     := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: help build run test test-go test-web test-e2e lint dev bench soak clean prerequisites docker-engine chromium nginx frontend
+.PHONY: help build run test test-go test-go-main test-swarm test-web test-e2e lint dev bench soak clean prerequisites docker-engine chromium nginx frontend
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,7 +45,9 @@ nginx:
 run: docker-engine build ## build and start `bin/kiosc serve` with zero configuration
 	bin/kiosc serve
 
-test: docker-engine chromium build test-go test-web test-e2e ## run every test (Go with -race against real Docker, vitest, browser)
+# The Swarm runtime's tests mostly wait on their private engine, so they run alongside vitest and the browser tests.
+test: docker-engine chromium build test-go-main ## run every test (Go with -race against real Docker, vitest, browser)
+	@scripts/alongside.sh "$(MAKE) --no-print-directory test-swarm" $(MAKE) --no-print-directory test-web test-e2e
 	@echo "all tests passed"
 
 # The lifecycle's real-engine tests that run a second time on the Swarm runtime (a single-node swarm on a private
@@ -53,8 +55,12 @@ test: docker-engine chromium build test-go test-web test-e2e ## run every test (
 # and isolation, pending for lack of resources, crash exit codes and OOM kills, nodes in the overview).
 SWARM_TESTS  := ^(TestSwarm.*|TestStartProbeLimitsLabelsSecretsStopDelete|TestSlowStartAndStartupTimeout|TestConcurrentStartsGiveOneContainer|TestAdoptionAfterKioscRestart)$$
 
-test-go:
+test-go: test-go-main test-swarm ## the Go tests only: every package, then the Swarm runtime's
+
+test-go-main:
 	KIOSC_REQUIRE_DOCKER=1 go test $(GOTEST_FLAGS) . ./app/...
+
+test-swarm:
 	KIOSC_REQUIRE_DOCKER=1 KIOSC_TEST_RUNTIME=swarm go test $(GOTEST_FLAGS) -run '$(SWARM_TESTS)' ./app/lifecycle/
 
 test-web: node_modules/.package-lock.json
