@@ -170,7 +170,8 @@ func serve(ctx context.Context, args []string) error {
 
 	root = append(root, api.SodarLinks{})
 	prox := proxy.New(proxy.Options{Containers: proxyContainers{containers}, Auth: authSvc, Checker: checker, Bus: bus,
-		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Apps: cfg.Apps(), Sessions: st, Sharing: share, Open: containers.Open})
+		BaseURL: cfg.BaseURL, Log: log.With("component", "proxy"), Apps: cfg.Apps(), Sessions: st, Sharing: share, Open: containers.Open,
+		AnonymousStartEvery: cfg.AnonymousStartEvery, AnonymousStartsPerMinute: cfg.AnonymousStartsPerMinute})
 	root = append(root, prox)
 	sodarAPI, sodarSync := sodarSite(cfg, st, &timeline.Recorder{Store: st, Bus: bus, Log: log}, log)
 

@@ -59,6 +59,10 @@ type Config struct {
 	AllowedRegistries     []string      // registry hosts, lower case; empty = any
 	MaxReserved           settings.ReserveCap
 	LogRetentionLines     int
+	// AnonymousStartEvery and AnonymousStartsPerMinute limit the starts of apps by visitors without an account
+	// (public and link apps): one per app per AnonymousStartEvery, AnonymousStartsPerMinute per client address.
+	AnonymousStartEvery      time.Duration
+	AnonymousStartsPerMinute int
 
 	OIDCIssuer          string
 	OIDCClientID        string

@@ -32,6 +32,9 @@ func TestDefaults(t *testing.T) {
 	if strings.Join(c.OIDCScopes, " ") != "openid profile email" || c.OIDCUsernameClaim != "preferred_username" || c.LogRetentionLines != 10000 {
 		t.Errorf("unexpected OIDC defaults: %+v", c)
 	}
+	if c.AnonymousStartEvery != time.Minute || c.AnonymousStartsPerMinute != 3 {
+		t.Errorf("unexpected anonymous start limits: %v, %d", c.AnonymousStartEvery, c.AnonymousStartsPerMinute)
+	}
 	if c.SecureCookies() {
 		t.Error("http base URL must not give secure cookies")
 	}
@@ -81,6 +84,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"registry with path", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "ghcr.io/org"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
 		{"registry port", map[string]string{"KIOSC_ALLOWED_REGISTRIES": "registry.example.org:port"}, nil, "KIOSC_ALLOWED_REGISTRIES"},
 		{"retention", map[string]string{"KIOSC_LOG_RETENTION_LINES": "-3"}, nil, "KIOSC_LOG_RETENTION_LINES"},
+		{"anonymous start interval", map[string]string{"KIOSC_ANONYMOUS_START_EVERY": "0"}, nil, "KIOSC_ANONYMOUS_START_EVERY"},
+		{"anonymous starts per minute", nil, []string{"--anonymous-starts-per-minute=0"}, "KIOSC_ANONYMOUS_STARTS_PER_MINUTE (flag --anonymous-starts-per-minute)"},
 		{"default user", map[string]string{"KIOSC_DEFAULT_USER": "jo van"}, nil, "KIOSC_DEFAULT_USER (flag --default-user)"},
 		{"default user id", nil, []string{"--default-user=1000:99999999999"}, "KIOSC_DEFAULT_USER"},
 		{"volume retention", map[string]string{"KIOSC_REMOVE_VOLUMES_AFTER": "a month"}, nil, "KIOSC_REMOVE_VOLUMES_AFTER"},

@@ -145,6 +145,16 @@ func Options() []Option {
 			c.LogRetentionLines = n
 			return nil
 		}},
+		durationOpt("KIOSC_ANONYMOUS_START_EVERY", "1m", "visitors without an account (public and link apps) start one app at most once per this interval", time.Second,
+			func(c *Config) *time.Duration { return &c.AnonymousStartEvery }),
+		{Env: "KIOSC_ANONYMOUS_STARTS_PER_MINUTE", Default: "3", Usage: "app starts per minute one client address without an account may make", apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10_000 {
+				return errors.New("must be a whole number between 1 and 10000")
+			}
+			c.AnonymousStartsPerMinute = n
+			return nil
+		}},
 		{Env: "KIOSC_OIDC_ISSUER", Default: "", Usage: "OIDC provider issuer URL (unset: OIDC off)", apply: func(c *Config, v string) error {
 			if v == "" {
 				return nil
