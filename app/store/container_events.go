@@ -25,7 +25,7 @@ type ContainerEvent struct {
 // CreateContainerEvent appends an event (time filled when zero).
 func (s *Store) CreateContainerEvent(ctx context.Context, e *ContainerEvent) error {
 	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
+		e.Time = storedNow()
 	}
 	if e.Level == "" {
 		e.Level = LevelInfo

@@ -186,7 +186,7 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) error {
 	if c.Access == "" {
 		c.Access = settings.AccessProject
 	}
-	now := time.Now().UTC()
+	now := storedNow()
 	c.CreatedAt, c.UpdatedAt = now, now
 	res, err := s.db.ExecContext(ctx, `INSERT INTO containers (uuid, project_id, title, description, image, command, environment,
 		secret_environment, secret_keys, registry_auth, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout,
@@ -236,7 +236,7 @@ func (s *Store) ListContainers(ctx context.Context, f ContainerFilter) ([]*Conta
 
 // UpdateContainerConfig writes the user-editable fields and restart_pending.
 func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
-	c.UpdatedAt = time.Now().UTC()
+	c.UpdatedAt = storedNow()
 	_, err := s.db.ExecContext(ctx, `UPDATE containers SET title=?, description=?, image=?, command=?, environment=?,
 		secret_environment=?, secret_keys=?, registry_auth=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?,
 		startup_timeout=?, max_idle=?, max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?,
@@ -257,7 +257,7 @@ func (s *Store) UpdateContainerConfig(ctx context.Context, c *Container) error {
 // current configuration). It returns the stored desired state, state, restart_pending and update check (which
 // update checks write meanwhile).
 func (s *Store) UpdateContainerState(ctx context.Context, uuid string, st ContainerState, desiredWas State, clearRestartPending bool) (Container, error) {
-	now := time.Now().UTC()
+	now := storedNow()
 	rp := "restart_pending"
 	if clearRestartPending {
 		rp = "0"

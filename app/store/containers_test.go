@@ -49,10 +49,17 @@ func TestContainerCRUD(t *testing.T) {
 	if err := s.CreateContainer(ctx, dup); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("duplicate title: %v", err)
 	}
+	if !got.CreatedAt.Equal(c.CreatedAt) || !got.UpdatedAt.Equal(c.UpdatedAt) {
+		t.Errorf("times returned by the create %v %v differ from those read back %v %v", c.CreatedAt, c.UpdatedAt, got.CreatedAt, got.UpdatedAt)
+	}
 	got.RestartPending = true
 	got.Title = "renamed"
 	if err := s.UpdateContainerConfig(ctx, got); err != nil {
 		t.Fatal(err)
+	}
+	// Clients order a record's updates by updated_at: what a write returns is what a read gives.
+	if again, _ := s.GetContainer(ctx, c.UUID); !again.UpdatedAt.Equal(got.UpdatedAt) {
+		t.Errorf("updated_at returned %v, read back %v", got.UpdatedAt, again.UpdatedAt)
 	}
 	code, port, now := 3, 32000, time.Now()
 	if _, err := s.UpdateContainerState(ctx, c.UUID, store.ContainerState{State: store.StateExited, StateReason: "crashed",

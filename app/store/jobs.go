@@ -74,7 +74,7 @@ func (s *Store) CreateJob(ctx context.Context, j *Job) error {
 	if j.State == "" {
 		j.State = JobQueued
 	}
-	j.CreatedAt = time.Now().UTC()
+	j.CreatedAt = storedNow()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO jobs (uuid, container_uuid, action, state, step, message, progress, username,
 		created_at) VALUES (?,?,?,?,?,?,?,?,?)`, j.UUID, j.ContainerUUID, j.Action, j.State, j.Step, j.Message,
 		progressText(j.Progress), j.Username, ts(j.CreatedAt))

@@ -38,7 +38,7 @@ func scanLink(row rowScanner) (*ContainerLink, error) {
 
 // CreateContainerLink stores a link and sets its ID and creation time.
 func (s *Store) CreateContainerLink(ctx context.Context, l *ContainerLink) error {
-	l.CreatedAt = time.Now().UTC()
+	l.CreatedAt = storedNow()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO container_links (container_uuid, name, secret_hash, prefix, created_by, created_at,
 		expires_at) VALUES (?,?,?,?,?,?,?)`, l.ContainerUUID, l.Name, l.SecretHash, l.Prefix, l.CreatedBy, ts(l.CreatedAt), nts(l.ExpiresAt))
 	if err != nil {

@@ -59,7 +59,7 @@ func createProject(ctx context.Context, q queryer, p *Project) error {
 	if p.UUID == "" {
 		p.UUID = uuid.NewString()
 	}
-	now := time.Now().UTC()
+	now := storedNow()
 	p.CreatedAt, p.UpdatedAt = now, now
 	res, err := q.ExecContext(ctx, `INSERT INTO projects (uuid, title, description, type, parent_id, source, sodar_level, created_at, updated_at)
 		VALUES (?,?,?,?,?,?,?,?,?)`, p.UUID, p.Title, p.Description, p.Type, p.ParentID, p.Source, nullStr(p.SodarLevel), ts(now), ts(now))
@@ -108,7 +108,7 @@ func (s *Store) UpdateProject(ctx context.Context, p *Project) error {
 }
 
 func updateProject(ctx context.Context, q queryer, p *Project) error {
-	p.UpdatedAt = time.Now().UTC()
+	p.UpdatedAt = storedNow()
 	res, err := q.ExecContext(ctx, `UPDATE projects SET title = ?, description = ?, parent_id = ?, source = ?, sodar_level = ?, updated_at = ?
 		WHERE id = ?`, p.Title, p.Description, p.ParentID, p.Source, nullStr(p.SodarLevel), ts(p.UpdatedAt), p.ID)
 	if isUnique(err) {

@@ -62,7 +62,7 @@ func upsertRole(ctx context.Context, q queryer, r *RoleAssignment) error {
 	if r.UUID == "" {
 		r.UUID = uuid.NewString()
 	}
-	now := time.Now().UTC()
+	now := storedNow()
 	r.UpdatedAt = now
 	return q.QueryRowContext(ctx, `INSERT INTO role_assignments (uuid, project_id, user_id, role, source, created_at, updated_at)
 		VALUES (?,?,?,?,?,?,?) ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, source = excluded.source,

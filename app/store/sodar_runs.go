@@ -129,7 +129,7 @@ func (s *Store) CreateSodarRun(ctx context.Context, r *SodarRun) error {
 		r.UUID = uuid.NewString()
 	}
 	if r.StartedAt.IsZero() {
-		r.StartedAt = time.Now().UTC()
+		r.StartedAt = storedNow()
 	}
 	if r.Status == "" {
 		r.Status = SodarRunRunning

@@ -84,7 +84,7 @@ func (s *Store) CreateTemplate(ctx context.Context, t *Template) error {
 	if t.Environment == nil {
 		t.Environment = map[string]string{}
 	}
-	now := time.Now().UTC()
+	now := storedNow()
 	t.CreatedAt, t.UpdatedAt = now, now
 	res, err := s.db.ExecContext(ctx, `INSERT INTO templates (uuid, project_id, site_template_id, title, description, image,
 		command, environment, container_port, container_path, heartbeat_url, strip_prefix, startup_timeout, max_idle,
@@ -127,7 +127,7 @@ func (s *Store) ListTemplates(ctx context.Context, f TemplateFilter) ([]*Templat
 
 // UpdateTemplate writes the configuration fields and the link to the site template (scope and UUID stay).
 func (s *Store) UpdateTemplate(ctx context.Context, t *Template) error {
-	t.UpdatedAt = time.Now().UTC()
+	t.UpdatedAt = storedNow()
 	res, err := s.db.ExecContext(ctx, `UPDATE templates SET site_template_id=?, title=?, description=?, image=?, command=?,
 		environment=?, container_port=?, container_path=?, heartbeat_url=?, strip_prefix=?, startup_timeout=?, max_idle=?,
 		max_lifetime=?, memory_limit=?, cpu_limit=?, pids_limit=?, max_retries=?, pull_policy=?, updated_at=?, volumes=?, run_user=?,

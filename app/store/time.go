@@ -8,6 +8,10 @@ import (
 // timeLayout is how timestamps are stored: UTC, fixed width, so string order is time order.
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
+// storedNow is the current time as it is stored (UTC, to the millisecond), so that what a write returns equals what
+// a later read gives: clients order updates of a record by these times.
+func storedNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
 // ts formats a time for storage.
 func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
 

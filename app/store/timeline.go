@@ -41,7 +41,7 @@ func (s *Store) CreateTimelineEvent(ctx context.Context, e *TimelineEvent) error
 		e.UUID = uuid.NewString()
 	}
 	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
+		e.Time = storedNow()
 	}
 	if e.Username == "" {
 		e.Username = SystemUser

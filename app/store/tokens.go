@@ -30,7 +30,7 @@ func scanToken(row rowScanner) (*APIToken, error) {
 
 // CreateAPIToken stores a token and sets its ID.
 func (s *Store) CreateAPIToken(ctx context.Context, t *APIToken) error {
-	t.CreatedAt = time.Now().UTC()
+	t.CreatedAt = storedNow()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, key_hash, created_at, expires_at) VALUES (?,?,?,?,?,?)`,
 		t.UserID, t.Name, t.Prefix, t.KeyHash, ts(t.CreatedAt), nts(t.ExpiresAt))
 	if err != nil {

@@ -69,7 +69,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 }
 
 func createUser(ctx context.Context, q queryer, u *User) error {
-	now := time.Now().UTC()
+	now := storedNow()
 	u.CreatedAt, u.UpdatedAt = now, now
 	res, err := q.ExecContext(ctx, `INSERT INTO users (username, name, email, is_superuser, is_active, source, password_hash,
 		oidc_issuer, oidc_subject, sodar_uuid, created_at, updated_at, last_login_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -150,7 +150,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 }
 
 func updateUser(ctx context.Context, q queryer, u *User) error {
-	u.UpdatedAt = time.Now().UTC()
+	u.UpdatedAt = storedNow()
 	res, err := q.ExecContext(ctx, `UPDATE users SET username = ?, name = ?, email = ?, is_superuser = ?, is_active = ?, source = ?,
 		password_hash = ?, oidc_issuer = ?, oidc_subject = ?, sodar_uuid = ?, updated_at = ?, last_login_at = ? WHERE id = ?`,
 		u.Username, u.Name, u.Email, u.IsSuperuser, u.IsActive, u.Source, nullStr(u.PasswordHash), nullStr(u.OIDCIssuer),

@@ -71,7 +71,7 @@ func scanVolumes(s string) (settings.Volumes, error) {
 // tells which. The scope, project, container and name of an existing record win over v's.
 func (s *Store) EnsureVolume(ctx context.Context, v *Volume) (*Volume, bool, error) {
 	if v.CreatedAt.IsZero() {
-		v.CreatedAt = time.Now().UTC()
+		v.CreatedAt = storedNow()
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO volumes (scope, project_id, container_uuid, container_title, name, docker_name,
 		owner, created_by, created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
