@@ -314,6 +314,14 @@ type EventOut struct {
 }
 
 func (h *Containers) events(c *fiber.Ctx) error {
+	return containerList(h, c, h.Store.ListContainerEvents, func(e *store.ContainerEvent) EventOut {
+		return EventOut{Time: e.Time, Level: e.Level, Message: e.Message, Username: e.Username}
+	})
+}
+
+// containerList answers a page of one of a container's lists (its kiosc events, its jobs) to those who may see
+// the container, each item converted for the API.
+func containerList[T, O any](h *Containers, c *fiber.Ctx, list func(context.Context, string, store.Page) ([]T, int, error), out func(T) O) error {
 	ct, _, err := h.container(c, access.ViewContainer)
 	if err != nil {
 		return err
@@ -322,13 +330,13 @@ func (h *Containers) events(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := h.Store.ListContainerEvents(c.UserContext(), ct.UUID, page)
+	got, total, err := list(c.UserContext(), ct.UUID, page)
 	if err != nil {
 		return err
 	}
-	items := make([]EventOut, 0, len(list))
-	for _, e := range list {
-		items = append(items, EventOut{Time: e.Time, Level: e.Level, Message: e.Message, Username: e.Username})
+	items := make([]O, 0, len(got))
+	for _, x := range got {
+		items = append(items, out(x))
 	}
 	return c.JSON(fiber.Map{"items": items, "total": total})
 }
@@ -347,27 +355,13 @@ type JobOut struct {
 }
 
 func (h *Containers) jobs(c *fiber.Ctx) error {
-	ct, _, err := h.container(c, access.ViewContainer)
-	if err != nil {
-		return err
-	}
-	page, err := web.ParsePage(c)
-	if err != nil {
-		return err
-	}
-	list, total, err := h.Store.ListJobs(c.UserContext(), ct.UUID, page)
-	if err != nil {
-		return err
-	}
-	items := make([]JobOut, 0, len(list))
-	for _, j := range list {
+	return containerList(h, c, h.Store.ListJobs, func(j *store.Job) JobOut {
 		out := JobOut{UUID: j.UUID, Action: j.Action, State: j.State, Message: j.Message, Progress: j.Progress,
 			Username: j.Username, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt}
 		if j.Step != "" {
 			s := j.Step
 			out.Step = &s
 		}
-		items = append(items, out)
-	}
-	return c.JSON(fiber.Map{"items": items, "total": total})
+		return out
+	})
 }
