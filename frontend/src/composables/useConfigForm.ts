@@ -1,7 +1,10 @@
 // The configuration a container and a template share (SPEC 5.1, 10) as their forms edit it: the form state, the
 // request fields it makes, and field errors that clear as soon as their field is edited.
-import { ref, watch } from 'vue'
+import { ref, watch, type Ref } from 'vue'
+import { isApiError } from '@/api/client'
 import type { Access, PullPolicy, Template, TemplateInput } from '@/api/types'
+import { envErrorsByRow, type EnvRow } from '@/utils/env'
+import { sentence } from '@/utils/format'
 import { volumeRowsFrom, volumesPayload, type VolumeRow } from '@/utils/volumes'
 
 /** The shared fields, as the form holds them. */
@@ -128,4 +131,25 @@ export function useFieldErrors(values: () => Record<string, unknown>) {
   })
   const status = (field: string): 'error' | undefined => (errors.value[field] ? 'error' : undefined)
   return { errors, status }
+}
+
+/** Where a form shows why a save failed. */
+export interface SaveErrors {
+  errors: Ref<Record<string, string>>
+  envErrors: Ref<Record<number, string>>
+  general: Ref<string | null>
+}
+
+/**
+ * Shows why saving a container or template (`noun`) failed: the server's field errors next to their inputs, those of
+ * variables next to their rows, or one message.
+ */
+export function showSaveFailure(err: unknown, to: SaveErrors, envRows: EnvRow[], noun: string): void {
+  if (isApiError(err) && Object.keys(err.fields).length) {
+    to.errors.value = Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k, sentence(v)]))
+    to.envErrors.value = envErrorsByRow(envRows, to.errors.value)
+    to.general.value = 'Please correct the marked fields.'
+  } else {
+    to.general.value = isApiError(err) ? sentence(err.message) : `The ${noun} could not be saved.`
+  }
 }
