@@ -42,6 +42,7 @@ type apiEnv struct {
 	share    *sharing.Service
 	instance string
 	project  *store.Project
+	dk       *docker.Client // the real engine's client, set by servedAPIEnv
 }
 
 func newAPIEnv(t *testing.T, dk lifecycle.Docker) *apiEnv {
@@ -318,7 +319,10 @@ func wsDial(t *testing.T, addr string, cl *apitest.Client, path string) *websock
 	return conn
 }
 
-func TestAPIOnRealEngine(t *testing.T) {
+// servedAPIEnv is an API environment on the real engine, served on a loopback port (for websockets and streamed
+// bodies over real connections); it returns the environment, the test image and the server's address.
+func servedAPIEnv(t *testing.T) (*apiEnv, string, string) {
+	t.Helper()
 	dk, err := docker.New()
 	if err != nil {
 		t.Fatal(err)
@@ -326,6 +330,7 @@ func TestAPIOnRealEngine(t *testing.T) {
 	dockertest.Client(t)
 	image := dockertest.TestAppImage(t)
 	a := newAPIEnv(t, dk)
+	a.dk = dk
 	dockertest.Cleanup(t, lifecycle.LabelInstance+"="+a.instance)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -333,7 +338,11 @@ func TestAPIOnRealEngine(t *testing.T) {
 	}
 	go func() { _ = a.Server.Serve(ln) }()
 	t.Cleanup(func() { _ = a.Server.Shutdown(context.Background()) })
-	addr := ln.Addr().String()
+	return a, image, ln.Addr().String()
+}
+
+func TestAPIOnRealEngine(t *testing.T) {
+	a, image, addr := servedAPIEnv(t)
 
 	owner := a.member("olivia", "owner")
 	viewer := a.member("victor", "viewer")
@@ -496,7 +505,7 @@ func TestAPIOnRealEngine(t *testing.T) {
 	if res = owner.Do("GET", "/api/v1/containers/"+id, nil); res.StatusCode != 404 {
 		t.Errorf("after delete: %d", res.StatusCode)
 	}
-	if l, _ := dk.List(context.Background(), lifecycle.LabelContainer+"="+id); len(l) != 0 {
+	if l, _ := a.dk.List(context.Background(), lifecycle.LabelContainer+"="+id); len(l) != 0 {
 		t.Errorf("Docker containers left: %+v", l)
 	}
 }

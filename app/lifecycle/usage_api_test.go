@@ -3,16 +3,13 @@ package lifecycle_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/fasthttp/websocket"
 
-	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/docker/dockertest"
-	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
@@ -20,21 +17,7 @@ import (
 // The usage stream of a running app is for guests and up; the Docker stats stream behind it runs only while
 // someone watches. Capacity is for superusers.
 func TestUsageAPI(t *testing.T) {
-	dk, err := docker.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dockertest.Client(t)
-	image := dockertest.TestAppImage(t)
-	a := newAPIEnv(t, dk)
-	dockertest.Cleanup(t, lifecycle.LabelInstance+"="+a.instance)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.Server.Serve(ln) }()
-	t.Cleanup(func() { _ = a.Server.Shutdown(context.Background()) })
-	addr := ln.Addr().String()
+	a, image, addr := servedAPIEnv(t)
 	owner, guest, viewer, stranger := a.member("olivia", "owner"), a.member("gina", "guest"), a.member("victor", "viewer"),
 		a.member("sam", "")
 	admin := a.Login("admin", "admin-password")

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,9 +14,7 @@ import (
 	"time"
 
 	"github.com/bihealth/kiosc/app/api/apitest"
-	"github.com/bihealth/kiosc/app/docker"
 	"github.com/bihealth/kiosc/app/docker/dockertest"
-	"github.com/bihealth/kiosc/app/lifecycle"
 	"github.com/bihealth/kiosc/app/store"
 	"github.com/bihealth/kiosc/app/web"
 )
@@ -65,21 +62,7 @@ func errCode(b []byte) string {
 // archive) and downloads (tar, zip) streamed over a real connection, paths that leave the volume refused, the
 // rights of guests, deleting a container with its volumes, and project volumes removed only when unused.
 func TestAPIVolumes(t *testing.T) {
-	dk, err := docker.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dockertest.Client(t)
-	image := dockertest.TestAppImage(t)
-	a := newAPIEnv(t, dk)
-	dockertest.Cleanup(t, lifecycle.LabelInstance+"="+a.instance)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.Server.Serve(ln) }()
-	t.Cleanup(func() { _ = a.Server.Shutdown(context.Background()) })
-	addr := ln.Addr().String()
+	a, image, addr := servedAPIEnv(t)
 	owner := a.member("olivia", "owner")
 	guest := a.member("gustav", "guest")
 	pv := "/api/v1/projects/" + a.project.UUID
