@@ -416,28 +416,34 @@ func listCommand[T any](name, summary, path string, header []string, row func(T)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
-		c, err := clientFor(e)
-		if err != nil {
-			return err
-		}
-		var raw json.RawMessage
-		if err := c.Do(ctx, "GET", path, nil, &raw); err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(e.Stdout, raw)
-		}
-		var list struct {
-			Items []T `json:"items"`
-		}
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("unexpected answer: %w", err)
-		}
-		rows := [][]string{header}
-		for _, it := range list.Items {
-			rows = append(rows, row(it))
-		}
-		table(e.Stdout, rows)
-		return nil
+		return printList(ctx, e, path, *asJSON, header, row)
 	}}
+}
+
+// printList GETs a list from path and prints the API's JSON (asJSON) or its items as a table under header, a row
+// each.
+func printList[T any](ctx context.Context, e *Env, path string, asJSON bool, header []string, row func(T) []string) error {
+	c, err := clientFor(e)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.Do(ctx, "GET", path, nil, &raw); err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(e.Stdout, raw)
+	}
+	var list struct {
+		Items []T `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("unexpected answer: %w", err)
+	}
+	rows := [][]string{header}
+	for _, it := range list.Items {
+		rows = append(rows, row(it))
+	}
+	table(e.Stdout, rows)
+	return nil
 }

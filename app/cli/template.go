@@ -66,29 +66,9 @@ func templateList(ctx context.Context, e *Env, args []string) error {
 	if *project != "" {
 		path = "/api/v1/projects/" + url.PathEscape(*project) + "/templates?limit=500"
 	}
-	c, err := clientFor(e)
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := c.Do(ctx, "GET", path, nil, &raw); err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(e.Stdout, raw)
-	}
-	var list struct {
-		Items []templateItem `json:"items"`
-	}
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return fmt.Errorf("unexpected answer: %w", err)
-	}
-	rows := [][]string{{"UUID", "TITLE", "IMAGE", "PORT", "SITE TEMPLATE"}}
-	for _, t := range list.Items {
-		rows = append(rows, []string{t.UUID, t.Title, t.Image, strconv.Itoa(t.ContainerPort), orDash(t.SiteTemplate)})
-	}
-	table(e.Stdout, rows)
-	return nil
+	return printList(ctx, e, path, *asJSON, []string{"UUID", "TITLE", "IMAGE", "PORT", "SITE TEMPLATE"}, func(t templateItem) []string {
+		return []string{t.UUID, t.Title, t.Image, strconv.Itoa(t.ContainerPort), orDash(t.SiteTemplate)}
+	})
 }
 
 // oneUUID parses flags (bool flags may follow the argument) and returns the single positional argument.

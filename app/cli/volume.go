@@ -94,25 +94,8 @@ func volumeList(ctx context.Context, e *Env, args []string) error {
 	if err != nil || fs.NArg() != 0 {
 		return usageError{"usage: kiosc volume list --container UUID | --project UUID [--json]"}
 	}
-	c, err := clientFor(e)
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := c.Do(ctx, "GET", path, nil, &raw); err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(e.Stdout, raw)
-	}
-	var list struct {
-		Items []volumeItem `json:"items"`
-	}
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return fmt.Errorf("unexpected answer: %w", err)
-	}
-	rows := [][]string{{"NAME", "SCOPE", "MOUNT", "SIZE", "LAST USED", "USED BY / STATUS"}}
-	for _, v := range list.Items {
+	header := []string{"NAME", "SCOPE", "MOUNT", "SIZE", "LAST USED", "USED BY / STATUS"}
+	return printList(ctx, e, path, *asJSON, header, func(v volumeItem) []string {
 		mount := "-"
 		if v.MountPath != nil {
 			mount = *v.MountPath
@@ -142,10 +125,8 @@ func volumeList(ctx context.Context, e *Env, args []string) error {
 		case v.MountPath == nil && v.Scope == "container" && v.ContainerTitle != "" && len(v.Users) == 0:
 			status = append(status, "no longer mounted")
 		}
-		rows = append(rows, []string{v.Name, v.Scope, mount, size, when(v.LastUsedAt), strings.Join(status, ", ")})
-	}
-	table(e.Stdout, rows)
-	return nil
+		return []string{v.Name, v.Scope, mount, size, when(v.LastUsedAt), strings.Join(status, ", ")}
+	})
 }
 
 func volumeDownload(ctx context.Context, e *Env, args []string) error {
