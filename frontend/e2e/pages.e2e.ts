@@ -213,6 +213,39 @@ describe('every page at desktop and phone size', () => {
     })
   }
 
+  // The dark theme has colours of its own: the pages with the most kinds of text and state on them, at desktop size,
+  // with the system asking for dark (kiosc follows it unless the user chose otherwise).
+  describe('in the dark theme', () => {
+    const DARK = new Set([
+      'home',
+      'project',
+      'container',
+      'container-failed',
+      'container-new',
+      'admin-docker',
+      'timeline',
+    ])
+    beforeAll(async () => {
+      await page.setViewportSize(DESKTOP)
+      await page.emulateMedia({ colorScheme: 'dark' })
+    })
+    afterAll(async () => {
+      await page.emulateMedia({ colorScheme: 'light' })
+    })
+
+    for (const pc of pages.filter((p) => DARK.has(p.name))) {
+      it(`${pc.name}: accessible in the dark theme`, async () => {
+        await page.goto(pc.path())
+        await pc.ready(page)
+        if (pc.then) await pc.then(page)
+        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+        await screenshot(page, `page-${pc.name}-dark`)
+        const violations = await seriousViolations(page)
+        expect(violations, JSON.stringify(violations, null, 2)).toEqual([])
+      })
+    }
+  })
+
   it('had no uncaught errors', () => {
     expect(tp.errors, tp.errors.join('\n')).toEqual([])
   })
