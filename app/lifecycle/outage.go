@@ -89,6 +89,10 @@ func (m *Manager) noteSigterm(e docker.Event) {
 	m.sigterms.Store(e.ContainerID, e.Time)
 }
 
+// killStampSlack is how much later than the exit Docker may stamp the kill event of the SIGTERM that caused it: it
+// logs the event after sending the signal, and an app that exits at once is gone by then.
+const killStampSlack = time.Second
+
 // sigtermBefore reports whether Docker was asked to stop the container shortly before it exited at t.
 func (m *Manager) sigtermBefore(dockerID string, t time.Time) bool {
 	v, ok := m.sigterms.Load(dockerID)
@@ -96,7 +100,7 @@ func (m *Manager) sigtermBefore(dockerID string, t time.Time) bool {
 		return false
 	}
 	at := v.(time.Time)
-	return !t.Before(at) && t.Sub(at) < sigtermKeep
+	return t.Sub(at) > -killStampSlack && t.Sub(at) < sigtermKeep
 }
 
 // exitByDocker decides for an exit of an app that should run (already recorded as exited) whether it was Docker's
