@@ -184,6 +184,11 @@ func TestDockerRestart(t *testing.T) {
 		}
 		why = w
 		if time.Since(back) > 2*resync {
+			for _, c := range withDocker {
+				if _, body, err := k.call("GET", "/api/v1/containers/"+c.UUID+"/events", nil); err == nil {
+					t.Logf("events of %s: %s", c.Title, body)
+				}
+			}
 			t.Fatalf("not converged %v after Docker came back: %s", 2*resync, why)
 		}
 		time.Sleep(50 * time.Millisecond)

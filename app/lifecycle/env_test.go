@@ -176,6 +176,48 @@ func (e *env) wait(id string, what string, ok func(c *store.Container) bool) *st
 	return nil
 }
 
+// waitOOM waits for the exit of an app killed for using more memory than its limit, and checks that kiosc calls it
+// an OOM kill whenever the engine does. Engines now and then miss one (the kernel kills the process, but no oom
+// event comes and State.OOMKilled stays unset, more often on a busy host); kiosc then shows the exit 137 it has,
+// which the test accepts once it has made sure the engine did not report the OOM kill either. It returns the record
+// and whether the engine reported the OOM kill.
+func (e *env) waitOOM(id string, started time.Time) (*store.Container, bool) {
+	e.t.Helper()
+	c := e.wait(id, "exited with 137", func(c *store.Container) bool {
+		return c.State == store.StateExited && c.ExitCode != nil && *c.ExitCode == 137
+	})
+	for until := time.Now().Add(10 * time.Second); !c.OOMKilled && time.Now().Before(until); {
+		time.Sleep(100 * time.Millisecond)
+		c, _ = e.st.GetContainer(context.Background(), id)
+	}
+	if c.OOMKilled {
+		if c.StateReason != "oom_killed" {
+			e.t.Errorf("OOM kill: %+v", c.ContainerState)
+		}
+		return c, true
+	}
+	info, err := e.rt.Inspect(context.Background(), c.DockerID)
+	if err != nil {
+		e.t.Fatalf("inspect after the exit: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	evc, _ := e.rt.Events(ctx, started, lifecycle.LabelContainer+"="+id)
+	oomEvent := false
+	for ev := range evc {
+		oomEvent = oomEvent || ev.Action == "oom"
+	}
+	if info.OOMKilled || oomEvent {
+		e.t.Errorf("the engine reported the OOM kill (OOMKilled %v, oom event %v), kiosc shows %+v", info.OOMKilled, oomEvent, c.ContainerState)
+		return c, true
+	}
+	e.t.Logf("the engine did not report the OOM kill: kiosc shows the exit 137 as a crash, as Docker does")
+	if c.StateReason != "crashed" {
+		e.t.Errorf("exit 137 without an OOM report: %+v", c.ContainerState)
+	}
+	return c, false
+}
+
 func (e *env) waitState(id string, state store.State) *store.Container {
 	e.t.Helper()
 	return e.wait(id, string(state), func(c *store.Container) bool { return c.State == state })
