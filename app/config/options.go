@@ -137,24 +137,12 @@ func Options() []Option {
 			c.MaxReserved = r
 			return nil
 		}},
-		{Env: "KIOSC_LOG_RETENTION_LINES", Default: "10000", Usage: "Docker log lines kept per container", apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > 10_000_000 {
-				return errors.New("must be a whole number between 0 and 10000000")
-			}
-			c.LogRetentionLines = n
-			return nil
-		}},
+		intOpt("KIOSC_LOG_RETENTION_LINES", "10000", "Docker log lines kept per container", 0, 10_000_000,
+			func(c *Config) *int { return &c.LogRetentionLines }),
 		durationOpt("KIOSC_ANONYMOUS_START_EVERY", "1m", "visitors without an account (public and link apps) start one app at most once per this interval", time.Second,
 			func(c *Config) *time.Duration { return &c.AnonymousStartEvery }),
-		{Env: "KIOSC_ANONYMOUS_STARTS_PER_MINUTE", Default: "3", Usage: "app starts per minute one client address without an account may make", apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 10_000 {
-				return errors.New("must be a whole number between 1 and 10000")
-			}
-			c.AnonymousStartsPerMinute = n
-			return nil
-		}},
+		intOpt("KIOSC_ANONYMOUS_STARTS_PER_MINUTE", "3", "app starts per minute one client address without an account may make", 1, 10_000,
+			func(c *Config) *int { return &c.AnonymousStartsPerMinute }),
 		{Env: "KIOSC_OIDC_ISSUER", Default: "", Usage: "OIDC provider issuer URL (unset: OIDC off)", apply: func(c *Config, v string) error {
 			if v == "" {
 				return nil
@@ -321,6 +309,17 @@ func boolOpt(env, def, usage string, field func(*Config) *bool) Option {
 		default:
 			return errors.New("accepted values: true, false")
 		}
+		return nil
+	}}
+}
+
+func intOpt(env, def, usage string, minimum, maximum int, field func(*Config) *int) Option {
+	return Option{Env: env, Default: def, Usage: usage, apply: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minimum || n > maximum {
+			return fmt.Errorf("must be a whole number between %d and %d", minimum, maximum)
+		}
+		*field(c) = n
 		return nil
 	}}
 }
