@@ -2,17 +2,11 @@
 // about, and typed, so that a new API field is added here once.
 import type { Container, Template } from '@/api/types'
 
-/** A stopped container `c1` of project `p1`, as its managers see it, with `over` applied. */
-export function containerFixture(over: Partial<Container> = {}): Container {
-  return {
-    uuid: 'c1',
-    project: 'p1',
-    title: 'Jupyter',
-    description: '',
-    image: 'jupyter/base-notebook',
+/** The settings a container and a template share, at their defaults (port 8888): fresh objects on every call. */
+const settings = () =>
+  ({
     command: '',
     environment: {},
-    secret_environment_keys: [],
     container_port: 8888,
     container_path: '',
     heartbeat_url: '',
@@ -29,8 +23,20 @@ export function containerFixture(over: Partial<Container> = {}): Container {
     user: '',
     read_only_rootfs: false,
     access: 'project',
-    effective_access: 'project',
     placement: '',
+  }) satisfies Partial<Container & Template>
+
+/** A stopped container `c1` of project `p1`, as its managers see it, with `over` applied. */
+export function containerFixture(over: Partial<Container> = {}): Container {
+  return {
+    uuid: 'c1',
+    project: 'p1',
+    title: 'Jupyter',
+    description: '',
+    image: 'jupyter/base-notebook',
+    ...settings(),
+    secret_environment_keys: [],
+    effective_access: 'project',
     template: null,
     state: 'stopped',
     state_reason: '',
@@ -73,25 +79,7 @@ export function templateFixture(over: Partial<Template> = {}): Template {
     title: 'Jupyter',
     description: 'Notebooks',
     image: 'jupyter/base:2',
-    command: '',
-    environment: {},
-    container_port: 8888,
-    container_path: '',
-    heartbeat_url: '',
-    strip_prefix: true,
-    startup_timeout: 0,
-    max_idle: 0,
-    max_lifetime: 0,
-    memory_limit: 0,
-    cpu_limit: 0,
-    pids_limit: 0,
-    max_retries: 0,
-    pull_policy: 'if-missing',
-    volumes: [],
-    user: '',
-    read_only_rootfs: false,
-    access: 'project',
-    placement: '',
+    ...settings(),
     created_by: 'admin',
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
