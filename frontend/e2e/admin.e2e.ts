@@ -8,14 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
   login,
   openPage,
   screenshot,
-  startServer,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 interface ContainerAnswer {
@@ -33,12 +32,7 @@ describe('admin Docker and maintenance pages', () => {
   const title = 'Admin e2e app'
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
     const req = tp.context.request
     const project = (
       await apiCall<{ uuid: string }>(req, 'POST', '/api/v1/projects', {

@@ -8,16 +8,15 @@ import {
   apiCall,
   deleteContainer,
   dockerContainersOf,
-  launchBrowser,
   login,
   openPage,
   screenshot,
-  startServer,
   stateOf,
   waitForState,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 describe('container pages', () => {
@@ -30,12 +29,7 @@ describe('container pages', () => {
   const extra: string[] = []
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
     project = (
       await apiCall<{ uuid: string }>(tp.context.request, 'POST', '/api/v1/projects', {
         title: 'Container pages e2e',

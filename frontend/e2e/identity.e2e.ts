@@ -3,15 +3,7 @@
 
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  launchBrowser,
-  login,
-  openPage,
-  screenshot,
-  startServer,
-  type KioscServer,
-  type TestPage,
-} from './support'
+import { screenshot, type KioscServer, type TestPage, startAsAdmin } from './support'
 
 describe('identity pages', () => {
   let server: KioscServer
@@ -20,12 +12,7 @@ describe('identity pages', () => {
   let page: Page
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
   })
 
   afterAll(async () => {

@@ -9,14 +9,11 @@ import { seriousViolations } from './a11y'
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
-  login,
-  openPage,
   screenshot,
-  startServer,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 /** Whether a first step on the home page shows as done. */
@@ -34,12 +31,7 @@ describe('the launcher and the startup diagnostics', () => {
   let wrong = ''
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
   })
 
   afterAll(async () => {

@@ -8,14 +8,12 @@ import { DESKTOP, horizontalOverflow, PHONE, seriousViolations, widest } from '.
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
-  login,
   openPage,
   screenshot,
-  startServer,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 interface PageCase {
@@ -41,12 +39,7 @@ describe('every page at desktop and phone size', () => {
   const byTestId = (id: string) => (p: Page) => p.getByTestId(id).first().waitFor()
 
   beforeAll(async () => {
-    server = await startServer({ env: { KIOSC_DEFAULT_STARTUP_TIMEOUT: '60s' } })
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin({ env: { KIOSC_DEFAULT_STARTUP_TIMEOUT: '60s' } }))
     const req = tp.context.request
     category = (
       await apiCall<{ uuid: string }>(req, 'POST', '/api/v1/projects', {

@@ -7,14 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
-  login,
   openPage,
   testAppImage,
   screenshot,
-  startServer,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 describe('reverse proxy', () => {
@@ -27,12 +25,7 @@ describe('reverse proxy', () => {
   const created: string[] = []
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
   })
 
   afterAll(async () => {

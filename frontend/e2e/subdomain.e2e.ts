@@ -11,14 +11,12 @@ import {
   apiCall,
   deleteContainer,
   freePort,
-  launchBrowser,
-  login,
   openPage,
   screenshot,
-  startServer,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 describe('subdomain mode', () => {
@@ -32,12 +30,7 @@ describe('subdomain mode', () => {
   beforeAll(async () => {
     const port = await freePort()
     domain = `apps.localhost:${port}`
-    server = await startServer({ port, env: { KIOSC_PROXY_DOMAIN: domain } })
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin({ port, env: { KIOSC_PROXY_DOMAIN: domain } }))
   })
 
   afterAll(async () => {

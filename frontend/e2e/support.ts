@@ -289,6 +289,31 @@ export async function login(page: Page, username: string, password: string): Pro
   await page.getByTestId('app-header').waitFor({ state: 'visible' })
 }
 
+/** A kiosc server, a browser and a page signed in as the bootstrap superuser: how most browser tests begin. */
+export interface AdminSession {
+  server: KioscServer
+  browser: Browser
+  tp: TestPage
+  page: Page
+}
+
+/** Starts kiosc and a browser and signs in as admin; what was started is stopped again if a later step fails. */
+export async function startAsAdmin(options: StartOptions = {}): Promise<AdminSession> {
+  const server = await startServer(options)
+  let browser: Browser | null = null
+  try {
+    browser = await launchBrowser()
+    const tp = await openPage(browser, server.url)
+    await tp.page.goto('/login')
+    await login(tp.page, 'admin', server.adminPassword)
+    return { server, browser, tp, page: tp.page }
+  } catch (err) {
+    await browser?.close()
+    await server.stop()
+    throw err
+  }
+}
+
 /** Opens the user menu and logs out, waiting for the login page. */
 export async function logout(page: Page): Promise<void> {
   await page.getByTestId('user-menu').click()

@@ -7,13 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
-  login,
-  openPage,
   screenshot,
-  startServer,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 describe('templates', () => {
@@ -25,12 +22,7 @@ describe('templates', () => {
   let container = ''
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
     project = (
       await apiCall<{ uuid: string }>(tp.context.request, 'POST', '/api/v1/projects', {
         title: 'Templates e2e',

@@ -14,14 +14,11 @@ import {
   apiCall,
   deleteContainer,
   freePort,
-  launchBrowser,
-  login,
-  openPage,
   screenshot,
-  startServer,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 const REGISTRY = '/usr/bin/docker-registry'
@@ -127,12 +124,7 @@ describe('image updates', () => {
     v1 = pushVersion(ref, 'v1')
     // Only a pull brings it back, as on a fresh host.
     execFileSync('docker', ['rmi', '-f', ref], { stdio: 'ignore' })
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
     project = (
       await apiCall<{ uuid: string }>(tp.context.request, 'POST', '/api/v1/projects', {
         title: 'Image updates e2e',

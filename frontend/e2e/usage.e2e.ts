@@ -7,14 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
-  login,
-  openPage,
   screenshot,
-  startServer,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 describe('usage and capacity', () => {
@@ -25,12 +22,7 @@ describe('usage and capacity', () => {
   let container = ''
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
   })
 
   afterAll(async () => {

@@ -9,15 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiCall,
   deleteContainer,
-  launchBrowser,
-  login,
-  openPage,
   screenshot,
-  startServer,
   waitForState,
   testAppImage,
   type KioscServer,
   type TestPage,
+  startAsAdmin,
 } from './support'
 
 /** The regular files of a tar archive, by name. */
@@ -69,12 +66,7 @@ describe('volumes', () => {
   let container = ''
 
   beforeAll(async () => {
-    server = await startServer()
-    browser = await launchBrowser()
-    tp = await openPage(browser, server.url)
-    page = tp.page
-    await page.goto('/login')
-    await login(page, 'admin', server.adminPassword)
+    ;({ server, browser, tp, page } = await startAsAdmin())
     project = (
       await apiCall<{ uuid: string }>(tp.context.request, 'POST', '/api/v1/projects', {
         title: 'Volumes e2e',
