@@ -402,7 +402,7 @@ export async function apiCall<T>(
   return (res.status() === 204 ? undefined : await res.json()) as T
 }
 
-/** Removes the Docker containers and then the networks that carry a label (`key=value`). */
+/** Removes the Docker containers and then the networks and volumes that carry a label (`key=value`). */
 function removeLabeled(label: string): void {
   const ids = (kind: string[]) =>
     execFileSync('docker', [...kind, '-q', '--filter', `label=${label}`], { encoding: 'utf8' })
@@ -413,6 +413,9 @@ function removeLabeled(label: string): void {
     if (containers.length > 0) execFileSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' })
     const networks = ids(['network', 'ls'])
     if (networks.length > 0) execFileSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore' })
+    // Volumes kiosc keeps after their container is deleted (KIOSC_REMOVE_VOLUMES_AFTER) outlive the test too.
+    const volumes = ids(['volume', 'ls'])
+    if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' })
   } catch (err) {
     console.error(`removing the Docker objects labelled ${label}: ${String(err)}`)
   }
